@@ -1,0 +1,131 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../workspace/config.js';
+import { generateMetadata, planMetadata, rehash, type GenerateResult, type Plan, type StaleItem } from '../metadata/generate.js';
+import { EXIT, WmillError } from '../errors.js';
+import { color, confirm, err, isInteractive, out, printJson } from '../util/output.js';
+
+interface Opts {
+  dryRun?: boolean;
+  schemaOnly?: boolean;
+  lockOnly?: boolean;
+  yes?: boolean;
+  strictFolderBoundaries?: boolean;
+  check?: boolean;
+  json?: boolean;
+}
+
+const GROUPS: [StaleItem['kind'], string][] = [
+  ['dependency', 'Workspace dependencies'],
+  ['script', 'Scripts'],
+  ['flow', 'Flows'],
+];
+
+function renderPlan(plan: Plan, folder: string | undefined): void {
+  for (const s of plan.skipped) {
+    err(color.yellow(`Warning: ${s.file} depends on something inside "${s.folder}" but is outside it — skipped due to --strict-folder-boundaries. Next generate-metadata will not detect it as stale.`));
+  }
+  if (plan.stale.length === 0) {
+    out('All metadata up-to-date');
+    return;
+  }
+  out('');
+  out(`Found ${plan.stale.length} item(s) with stale metadata${folder ? ` in ${folder}` : ''}:`);
+  for (const [kind, title] of GROUPS) {
+    const items = plan.stale.filter((s) => s.kind === kind);
+    if (!items.length) continue;
+    out(`  ${title} (${items.length}):`);
+    for (const i of items) out(`    ~ ${i.file} — ${i.reason}`);
+  }
+}
+
+function jsonOf(r: Plan | GenerateResult, extra: Record<string, unknown>) {
+  return { ...extra, ...r };
+}
+
+export function registerGenerateMetadata(program: Command): void {
+  const cmd = program
+    .command('generate-metadata')
+    .argument('[path]', 'only items under this folder (or this file); importers outside it are included unless --strict-folder-boundaries')
+    .description('Infer schemas (.script.yaml), keep locks, and record content hashes in wmill-lock.yaml for every stale item')
+    .option('--dry-run', 'list each stale item with its reason; write nothing')
+    .option('--check', 'exit 3 when anything is stale; write nothing (for CI and pre-commit hooks)')
+    .option('--schema-only', 're-infer schemas only; leave locks as they are')
+    .option('--lock-only', 'regenerate locks only; leave schemas as they are')
+    .option('--strict-folder-boundaries', 'with a path: never touch items outside it, even importers of what changed')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (path: string | undefined, opts: Opts) => {
+      if (opts.schemaOnly && opts.lockOnly) throw new WmillError('usage', '--schema-only and --lock-only exclude each other; pick one');
+      const cfg = loadConfig(process.cwd());
+      if (!opts.json) err('Checking scripts, flows, apps...');
+      const mode = opts.schemaOnly ? 'schema-only' : opts.lockOnly ? 'lock-only' : 'all';
+      const common = { folder: path, mode, strictFolderBoundaries: opts.strictFolderBoundaries } as const;
+      if (opts.dryRun || opts.check) {
+        const plan = await planMetadata(cfg, common);
+        if (opts.json) printJson(jsonOf(plan, { ok: plan.problems.length === 0, stale_count: plan.stale.length }));
+        else {
+          renderPlan(plan, path);
+          for (const p of plan.problems) err(color.red(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`));
+        }
+        if (opts.check && plan.stale.length > 0) process.exitCode = EXIT.drift;
+        else if (plan.problems.length > 0) process.exitCode = EXIT.failure;
+        return;
+      }
+      if (!opts.yes && isInteractive()) {
+        const plan = await planMetadata(cfg, common);
+        renderPlan(plan, path);
+        if (plan.stale.length === 0) return;
+        if (!(await confirm('Update metadata?'))) {
+          err('Aborted; nothing was written.');
+          process.exitCode = EXIT.usage;
+          return;
+        }
+      }
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const r = await generateMetadata(cfg, {
+        ...common,
+        signal: ac.signal,
+        onProgress: opts.json ? undefined : (i, n, item) => err(color.dim(`[${i}/${n}] ${item.kind} ${item.file}`)),
+      });
+      const failed = r.failed.length + r.problems.length;
+      if (opts.json) {
+        printJson(jsonOf(r, { ok: failed === 0 }));
+      } else {
+        if (r.lockFileCreated) err('wmill-lock.yaml created');
+        if (opts.yes || !isInteractive()) renderPlan(r, path);
+        for (const w of r.warnings) err(color.yellow(w));
+        if (r.locksLeft.length) {
+          const langs = [...new Set(r.locksLeft.map((x) => x.language))].join(', ');
+          err(color.yellow(`Locks kept as they are for ${r.locksLeft.length} script(s) (${langs}): local lock resolution is not available yet.`));
+        }
+        for (const f of [...r.problems, ...r.failed]) err(color.red(`${f.file}${f.line ? `:${f.line}` : ''}: ${f.message}`));
+        if (r.stale.length > 0) out(`Done. Updated ${r.updated.length}/${r.stale.length} item(s).${failed ? ` ${failed} failed.` : ''}`);
+      }
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (r.interrupted) {
+        err(color.yellow(`Interrupted: ${r.updated.length} item(s) were updated and recorded; run the command again to finish.`));
+        process.exitCode = 130;
+        return;
+      }
+      if (failed > 0) process.exitCode = EXIT.failure;
+    });
+
+  cmd
+    .command('rehash')
+    .argument('[path]', 'only items under this folder')
+    .description('Recompute wmill-lock.yaml hashes from the files on disk (offline; no inference)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action((path: string | undefined, opts: { json?: boolean }) => {
+      const cfg = loadConfig(process.cwd());
+      const r = rehash(cfg, path);
+      if (opts.json) printJson({ ok: true, ...r });
+      else {
+        for (const s of r.skipped) err(color.yellow(`Skipping ${s.file}: ${s.reason}`));
+        out(`Rehashed ${r.scripts} script(s), ${r.flows} flow(s) from disk.`);
+      }
+    });
+}

@@ -1,0 +1,377 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkspaceConfig } from '../workspace/config.js';
+import { discover, type Discovery, type FlowItem, type ScriptItem } from '../workspace/discover.js';
+import { languageNeedsLock, languageOf, type Language } from '../workspace/languages.js';
+import { readText, readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { dependencyFileHash, flowFileHash, flowHash, scriptHash } from './hash.js';
+import { propagate, type GraphNode } from './import-graph.js';
+import { clearLockEntries, readLockFile, writeLockFile } from './lockfile.js';
+import { canInferSchema, parseScripts, relativeImports } from './parsers/index.js';
+import { mergeSchema } from './schema.js';
+import { defaultMetadata, formatOf, parseMetadata, renderMetadata, type ScriptMetadata } from './script-metadata.js';
+
+export type Mode = 'all' | 'schema-only' | 'lock-only';
+
+export interface StaleItem {
+  kind: 'script' | 'flow' | 'dependency';
+  /** Windmill path (scripts, flows) or root-relative file (dependencies). */
+  path: string;
+  /** Root-relative file or folder shown to the user. */
+  file: string;
+  reason: string;
+}
+
+export interface SkippedImporter {
+  file: string;
+  dependsOn: string;
+  folder: string;
+}
+
+export interface Plan {
+  stale: StaleItem[];
+  skipped: SkippedImporter[];
+  /** Files we could not even read or parse as metadata: reported, not processed. */
+  problems: { file: string; line?: number; message: string }[];
+}
+
+export interface Failure {
+  file: string;
+  line?: number;
+  message: string;
+}
+
+export interface ItemResult {
+  kind: StaleItem['kind'];
+  path: string;
+  file: string;
+  /** Files this item rewrote (root-relative). */
+  written: string[];
+}
+
+export interface GenerateResult extends Plan {
+  updated: ItemResult[];
+  failed: Failure[];
+  warnings: string[];
+  /** Scripts whose lock was left as it is because local lock resolution is not available for them. */
+  locksLeft: { path: string; language: Language }[];
+  lockFileCreated: boolean;
+  /** True when the run was stopped early by its AbortSignal. */
+  interrupted?: boolean;
+}
+
+interface ScriptState {
+  item: ScriptItem;
+  content: string;
+  metaText: string | null;
+  meta: ScriptMetadata | null;
+}
+
+interface FlowState {
+  item: FlowItem;
+  fileHashes: Record<string, string>;
+  contents: Record<string, string>;
+}
+
+const DEPENDENCY_FILES: Record<string, Language> = {
+  'requirements.in': 'python3',
+  'package.json': 'bun',
+  'go.mod': 'go',
+  'composer.json': 'php',
+  'modules.json': 'powershell',
+};
+
+interface Loaded {
+  cfg: WorkspaceConfig;
+  discovery: Discovery;
+  scripts: ScriptState[];
+  flows: FlowState[];
+  deps: { file: string; hash: string; language: Language }[];
+  locks: Map<string, string>;
+  lockFileCreated: boolean;
+  problems: Plan['problems'];
+}
+
+function inScope(rel: string, folder: string | undefined): boolean {
+  if (!folder) return true;
+  const f = folder.replace(/\/+$/, '');
+  return rel === f || rel.startsWith(`${f}/`) || rel.startsWith(`${f}.`);
+}
+
+function load(cfg: WorkspaceConfig): Loaded {
+  const discovery = discover(cfg);
+  const { locks, created } = readLockFile(cfg.root);
+  const problems: Plan['problems'] = discovery.problems.map((p) => ({ file: p.file, message: p.message }));
+  const scripts: ScriptState[] = [];
+  for (const item of discovery.scripts) {
+    const content = readText(join(cfg.root, item.file));
+    let metaText: string | null = null;
+    let meta: ScriptMetadata | null = null;
+    if (item.metaFile) {
+      metaText = readText(join(cfg.root, item.metaFile));
+      const parsed = parseMetadata(metaText, formatOf(item.metaFile));
+      if ('error' in parsed) {
+        problems.push({ file: item.metaFile, line: parsed.line, message: `${parsed.error}; fix the file or delete it to regenerate` });
+        continue;
+      }
+      meta = parsed.value;
+    }
+    scripts.push({ item, content, metaText, meta });
+  }
+  const flows: FlowState[] = discovery.flows.map((item) => {
+    const fileHashes: Record<string, string> = {};
+    const contents: Record<string, string> = {};
+    for (const f of item.inlineFiles) {
+      const c = readText(join(cfg.root, item.folder, f));
+      contents[f] = c;
+      fileHashes[f] = flowFileHash(c);
+    }
+    return { item, fileHashes, contents };
+  });
+  const deps: Loaded['deps'] = [];
+  const depDir = join(cfg.root, 'dependencies');
+  if (existsSync(depDir)) {
+    for (const name of readdirSync(depDir).sort()) {
+      const base = Object.keys(DEPENDENCY_FILES).find((b) => name === b || name.endsWith(`.${b}`));
+      if (!base) continue;
+      const rel = `dependencies/${name}`;
+      const text = readTextOrNull(join(cfg.root, rel));
+      if (text === null) continue;
+      deps.push({ file: rel, hash: dependencyFileHash(text, rel), language: DEPENDENCY_FILES[base]! });
+    }
+  }
+  return { cfg, discovery, scripts, flows, deps, locks, lockFileCreated: created, problems };
+}
+
+/** Why a flow is stale, or null when its recorded hashes match its inline files. */
+function flowStaleness(f: FlowState, locks: Map<string, string>): string | null {
+  const key = f.item.folder;
+  const stored = locks.get(`${key}+__flow_hash`);
+  if (stored === undefined) return 'no recorded hash';
+  if (stored !== flowHash(f.fileHashes)) return 'content changed';
+  const entries = [...locks.keys()].filter((k) => k.startsWith(`${key}+`) && k !== `${key}+__flow_hash`);
+  if (entries.length === 0 && f.item.inlineFiles.length > 0) return 'no recorded hash';
+  return f.item.inlineFiles.some((file) => locks.get(`${key}+${file}`) !== f.fileHashes[file]) ? 'content changed' : null;
+}
+
+async function computePlan(l: Loaded, folder: string | undefined, strict: boolean): Promise<Plan> {
+  const direct = new Map<string, string>();
+  const nodes: GraphNode[] = [];
+  const reportFile = new Map<string, { kind: StaleItem['kind']; path: string; file: string }>();
+
+  for (const s of l.scripts) {
+    const id = s.item.path;
+    reportFile.set(id, { kind: 'script', path: id, file: s.item.file });
+    const imports = await relativeImports(s.item.language, s.content, s.item.path);
+    // A script uses the unnamed dependency file of its language (named ones need an annotation: locks issue).
+    const depImports = l.deps
+      .filter((d) => d.language === s.item.language && d.file.slice('dependencies/'.length) in DEPENDENCY_FILES)
+      .map((d) => d.file);
+    nodes.push({ id, imports: [...imports, ...depImports] });
+    if (!s.meta) direct.set(id, 'metadata missing');
+    else {
+      const stored = l.locks.get(id);
+      if (stored === undefined) direct.set(id, 'no recorded hash');
+      else if (stored !== scriptHash(s.content, s.metaText!)) direct.set(id, 'content changed');
+    }
+  }
+  for (const f of l.flows) {
+    const id = `flow:${f.item.folder}`;
+    reportFile.set(id, { kind: 'flow', path: f.item.path, file: f.item.folder });
+    const inlineIds: string[] = [];
+    for (const file of f.item.inlineFiles) {
+      const inlineId = `${f.item.folder}/${file.slice(0, file.lastIndexOf('.'))}`;
+      inlineIds.push(inlineId);
+      const lang = languageOf(file, l.cfg.defaultTs);
+      const imports = typeof lang === 'string' ? await relativeImports(lang, f.contents[file]!, `${f.item.path}/${file}`) : [];
+      nodes.push({ id: inlineId, imports, internal: true });
+    }
+    nodes.push({ id, imports: inlineIds });
+    const why = flowStaleness(f, l.locks);
+    if (why) direct.set(id, why);
+  }
+  for (const d of l.deps) {
+    reportFile.set(d.file, { kind: 'dependency', path: d.file, file: d.file });
+    nodes.push({ id: d.file, imports: [] });
+    if (l.locks.get(d.file) !== d.hash) direct.set(d.file, 'content changed');
+  }
+
+  const marks = propagate(nodes, direct.keys());
+  const stale: StaleItem[] = [];
+  const skipped: SkippedImporter[] = [];
+  const fileOf = (id: string) => reportFile.get(id)?.file ?? id;
+  for (const [id, mark] of marks) {
+    const info = reportFile.get(id);
+    if (!info) continue; // internal node
+    const reason = mark.dependsOn === null ? direct.get(id)! : `depends on ${reportFile.get(mark.dependsOn)?.path ?? mark.dependsOn}`;
+    const inside = inScope(info.file, folder);
+    if (!inside) {
+      const causeInside = inScope(fileOf(mark.rootCause), folder);
+      if (!causeInside || info.kind === 'dependency') {
+        if (info.kind !== 'dependency' || !folder) continue;
+      } else if (strict) {
+        skipped.push({ file: info.file, dependsOn: reportFile.get(mark.dependsOn ?? mark.rootCause)?.path ?? mark.rootCause, folder: folder! });
+        continue;
+      }
+    }
+    stale.push({ kind: info.kind, path: info.path, file: info.file, reason });
+  }
+  const order = { dependency: 0, script: 1, flow: 2 } as const;
+  stale.sort((a, b) => order[a.kind] - order[b.kind] || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  skipped.sort((a, b) => (a.file < b.file ? -1 : 1));
+  return { stale, skipped, problems: l.problems.filter((p) => inScope(p.file, folder)) };
+}
+
+export interface GenerateOptions {
+  folder?: string;
+  mode?: Mode;
+  strictFolderBoundaries?: boolean;
+  /** Compute the plan only; write nothing. */
+  dryRun?: boolean;
+  onProgress?: (done: number, total: number, item: StaleItem) => void;
+  /** Stop between items: what was done is recorded, nothing is half-written. */
+  signal?: AbortSignal;
+}
+
+/** Which items are stale, and why. Pure with respect to the files: nothing is written. */
+export async function planMetadata(cfg: WorkspaceConfig, opts: GenerateOptions = {}): Promise<Plan> {
+  const l = load(cfg);
+  return computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries);
+}
+
+function normalizeFolder(folder: string | undefined): string | undefined {
+  if (!folder) return undefined;
+  const f = folder.split('\\').join('/').replace(/^\.\//, '').replace(/\/+$/, '');
+  return f === '' || f === '.' ? undefined : f;
+}
+
+/** generate-metadata: infer schemas, keep locks, record hashes, for every stale item in scope. */
+export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptions = {}): Promise<GenerateResult> {
+  const mode = opts.mode ?? 'all';
+  const l = load(cfg);
+  const plan = await computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries);
+  const result: GenerateResult = {
+    ...plan,
+    updated: [],
+    failed: [],
+    warnings: [],
+    locksLeft: [],
+    lockFileCreated: l.lockFileCreated,
+  };
+  if (opts.dryRun) return result;
+
+  const staleScripts = new Map(plan.stale.filter((s) => s.kind === 'script').map((s) => [s.path, s]));
+  const scriptStates = l.scripts.filter((s) => staleScripts.has(s.item.path));
+  const parsed =
+    mode === 'lock-only'
+      ? new Map()
+      : await parseScripts(
+          scriptStates.filter((s) => canInferSchema(s.item.language)).map((s) => ({ id: s.item.path, language: s.item.language, code: s.content })),
+        );
+  const total = plan.stale.length;
+  let done = 0;
+  for (const stale of plan.stale) {
+    if (done % 16 === 0) await new Promise((r) => setImmediate(r)); // let a Ctrl-C be noticed
+    if (opts.signal?.aborted) {
+      result.interrupted = true;
+      break;
+    }
+    done++;
+    opts.onProgress?.(done, total, stale);
+    if (stale.kind === 'script') {
+      const s = scriptStates.find((x) => x.item.path === stale.path)!;
+      const r = processScript(cfg, s, parsed.get(s.item.path), mode, result);
+      if (r) {
+        clearLockEntries(l.locks, s.item.path);
+        l.locks.set(s.item.path, r.hash);
+        result.updated.push({ kind: 'script', path: s.item.path, file: s.item.file, written: r.written });
+      }
+    } else if (stale.kind === 'flow') {
+      const f = l.flows.find((x) => x.item.folder === stale.file)!;
+      clearLockEntries(l.locks, f.item.folder);
+      for (const [file, h] of Object.entries(f.fileHashes)) l.locks.set(`${f.item.folder}+${file}`, h);
+      l.locks.set(`${f.item.folder}+__flow_hash`, flowHash(f.fileHashes));
+      result.updated.push({ kind: 'flow', path: f.item.path, file: f.item.folder, written: [] });
+    } else {
+      const d = l.deps.find((x) => x.file === stale.file)!;
+      l.locks.set(d.file, d.hash);
+      result.updated.push({ kind: 'dependency', path: d.file, file: d.file, written: [] });
+    }
+  }
+  if (result.updated.length > 0 || l.lockFileCreated) writeLockFile(cfg.root, l.locks);
+  return result;
+}
+
+function processScript(
+  cfg: WorkspaceConfig,
+  s: ScriptState,
+  parse: import('./parsers/types.js').ParseOutput | undefined,
+  mode: Mode,
+  result: GenerateResult,
+): { hash: string; written: string[] } | null {
+  const meta: ScriptMetadata = s.meta ? JSON.parse(JSON.stringify(s.meta)) : defaultMetadata();
+  const metaFile = s.item.metaFile ?? s.item.metaTarget;
+  const format = formatOf(metaFile);
+  if (mode !== 'lock-only') {
+    if (parse?.error) {
+      result.failed.push({ file: s.item.file, line: parse.error.line, message: parse.error.message });
+      return null;
+    }
+    if (parse) {
+      const inferred = mergeSchema(s.item.language, parse, meta.schema);
+      if (inferred.invalid) result.warnings.push(`Script ${s.item.path} invalid, it cannot be parsed to infer schema.`);
+      meta.schema = inferred.schema;
+      if (inferred.hasPreprocessor) meta.has_preprocessor = true;
+      else delete meta.has_preprocessor;
+      if (inferred.noMainFunc) meta.no_main_func = true;
+      else delete meta.no_main_func;
+    } else if (!canInferSchema(s.item.language)) {
+      result.warnings.push(`${s.item.file}: schema inference for ${s.item.language} is not supported yet; its schema was kept as it is`);
+    }
+  }
+  if (mode !== 'schema-only' && languageNeedsLock(s.item.language)) {
+    result.locksLeft.push({ path: s.item.path, language: s.item.language });
+  }
+  if (Array.isArray(meta.lock)) meta.lock = meta.lock.join('\n');
+  const text = renderMetadata(meta, format);
+  const written: string[] = [];
+  if (text !== s.metaText) {
+    writeFileAtomic(join(cfg.root, metaFile), text);
+    written.push(metaFile);
+  }
+  return { hash: scriptHash(s.content, text), written };
+}
+
+export interface RehashResult {
+  scripts: number;
+  flows: number;
+  skipped: { file: string; reason: string }[];
+}
+
+/** Recompute every hash from the files on disk (no inference, no metadata rewritten). */
+export function rehash(cfg: WorkspaceConfig, folder?: string): RehashResult {
+  const l = load(cfg);
+  const f = normalizeFolder(folder);
+  const out: RehashResult = { scripts: 0, flows: 0, skipped: [] };
+  for (const s of l.scripts) {
+    if (!inScope(s.item.file, f)) continue;
+    if (!s.metaText) {
+      out.skipped.push({ file: s.item.file, reason: "no metadata file; run 'wmill generate-metadata' to create it" });
+      continue;
+    }
+    clearLockEntries(l.locks, s.item.path);
+    l.locks.set(s.item.path, scriptHash(s.content, s.metaText));
+    out.scripts++;
+  }
+  for (const fl of l.flows) {
+    if (!inScope(fl.item.folder, f)) continue;
+    clearLockEntries(l.locks, fl.item.folder);
+    for (const [file, h] of Object.entries(fl.fileHashes)) l.locks.set(`${fl.item.folder}+${file}`, h);
+    l.locks.set(`${fl.item.folder}+__flow_hash`, flowHash(fl.fileHashes));
+    out.flows++;
+  }
+  for (const d of l.deps) if (inScope(d.file, f)) l.locks.set(d.file, d.hash);
+  for (const p of l.problems) out.skipped.push({ file: p.file, reason: p.message });
+  writeLockFile(cfg.root, l.locks);
+  return out;
+}

@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { WmillError } from '../errors.js';
+import { readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { parseYamlStrict, toYaml } from './yaml.js';
+
+/**
+ * wmill-lock.yaml: `version: v2` and a flat map `<path>[+<sub>]` → sha256 hex.
+ * Reads v2, legacy v1 (nested maps) and `./`-prefixed keys; always writes v2.
+ */
+export interface LockFile {
+  locks: Map<string, string>;
+  /** True when the file did not exist. */
+  created: boolean;
+}
+
+const LockYaml = z.object({
+  version: z.union([z.literal('v2'), z.literal('v1')]).optional(),
+  locks: z.record(z.string(), z.union([z.string(), z.record(z.string(), z.string())])).nullable().optional(),
+});
+
+export const LOCK_FILE = 'wmill-lock.yaml';
+
+export function parseLockFile(text: string, file: string): Map<string, string> {
+  const parsed = parseYamlStrict(text);
+  if ('error' in parsed) throw new WmillError('usage', `${file}${parsed.line ? `:${parsed.line}` : ''}: invalid YAML: ${parsed.error}; delete the file and run 'wmill generate-metadata rehash'`);
+  if (parsed.value == null) return new Map();
+  const res = LockYaml.safeParse(parsed.value);
+  if (!res.success) {
+    const i = res.error.issues[0]!;
+    throw new WmillError('usage', `${file}: field ${i.path.join('.') || '(top level)'}: ${i.message}; expected 'version: v2' and a 'locks' map`);
+  }
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(res.data.locks ?? {})) {
+    const key = k.startsWith('./') ? k.slice(2) : k;
+    if (typeof v === 'string') out.set(key, v);
+    else for (const [sub, h] of Object.entries(v)) out.set(`${key}+${sub}`, h);
+  }
+  return out;
+}
+
+export function readLockFile(root: string): LockFile {
+  const file = join(root, LOCK_FILE);
+  const text = readTextOrNull(file);
+  if (text === null) return { locks: new Map(), created: true };
+  return { locks: parseLockFile(text, file), created: false };
+}
+
+export function renderLockFile(locks: Map<string, string>): string {
+  const obj: Record<string, string> = {};
+  for (const [k, v] of locks) obj[k] = v;
+  return toYaml({ version: 'v2', locks: obj });
+}
+
+export function writeLockFile(root: string, locks: Map<string, string>): void {
+  writeFileAtomic(join(root, LOCK_FILE), renderLockFile(locks));
+}
+
+/** Remove `key`, `key+*` (the reference's clearGlobalLock). */
+export function clearLockEntries(locks: Map<string, string>, key: string): void {
+  for (const k of [...locks.keys()]) if (k === key || k.startsWith(`${key}+`)) locks.delete(k);
+}

@@ -1,0 +1,56 @@
+import type { Language } from '../../workspace/languages.js';
+import type { ParseOutput } from './types.js';
+import { parseBash } from './bash.js';
+import { parsePowershell } from './powershell.js';
+import { parseSql, parseGraphql } from './sql.js';
+import { parseGo } from './go.js';
+
+export type { ParseOutput } from './types.js';
+
+export interface ParseRequest {
+  id: string;
+  language: Language;
+  code: string;
+}
+
+const TS_LANGS = new Set<Language>(['bun', 'deno', 'nativets']);
+const SQL_LANGS = new Set<Language>(['postgresql', 'mysql', 'bigquery', 'snowflake', 'mssql', 'oracledb', 'duckdb']);
+
+export function canInferSchema(language: Language): boolean {
+  return language === 'python3' || TS_LANGS.has(language) || SQL_LANGS.has(language) ||
+    ['graphql', 'bash', 'powershell', 'go'].includes(language);
+}
+
+/**
+ * Parse many scripts at once: Python in one child process, TypeScript after a single lazy load
+ * of the compiler, the rest synchronously. Languages without a parser are absent from the result.
+ */
+export async function parseScripts(reqs: ParseRequest[]): Promise<Map<string, ParseOutput>> {
+  const out = new Map<string, ParseOutput>();
+  const py = reqs.filter((r) => r.language === 'python3');
+  const ts = reqs.filter((r) => TS_LANGS.has(r.language));
+  const pyPromise = py.length
+    ? import('./python.js').then((m) => m.parsePythonBatch(py.map((r) => ({ id: r.id, code: r.code }))))
+    : Promise.resolve(new Map<string, ParseOutput>());
+  if (ts.length) {
+    const m = await import('./typescript.js');
+    await m.loadTs();
+    for (const r of ts) out.set(r.id, m.parseTs(r.code));
+  }
+  for (const r of reqs) {
+    if (SQL_LANGS.has(r.language)) out.set(r.id, parseSql(r.code, r.language as Parameters<typeof parseSql>[1]));
+    else if (r.language === 'graphql') out.set(r.id, parseGraphql(r.code));
+    else if (r.language === 'bash') out.set(r.id, parseBash(r.code));
+    else if (r.language === 'powershell') out.set(r.id, parsePowershell(r.code));
+    else if (r.language === 'go') out.set(r.id, parseGo(r.code));
+  }
+  for (const [k, v] of await pyPromise) out.set(k, v);
+  return out;
+}
+
+/** Relative imports (Windmill paths) of a script, for the importers graph. */
+export async function relativeImports(language: Language, code: string, scriptPath: string): Promise<string[]> {
+  if (language === 'python3') return (await import('./python.js')).pythonRelativeImports(code, scriptPath);
+  if (TS_LANGS.has(language)) return (await import('./typescript.js')).tsRelativeImports(code, scriptPath);
+  return [];
+}
