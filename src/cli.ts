@@ -5,6 +5,7 @@ import { registerGenerateMetadata } from './commands/generate-metadata.js';
 import { registerInit } from './commands/init.js';
 import { registerScript } from './commands/script.js';
 import { registerHelp } from './commands/help.js';
+import { registerWorkspace } from './commands/workspace.js';
 
 declare const __WMILL_VERSION__: string;
 const VERSION = typeof __WMILL_VERSION__ === 'string' ? __WMILL_VERSION__ : '0.0.0-dev';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerInit(program);
   registerScript(program);
   registerGenerateMetadata(program);
+  registerWorkspace(program);
   registerHelp(program);
   return program;
 }

@@ -105,18 +105,9 @@ function load(cfg: WorkspaceConfig): Loaded {
   const scripts: ScriptState[] = [];
   for (const item of discovery.scripts) {
     const content = readText(join(cfg.root, item.file));
-    let metaText: string | null = null;
-    let meta: ScriptMetadata | null = null;
-    if (item.metaFile) {
-      metaText = readText(join(cfg.root, item.metaFile));
-      const parsed = parseMetadata(metaText, formatOf(item.metaFile));
-      if ('error' in parsed) {
-        problems.push({ file: item.metaFile, line: parsed.line, message: `${parsed.error}; fix the file or delete it to regenerate` });
-        continue;
-      }
-      meta = parsed.value;
-    }
-    scripts.push({ item, content, metaText, meta });
+    const metaText = item.metaFile ? readText(join(cfg.root, item.metaFile)) : null;
+    // Metadata is parsed (and validated) only when the item turns out stale: a no-op run hashes raw text.
+    scripts.push({ item, content, metaText, meta: null });
   }
   const flows: FlowState[] = discovery.flows.map((item) => {
     const fileHashes: Record<string, string> = {};
@@ -168,7 +159,7 @@ async function computePlan(l: Loaded, folder: string | undefined, strict: boolea
       .filter((d) => d.language === s.item.language && d.file.slice('dependencies/'.length) in DEPENDENCY_FILES)
       .map((d) => d.file);
     nodes.push({ id, imports: [...imports, ...depImports] });
-    if (!s.meta) direct.set(id, 'metadata missing');
+    if (s.metaText === null) direct.set(id, 'metadata missing');
     else {
       const stored = l.locks.get(id);
       if (stored === undefined) direct.set(id, 'no recorded hash');
@@ -309,9 +300,17 @@ function processScript(
   mode: Mode,
   result: GenerateResult,
 ): { hash: string; written: string[] } | null {
-  const meta: ScriptMetadata = s.meta ? JSON.parse(JSON.stringify(s.meta)) : defaultMetadata();
   const metaFile = s.item.metaFile ?? s.item.metaTarget;
   const format = formatOf(metaFile);
+  let meta: ScriptMetadata = defaultMetadata();
+  if (s.metaText !== null) {
+    const parsedMeta = parseMetadata(s.metaText, format);
+    if ('error' in parsedMeta) {
+      result.failed.push({ file: metaFile, line: parsedMeta.line, message: `${parsedMeta.error}; fix the file or delete it to regenerate` });
+      return null;
+    }
+    meta = parsedMeta.value;
+  }
   if (mode !== 'lock-only') {
     if (parse?.error) {
       result.failed.push({ file: s.item.file, line: parse.error.line, message: parse.error.message });
