@@ -67,8 +67,8 @@ def filter_def(code, name):
     for idx, line in enumerate(lines):
         for p in prefixes:
             if line.startswith(p):
-                # The reference glues the rest of the first line to the following lines.
-                remaining = line[len(p):] + "\n".join(lines[idx + 1:])
+                # the rest of the definition line, then the following lines (newlines kept)
+                remaining = line[len(p):] + "\n" + "\n".join(lines[idx + 1:])
                 break
         if remaining is not None:
             break
@@ -388,6 +388,26 @@ def parse_expr(e, enums, module):
     return UNKNOWN, False
 
 
+def list_union_otyp(e):
+    """`T | list[T]` / `list[T] | T` (T a plain name; `List` spelled `list`) keeps its text as
+    `otyp`, e.g. "list[str] | str"; the type itself stays unknown."""
+    if not isinstance(e, ast.BinOp) or is_none_const(e.right):
+        return None
+
+    def list_of(x):
+        if isinstance(x, ast.Subscript) and isinstance(x.value, ast.Name) and x.value.id in ("list", "List"):
+            inner = subscript_slice(x)
+            if isinstance(inner, ast.Name):
+                return inner.id
+        return None
+
+    if isinstance(e.right, ast.Name) and list_of(e.left) == e.right.id:
+        return "list[%s] | %s" % (e.right.id, e.right.id)
+    if isinstance(e.left, ast.Name) and list_of(e.right) == e.left.id:
+        return "%s | list[%s]" % (e.left.id, e.left.id)
+    return None
+
+
 # ---------------------------------------------------------------------------------------
 # Defaults
 # ---------------------------------------------------------------------------------------
@@ -487,7 +507,7 @@ def find_main(body, name):
 
 def invalid():
     """What the reference answers when it cannot parse the text it extracted."""
-    return {"type": "Invalid", "args": [], "has_preprocessor": False}
+    return {"type": "Invalid", "args": [], "has_preprocessor": None}
 
 
 def parse_signature(code, main_name="main"):
@@ -528,7 +548,6 @@ def parse_signature(code, main_name="main"):
             "args": [],
             "auto_kind": "wac" if wac else "lib",
             "has_preprocessor": has_preprocessor,
-            "no_main_func": True,
         }
 
     params = fn.args
@@ -563,7 +582,8 @@ def parse_signature(code, main_name="main"):
             typ = {"list": {"str": None}}
         out_args.append({
             "name": a.arg,
-            "otyp": descriptions.get(a.arg),
+            "otyp": (list_union_otyp(a.annotation) if a.annotation is not None else None)
+            or descriptions.get(a.arg),
             "typ": typ,
             "default": None if default is _NONE else default,
             "has_default": optional or default is not _NONE,
@@ -576,7 +596,6 @@ def parse_signature(code, main_name="main"):
         "args": out_args,
         "auto_kind": "wac" if wac else None,
         "has_preprocessor": has_preprocessor,
-        "no_main_func": False,
     }
 
 

@@ -1,9 +1,10 @@
 // Bundles the CLI into dist/ so `wmill` starts without resolving hundreds of modules.
 // Heavy parsers (typescript) stay external and are loaded lazily only when needed.
 import { build } from 'esbuild';
-import { readFileSync, mkdirSync, cpSync } from 'node:fs';
+import { readFileSync, mkdirSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
 mkdirSync(new URL('../dist/', import.meta.url), { recursive: true });
 await build({
   entryPoints: { cli: 'src/cli.ts' },

@@ -228,8 +228,10 @@ func main(a, b string, xs []int, m map[string]int, any interface{}, p *int, t ti
 	return nil, nil
 }
 `;
+    // checked against the reference parser: `a, b string` gives both names
     expect(args(parseGo(code))).toEqual([
       a('a', str, null, false, 'string'),
+      a('b', str, null, false, 'string'),
       a('xs', { list: 'int' }, null, false, '[]int'),
       a('m', { object: { name: null, props: [] } }, null, false, 'map[string]interface{}'),
       a('any', { object: { name: null, props: [] } }, null, false, 'interface{}'),

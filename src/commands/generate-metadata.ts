@@ -3,6 +3,7 @@ import { loadConfig } from '../workspace/config.js';
 import { generateMetadata, planMetadata, rehash, type GenerateResult, type Plan, type StaleItem } from '../metadata/generate.js';
 import { EXIT, WmillError } from '../errors.js';
 import { color, confirm, err, isInteractive, out, printJson } from '../util/output.js';
+import { renderChange } from '../metadata/locks/versions.js';
 
 interface Opts {
   dryRun?: boolean;
@@ -12,6 +13,8 @@ interface Opts {
   strictFolderBoundaries?: boolean;
   check?: boolean;
   json?: boolean;
+  refreshLocks?: boolean;
+  findLinks?: string[];
 }
 
 const GROUPS: [StaleItem['kind'], string][] = [
@@ -38,6 +41,21 @@ function renderPlan(plan: Plan, folder: string | undefined): void {
   }
 }
 
+/** Dependency versions that changed, per script (a new lock is summarized in one line). */
+function renderLockChanges(r: GenerateResult): void {
+  if (!r.lockChanges.length) return;
+  out('');
+  out('Dependency changes:');
+  for (const c of r.lockChanges) {
+    if (c.created) {
+      out(`  ${c.file}: new lock, ${c.changes.length} package(s): ${c.changes.map((x) => `${x.name} ${x.to}`).join(', ')}`);
+      continue;
+    }
+    out(`  ${c.file}:`);
+    for (const x of c.changes) out(`    ${renderChange(x)}`);
+  }
+}
+
 function jsonOf(r: Plan | GenerateResult, extra: Record<string, unknown>) {
   return { ...extra, ...r };
 }
@@ -46,12 +64,14 @@ export function registerGenerateMetadata(program: Command): void {
   const cmd = program
     .command('generate-metadata')
     .argument('[path]', 'only items under this folder (or this file); importers outside it are included unless --strict-folder-boundaries')
-    .description('Infer schemas (.script.yaml), keep locks, and record content hashes in wmill-lock.yaml for every stale item')
+    .description('Infer schemas (.script.yaml), resolve locks (.script.lock, TypeScript and Python), and record content hashes in wmill-lock.yaml for every stale item')
     .option('--dry-run', 'list each stale item with its reason; write nothing')
     .option('--check', 'exit 3 when anything is stale; write nothing (for CI and pre-commit hooks)')
     .option('--schema-only', 're-infer schemas only; leave locks as they are')
-    .option('--lock-only', 'regenerate locks only; leave schemas as they are')
+    .option('--lock-only', 'regenerate locks only (also those without a recorded lock hash); leave schemas as they are')
     .option('--strict-folder-boundaries', 'with a path: never touch items outside it, even importers of what changed')
+    .option('--refresh-locks', 're-lock every TypeScript/Python script in scope, resolving again instead of using cached resolutions (picks up new releases)')
+    .option('--find-links <dir...>', 'extra local folders (or URLs) of Python wheels for pip, besides wmill.yaml python.findLinks')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (path: string | undefined, opts: Opts) => {
@@ -59,7 +79,13 @@ export function registerGenerateMetadata(program: Command): void {
       const cfg = loadConfig(process.cwd());
       if (!opts.json) err('Checking scripts, flows, apps...');
       const mode = opts.schemaOnly ? 'schema-only' : opts.lockOnly ? 'lock-only' : 'all';
-      const common = { folder: path, mode, strictFolderBoundaries: opts.strictFolderBoundaries } as const;
+      const common = {
+        folder: path,
+        mode,
+        strictFolderBoundaries: opts.strictFolderBoundaries,
+        refreshLocks: opts.refreshLocks,
+        findLinks: opts.findLinks,
+      } as const;
       if (opts.dryRun || opts.check) {
         const plan = await planMetadata(cfg, common);
         if (opts.json) printJson(jsonOf(plan, { ok: plan.problems.length === 0, stale_count: plan.stale.length }));
@@ -89,6 +115,7 @@ export function registerGenerateMetadata(program: Command): void {
         ...common,
         signal: ac.signal,
         onProgress: opts.json ? undefined : (i, n, item) => err(color.dim(`[${i}/${n}] ${item.kind} ${item.file}`)),
+        onResolve: opts.json ? undefined : (i, n, names) => err(color.dim(`resolving dependencies (${i}/${n}): ${names.join(', ')}`)),
       });
       const failed = r.failed.length + r.problems.length;
       if (opts.json) {
@@ -99,9 +126,10 @@ export function registerGenerateMetadata(program: Command): void {
         for (const w of r.warnings) err(color.yellow(w));
         if (r.locksLeft.length) {
           const langs = [...new Set(r.locksLeft.map((x) => x.language))].join(', ');
-          err(color.yellow(`Locks kept as they are for ${r.locksLeft.length} script(s) (${langs}): local lock resolution is not available yet.`));
+          err(color.yellow(`Locks kept as they are for ${r.locksLeft.length} script(s) (${langs}): there is no local lock resolution for these languages.`));
         }
         for (const f of [...r.problems, ...r.failed]) err(color.red(`${f.file}${f.line ? `:${f.line}` : ''}: ${f.message}`));
+        renderLockChanges(r);
         if (r.stale.length > 0) out(`Done. Updated ${r.updated.length}/${r.stale.length} item(s).${failed ? ` ${failed} failed.` : ''}`);
       }
       process.off('SIGINT', stop);

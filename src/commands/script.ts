@@ -8,6 +8,7 @@ import { scriptTemplate } from '../workspace/templates.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { out, printJson } from '../util/output.js';
 import { defaultMetadata, renderMetadata } from '../metadata/script-metadata.js';
+import { registerPreview } from './preview.js';
 
 const PATH_RE = /^[ufg](\/[^/.\s]+){2,}$/;
 
@@ -41,6 +42,7 @@ export function newScript(root: string, path: string, language: string, defaultT
 
 export function registerScript(program: Command): void {
   const script = program.command('script').description('Work with scripts');
+  registerPreview(script);
   script
     .command('new')
     .alias('bootstrap')

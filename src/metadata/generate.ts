@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { discover, type Discovery, type FlowItem, type ScriptItem } from '../workspace/discover.js';
@@ -10,6 +10,19 @@ import { clearLockEntries, readLockFile, writeLockFile } from './lockfile.js';
 import { canInferSchema, parseScripts, relativeImports } from './parsers/index.js';
 import { mergeSchema } from './schema.js';
 import { defaultMetadata, formatOf, parseMetadata, renderMetadata, type ScriptMetadata } from './script-metadata.js';
+import { dependencyFileBase, selectDependencyFiles } from './locks/annotations.js';
+import {
+  isEmptyRequest,
+  LockInputs,
+  lockInputsHash,
+  lockKindOf,
+  loadLockParsers,
+  requestKey,
+  type DependencyRequest,
+  type LockScript,
+} from './locks/request.js';
+import { resolveRequests, type ResolveOutcome, type ResolveStats } from './locks/resolve.js';
+import { diffVersions, isEmptyLock, lockVersions, type VersionChange } from './locks/versions.js';
 
 export type Mode = 'all' | 'schema-only' | 'lock-only';
 
@@ -49,12 +62,24 @@ export interface ItemResult {
   written: string[];
 }
 
+export interface LockChange {
+  path: string;
+  file: string;
+  /** True when the script had no lock before. */
+  created: boolean;
+  changes: VersionChange[];
+}
+
 export interface GenerateResult extends Plan {
   updated: ItemResult[];
   failed: Failure[];
   warnings: string[];
   /** Scripts whose lock was left as it is because local lock resolution is not available for them. */
   locksLeft: { path: string; language: Language }[];
+  /** Dependency versions that changed in the locks written by this run. */
+  lockChanges: LockChange[];
+  /** Distinct dependency sets, resolutions performed, and answers from the resolution cache. */
+  lockStats: ResolveStats;
   lockFileCreated: boolean;
   /** True when the run was stopped early by its AbortSignal. */
   interrupted?: boolean;
@@ -86,8 +111,12 @@ interface Loaded {
   discovery: Discovery;
   scripts: ScriptState[];
   flows: FlowState[];
-  deps: { file: string; hash: string; language: Language }[];
+  deps: { file: string; hash: string; language: Language; text: string }[];
   locks: Map<string, string>;
+  /** Built by computePlan when locks are involved. */
+  lockInputs?: LockInputs;
+  /** Relative imports of every script (set by computePlan). */
+  importsOf?: Map<string, string[]>;
   lockFileCreated: boolean;
   problems: Plan['problems'];
 }
@@ -128,7 +157,7 @@ function load(cfg: WorkspaceConfig): Loaded {
       const rel = `dependencies/${name}`;
       const text = readTextOrNull(join(cfg.root, rel));
       if (text === null) continue;
-      deps.push({ file: rel, hash: dependencyFileHash(text, rel), language: DEPENDENCY_FILES[base]! });
+      deps.push({ file: rel, hash: dependencyFileHash(text, rel), language: DEPENDENCY_FILES[base]!, text });
     }
   }
   return { cfg, discovery, scripts, flows, deps, locks, lockFileCreated: created, problems };
@@ -145,25 +174,110 @@ function flowStaleness(f: FlowState, locks: Map<string, string>): string | null 
   return f.item.inlineFiles.some((file) => locks.get(`${key}+${file}`) !== f.fileHashes[file]) ? 'content changed' : null;
 }
 
-async function computePlan(l: Loaded, folder: string | undefined, strict: boolean): Promise<Plan> {
+/** The lock a script's metadata points at: its text ('' when none) and whether a referenced file is missing. */
+function currentLockText(root: string, metaText: string | null, format: 'yaml' | 'json'): { text: string; missing: boolean; file: string | null } {
+  if (metaText === null) return { text: '', missing: false, file: null };
+  const ref = /!inline ([^'"\n\r]+?)['"]?\s*[,}]?\s*$/m.exec(metaText) ?? /!inline ([^'"\n\r,}]+)/.exec(metaText);
+  if (ref) {
+    const file = ref[1]!.trim();
+    const text = readTextOrNull(join(root, file));
+    return { text: text ?? '', missing: text === null, file };
+  }
+  if (format === 'yaml' && /^lock:\s*(''|"")?\s*$/m.test(metaText)) return { text: '', missing: false, file: null };
+  const parsed = parseMetadata(metaText, format);
+  if ('value' in parsed) {
+    const lock = parsed.value.lock;
+    return { text: Array.isArray(lock) ? lock.join('\n') : typeof lock === 'string' ? lock : '', missing: false, file: null };
+  }
+  return { text: '', missing: false, file: null };
+}
+
+/** Where a script's lock file goes: `<path>.script.lock` (or `script.lock` in a module folder). */
+function lockFileOf(item: ScriptItem): string {
+  return item.metaTarget.replace(/\.yaml$/, '.lock');
+}
+
+async function lockInputsOf(l: Loaded, importsOf: Map<string, string[]>): Promise<LockInputs> {
+  if (!l.lockInputs) {
+    await loadLockParsers();
+    const scripts = new Map<string, LockScript>();
+    for (const s of l.scripts) {
+      scripts.set(s.item.path, { path: s.item.path, language: s.item.language, content: s.content, imports: importsOf.get(s.item.path) ?? [] });
+    }
+    l.lockInputs = new LockInputs(scripts, new Map(l.deps.map((d) => [d.file, d.text])));
+  }
+  return l.lockInputs;
+}
+
+interface LockPlanOptions {
+  mode: Mode;
+  refreshLocks: boolean;
+}
+
+async function computePlan(l: Loaded, folder: string | undefined, strict: boolean, lockOpts: LockPlanOptions = { mode: 'all', refreshLocks: false }): Promise<Plan> {
   const direct = new Map<string, string>();
   const nodes: GraphNode[] = [];
   const reportFile = new Map<string, { kind: StaleItem['kind']; path: string; file: string }>();
+  const importsOf = new Map<string, string[]>();
+  l.importsOf = importsOf;
+  const availableDeps = new Set(l.deps.map((d) => d.file));
 
   for (const s of l.scripts) {
     const id = s.item.path;
     reportFile.set(id, { kind: 'script', path: id, file: s.item.file });
     const imports = await relativeImports(s.item.language, s.content, s.item.path);
-    // A script uses the unnamed dependency file of its language (named ones need an annotation: locks issue).
-    const depImports = l.deps
-      .filter((d) => d.language === s.item.language && d.file.slice('dependencies/'.length) in DEPENDENCY_FILES)
-      .map((d) => d.file);
+    importsOf.set(id, imports);
+    // The dependency files a script uses: for python3 and bun as its annotations select them
+    // (default: the unnamed file, else `extra.<file>`); other languages: the unnamed file.
+    let depImports: string[] = [];
+    if (l.deps.length) {
+      depImports =
+        dependencyFileBase(s.item.language) && s.item.language !== 'nativets'
+          ? selectDependencyFiles(s.content, s.item.language, availableDeps).files
+          : l.deps.filter((d) => d.language === s.item.language && d.file.slice('dependencies/'.length) in DEPENDENCY_FILES).map((d) => d.file);
+    }
     nodes.push({ id, imports: [...imports, ...depImports] });
     if (s.metaText === null) direct.set(id, 'metadata missing');
     else {
       const stored = l.locks.get(id);
       if (stored === undefined) direct.set(id, 'no recorded hash');
       else if (stored !== scriptHash(s.content, s.metaText!)) direct.set(id, 'content changed');
+    }
+  }
+  // Lock staleness: `<path>+__lock` records the lock's inputs and text. A missing entry (locks made
+  // by a server, or by --schema-only) is not staleness, except for --lock-only. Not propagated:
+  // importers do not depend on another script's lock.
+  const lockStale = new Map<string, string>();
+  if (lockOpts.mode !== 'schema-only') {
+    for (const s of l.scripts) {
+      const id = s.item.path;
+      if (direct.has(id) || !lockKindOf(s.item.language)) continue;
+      if (lockOpts.refreshLocks) {
+        lockStale.set(id, 'lock refresh requested');
+        continue;
+      }
+      const recorded = l.locks.get(`${id}+__lock`);
+      if (recorded === undefined && lockOpts.mode !== 'lock-only') continue;
+      const req = (await lockInputsOf(l, importsOf)).request(id);
+      if ('error' in req) {
+        lockStale.set(id, 'dependencies changed');
+        continue;
+      }
+      const cur = currentLockText(l.cfg.root, s.metaText, formatOf(s.item.metaFile ?? s.item.metaTarget));
+      if (recorded === undefined) {
+        // no entry is recorded for a script without dependencies whose lock is empty
+        if (!(isEmptyRequest(req.request) && isEmptyLock(req.request.kind, cur.text))) lockStale.set(id, 'no recorded lock hash');
+        continue;
+      }
+      if (lockInputsHash(req.request, cur.text) === recorded) continue;
+      if (cur.missing) lockStale.set(id, 'lock file missing');
+      else {
+        const have = lockVersions(req.request.kind, cur.text);
+        const wanted = req.request.kind === 'npm'
+          ? (req.request.entries as [string, string][]).map(([n]) => n)
+          : (req.request.entries as string[]).map((e) => /^[A-Za-z0-9._-]+/.exec(e)?.[0] ?? e);
+        lockStale.set(id, wanted.every((n) => have.has(n)) ? 'lock edited by hand' : 'dependencies changed');
+      }
     }
   }
   for (const f of l.flows) {
@@ -207,6 +321,12 @@ async function computePlan(l: Loaded, folder: string | undefined, strict: boolea
     }
     stale.push({ kind: info.kind, path: info.path, file: info.file, reason });
   }
+  for (const [id, reason] of lockStale) {
+    if (marks.has(id)) continue;
+    const info = reportFile.get(id)!;
+    if (!inScope(info.file, folder)) continue;
+    stale.push({ kind: info.kind, path: info.path, file: info.file, reason });
+  }
   const order = { dependency: 0, script: 1, flow: 2 } as const;
   stale.sort((a, b) => order[a.kind] - order[b.kind] || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   skipped.sort((a, b) => (a.file < b.file ? -1 : 1));
@@ -222,12 +342,18 @@ export interface GenerateOptions {
   onProgress?: (done: number, total: number, item: StaleItem) => void;
   /** Stop between items: what was done is recorded, nothing is half-written. */
   signal?: AbortSignal;
+  /** Re-lock every lock-capable script in scope, resolving again (no cached resolution). */
+  refreshLocks?: boolean;
+  /** Extra pip `--find-links` folders. */
+  findLinks?: string[];
+  /** Called before each dependency resolution that runs npm or pip. */
+  onResolve?: (done: number, total: number, names: string[]) => void;
 }
 
 /** Which items are stale, and why. Pure with respect to the files: nothing is written. */
 export async function planMetadata(cfg: WorkspaceConfig, opts: GenerateOptions = {}): Promise<Plan> {
   const l = load(cfg);
-  return computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries);
+  return computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries, { mode: opts.mode ?? 'all', refreshLocks: !!opts.refreshLocks });
 }
 
 function normalizeFolder(folder: string | undefined): string | undefined {
@@ -240,13 +366,15 @@ function normalizeFolder(folder: string | undefined): string | undefined {
 export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptions = {}): Promise<GenerateResult> {
   const mode = opts.mode ?? 'all';
   const l = load(cfg);
-  const plan = await computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries);
+  const plan = await computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries, { mode, refreshLocks: !!opts.refreshLocks });
   const result: GenerateResult = {
     ...plan,
     updated: [],
     failed: [],
     warnings: [],
     locksLeft: [],
+    lockChanges: [],
+    lockStats: { sets: 0, resolutions: 0, cacheHits: 0 },
     lockFileCreated: l.lockFileCreated,
   };
   if (opts.dryRun) return result;
@@ -259,6 +387,7 @@ export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptio
       : await parseScripts(
           scriptStates.filter((s) => canInferSchema(s.item.language)).map((s) => ({ id: s.item.path, language: s.item.language, code: s.content })),
         );
+  const lockPlan = mode === 'schema-only' ? new Map<string, ScriptLock>() : await resolveLocks(l, scriptStates, opts, result);
   const total = plan.stale.length;
   let done = 0;
   for (const stale of plan.stale) {
@@ -271,10 +400,13 @@ export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptio
     opts.onProgress?.(done, total, stale);
     if (stale.kind === 'script') {
       const s = scriptStates.find((x) => x.item.path === stale.path)!;
-      const r = processScript(cfg, s, parsed.get(s.item.path), mode, result);
+      const r = processScript(cfg, s, parsed.get(s.item.path), mode, result, lockPlan.get(s.item.path));
       if (r) {
+        const previousLockHash = l.locks.get(`${s.item.path}+__lock`);
         clearLockEntries(l.locks, s.item.path);
         l.locks.set(s.item.path, r.hash);
+        if (r.lockHash) l.locks.set(`${s.item.path}+__lock`, r.lockHash);
+        else if (previousLockHash !== undefined && mode === 'schema-only') l.locks.set(`${s.item.path}+__lock`, previousLockHash);
         result.updated.push({ kind: 'script', path: s.item.path, file: s.item.file, written: r.written });
       }
     } else if (stale.kind === 'flow') {
@@ -293,13 +425,48 @@ export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptio
   return result;
 }
 
+/** A stale script's lock for this run: the request and its resolved lock, or why there is none. */
+type ScriptLock = { request: DependencyRequest; outcome: ResolveOutcome } | { error: string };
+
+/** Resolve the locks of the stale scripts: one resolution per distinct dependency set. */
+async function resolveLocks(l: Loaded, scripts: ScriptState[], opts: GenerateOptions, result: GenerateResult): Promise<Map<string, ScriptLock>> {
+  const out = new Map<string, ScriptLock>();
+  const lockable = scripts.filter((s) => lockKindOf(s.item.language));
+  if (!lockable.length) return out;
+  const inputs = await lockInputsOf(l, l.importsOf ?? new Map());
+  const requests = new Map<string, DependencyRequest>();
+  const byPath = new Map<string, DependencyRequest>();
+  for (const s of lockable) {
+    const r = inputs.request(s.item.path);
+    if ('error' in r) {
+      out.set(s.item.path, { error: r.error });
+      continue;
+    }
+    const key = requestKey(r.request);
+    requests.set(key, r.request);
+    byPath.set(s.item.path, r.request);
+  }
+  const { outcomes, stats } = await resolveRequests(l.cfg, requests, {
+    findLinks: opts.findLinks,
+    refresh: opts.refreshLocks,
+    signal: opts.signal,
+    onResolve: opts.onResolve
+      ? (i, n, req) => opts.onResolve!(i, n, req.kind === 'npm' ? (req.entries as [string, string][]).map(([a, v]) => (v === 'latest' ? a : `${a}@${v}`)) : (req.entries as string[]))
+      : undefined,
+  });
+  result.lockStats = stats;
+  for (const [path, request] of byPath) out.set(path, { request, outcome: outcomes.get(requestKey(request)) ?? { error: 'not resolved' } });
+  return out;
+}
+
 function processScript(
   cfg: WorkspaceConfig,
   s: ScriptState,
   parse: import('./parsers/types.js').ParseOutput | undefined,
   mode: Mode,
   result: GenerateResult,
-): { hash: string; written: string[] } | null {
+  lock?: ScriptLock,
+): { hash: string; written: string[]; lockHash?: string } | null {
   const metaFile = s.item.metaFile ?? s.item.metaTarget;
   const format = formatOf(metaFile);
   let meta: ScriptMetadata = defaultMetadata();
@@ -322,23 +489,62 @@ function processScript(
       meta.schema = inferred.schema;
       if (inferred.hasPreprocessor) meta.has_preprocessor = true;
       else delete meta.has_preprocessor;
-      if (inferred.noMainFunc) meta.no_main_func = true;
-      else delete meta.no_main_func;
+      // The reference never keeps these two: they are server-side hints.
+      delete meta.no_main_func;
+      delete meta.auto_kind;
     } else if (!canInferSchema(s.item.language)) {
       result.warnings.push(`${s.item.file}: schema inference for ${s.item.language} is not supported yet; its schema was kept as it is`);
     }
   }
-  if (mode !== 'schema-only' && languageNeedsLock(s.item.language)) {
+  const written: string[] = [];
+  let lockHash: string | undefined;
+  let removeLockFile: string | null = null;
+  const kind = lockKindOf(s.item.language);
+  if (mode !== 'schema-only' && kind) {
+    if (!lock) {
+      result.failed.push({ file: s.item.file, message: 'cannot resolve dependencies: no lock request' });
+      return null;
+    }
+    if ('error' in lock) {
+      result.failed.push({ file: s.item.file, message: lock.error.startsWith('cannot resolve') ? lock.error : `cannot resolve dependencies: ${lock.error}` });
+      return null;
+    }
+    if ('error' in lock.outcome) {
+      result.failed.push({ file: s.item.file, message: lock.outcome.error });
+      return null;
+    }
+    const newLock = lock.outcome.lock;
+    const old = currentLockText(cfg.root, s.metaText, format);
+    const lockFile = lockFileOf(s.item);
+    // the lock file first, so metadata never points at a lock that is not there
+    if (newLock !== '') {
+      if (readTextOrNull(join(cfg.root, lockFile)) !== newLock) {
+        writeFileAtomic(join(cfg.root, lockFile), newLock);
+        written.push(lockFile);
+      }
+      meta.lock = `!inline ${lockFile}`;
+    } else {
+      meta.lock = '';
+      if (existsSync(join(cfg.root, lockFile))) removeLockFile = lockFile;
+    }
+    const changes = diffVersions(lockVersions(kind, old.text), lockVersions(kind, newLock));
+    if (changes.length) result.lockChanges.push({ path: s.item.path, file: s.item.file, created: old.text === '', changes });
+    // nothing to record for a script without dependencies: keeps wmill-lock.yaml to one line per item
+    if (!(isEmptyRequest(lock.request) && isEmptyLock(kind, newLock))) lockHash = lockInputsHash(lock.request, newLock);
+  } else if (mode !== 'schema-only' && languageNeedsLock(s.item.language)) {
     result.locksLeft.push({ path: s.item.path, language: s.item.language });
   }
   if (Array.isArray(meta.lock)) meta.lock = meta.lock.join('\n');
   const text = renderMetadata(meta, format);
-  const written: string[] = [];
   if (text !== s.metaText) {
     writeFileAtomic(join(cfg.root, metaFile), text);
     written.push(metaFile);
   }
-  return { hash: scriptHash(s.content, text), written };
+  if (removeLockFile) {
+    rmSync(join(cfg.root, removeLockFile), { force: true });
+    written.push(removeLockFile);
+  }
+  return { hash: scriptHash(s.content, text), written, lockHash };
 }
 
 export interface RehashResult {
@@ -358,8 +564,11 @@ export function rehash(cfg: WorkspaceConfig, folder?: string): RehashResult {
       out.skipped.push({ file: s.item.file, reason: "no metadata file; run 'wmill generate-metadata' to create it" });
       continue;
     }
+    const lockEntry = l.locks.get(`${s.item.path}+__lock`);
     clearLockEntries(l.locks, s.item.path);
     l.locks.set(s.item.path, scriptHash(s.content, s.metaText));
+    // the lock-inputs entry is kept: a hand-edited lock stays visible after a rehash
+    if (lockEntry !== undefined) l.locks.set(`${s.item.path}+__lock`, lockEntry);
     out.scripts++;
   }
   for (const fl of l.flows) {

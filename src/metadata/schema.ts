@@ -203,6 +203,9 @@ export function mergeSchema(language: Language, parsed: ParseOutput, previous: S
     p = sortKeys(p);
     schema.properties[arg.name] = p;
     applyArgType(arg.typ, p);
+    // as the CLI does: an otyp with `[` and `|` (the parsers' `str | list[str]`, `string | string[]`)
+    // becomes the originalType
+    if (arg.otyp && arg.otyp.includes('[') && arg.otyp.includes('|')) p.originalType = arg.otyp;
     p.default = arg.default;
     if (!arg.has_default && !schema.required.includes(arg.name)) schema.required.push(arg.name);
   }

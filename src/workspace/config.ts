@@ -40,6 +40,17 @@ export const WmillYamlSchema = z
     codebases: z.array(z.record(z.string(), z.unknown())).optional(),
     workspaces: z.record(z.string(), z.unknown()).optional(),
     overrides: z.record(z.string(), z.unknown()).optional(),
+    // Local lock resolution (not read by the reference CLI, which ignores unknown keys).
+    python: z
+      .object({
+        indexUrl: z.string().optional(),
+        extraIndexUrls: z.array(z.string()).optional(),
+        findLinks: z.array(z.string()).optional(),
+        noIndex: z.boolean().optional(),
+      })
+      .loose()
+      .optional(),
+    npm: z.object({ registry: z.string().optional() }).loose().optional(),
   })
   .loose();
 

@@ -8,7 +8,7 @@
  * without such a line) makes the reference answer `{"type": "Invalid"}`.
  *
  * Parameter mapping (reference rules):
- *   - one argument per parameter *field*, named after its first name (`a, b int` gives only `a`);
+ *   - one argument per parameter name (`a, b int` gives `a` and `b`; an unnamed parameter gives `''`);
  *   - `int`, `int16`, `int32`, `int64` → int; `string` → string; `bool` → bool; any other
  *     identifier (`float64`, `Point`, `any`, ...) → unknown, `otyp` = the identifier;
  *   - `[]T` / `[N]T` → list of T, `otyp` = `[]` + otyp(T) (null when T has none);
@@ -604,9 +604,11 @@ export function parseGo(code: string): ParseOutput {
     throw e;
   }
 
-  const args: Arg[] = fields.map((f) => {
+  // `a, b string` gives two arguments (struct fields, by contrast, keep only their first name)
+  const args: Arg[] = fields.flatMap((f) => {
     const [otyp, typ] = goTyp(f.typ);
-    return { name: f.names[0] ?? '', typ, default: null, has_default: false, otyp, oidx: null };
+    const names = f.names.length > 0 ? f.names : [''];
+    return names.map((name) => ({ name, typ: structuredClone(typ), default: null, has_default: false, otyp, oidx: null }));
   });
   return { star_args: false, star_kwargs: false, args, auto_kind: null, has_preprocessor: null };
 }

@@ -82,7 +82,7 @@ function normalize(o: Partial<ParseOutput> | undefined): ParseOutput {
   const out: ParseOutput = {
     ...(o ?? {}),
     args: Array.isArray(o?.args) ? o!.args : [],
-    has_preprocessor: o?.has_preprocessor ?? false,
+    has_preprocessor: o ? (o.has_preprocessor ?? null) : null,
   };
   if (!o) out.type = 'Invalid';
   return out;

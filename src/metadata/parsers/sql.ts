@@ -345,6 +345,50 @@ function castType(code: string, start: number, captured: string): string {
   return captured;
 }
 
+const DOLLAR_TAG = /\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/y;
+
+/**
+ * The code with comments (`-- ...`, non-nested `/* ... *\/`), quoted text (`'...'`, `"..."`, no
+ * backslash escapes) and dollar-quoted strings (`$$...$$`, `$tag$...$tag$`) blanked out, positions
+ * kept. Anything left unterminated runs to the end of the file.
+ */
+function blankNonCode(code: string): string {
+  let out = '';
+  let i = 0;
+  const n = code.length;
+  const blankTo = (end: number) => {
+    out += code.slice(i, end).replace(/[^\n]/g, ' ');
+    i = end;
+  };
+  while (i < n) {
+    const c = code[i]!;
+    if (c === '-' && code[i + 1] === '-') {
+      const e = code.indexOf('\n', i);
+      blankTo(e < 0 ? n : e);
+    } else if (c === '/' && code[i + 1] === '*') {
+      const e = code.indexOf('*/', i + 2);
+      blankTo(e < 0 ? n : e + 2);
+    } else if (c === "'" || c === '"') {
+      const e = code.indexOf(c, i + 1);
+      blankTo(e < 0 ? n : e + 1);
+    } else if (c === '$') {
+      DOLLAR_TAG.lastIndex = i;
+      const m = DOLLAR_TAG.exec(code);
+      if (m) {
+        const e = code.indexOf(m[0], i + m[0].length);
+        blankTo(e < 0 ? n : e + m[0].length);
+      } else {
+        out += c;
+        i++;
+      }
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
 function pgArgs(code: string): Arg[] {
   const args: Arg[] = [];
   const explicit = new Set<number>();
@@ -359,14 +403,16 @@ function pgArgs(code: string): Arg[] {
     args.push(arg(m[2]!, pgTyp(otyp), m[4], otyp, idx));
   }
 
-  // 2. every `$N` (comments included) gives an argument; a cast `$N::type` sets its type and,
-  //    once seen, is not overridden by later bare uses; without any cast the type is `text`.
+  // 2. every `$N` of the code (not in comments or quoted text) gives an argument; a cast
+  //    `$N::type` sets its type and, once seen, is not overridden by later bare uses; without any
+  //    cast the type is `text`.
   const seen = new Map<number, { typ: string; inferred: boolean }>();
-  for (const m of code.matchAll(RE_CODE_PGSQL())) {
+  const sqlCode = blankNonCode(code);
+  for (const m of sqlCode.matchAll(RE_CODE_PGSQL())) {
     const idx = rustParseI32(m[1]!);
-    if (idx === undefined) throw new SqlInvalid('Impossible to parse arg digit');
+    if (idx === undefined) continue; // an index too large for an i32 is ignored in the code
     if (explicit.has(idx)) continue;
-    const cast = m[2] === undefined ? undefined : castType(code, m.index! + 1 + m[1]!.length + 2, m[2]);
+    const cast = m[2] === undefined ? undefined : castType(sqlCode, m.index! + 1 + m[1]!.length + 2, m[2]);
     const prev = seen.get(idx);
     if (prev && !prev.inferred) continue;
     seen.set(idx, { typ: cast ?? 'text', inferred: cast === undefined });

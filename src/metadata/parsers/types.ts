@@ -21,6 +21,7 @@ export type ArgType =
   | { object: { name: string | null; props: ObjectProp[] | null } }
   | { oneof: { label: string; properties: ObjectProp[] }[] }
   | { dynselect: string }
+  | { dynmultiselect: string }
   | { list: ArgType | null };
 
 export interface Arg {

@@ -6,17 +6,25 @@
  * (`ts.createSourceFile`): no Program, no type checker. Interfaces, type aliases and enums
  * declared in the same file are resolved here.
  *
- * Observed reference rules implemented below (see ../../../../shared/conformance/schema):
- * - `main` = the first top-level function declaration named `main` (exported or not, not
- *   `export default`); arrow functions / `const main = ...` do not count (→ no args, auto_kind 'lib').
+ * Reference rules implemented below (checked against the reference parser, see
+ * test/fixtures/schema-oracle):
+ * - `main` = the first top-level function declaration named `main` that has a body (exported or
+ *   not, not `export default`; overload signatures and `declare function` are skipped); arrow
+ *   functions / `const main = ...` do not count (→ no args, auto_kind 'lib').
  * - `has_preprocessor` = a top-level function declaration named `preprocessor` exists.
  * - Parameter `x: T` → typ(T), has_default = `?` or nullable union (`T | null`, `T | undefined`).
  * - Parameter `x: T = d` → has_default true; default = literal value (strings, non-negative
- *   numbers, booleans, object/array literals evaluated as constants), anything else → null.
- *   Untyped (or unknown-typed) params take the type of their default.
- * - Destructured or rest parameters → `{type: 'Invalid'}`.
+ *   numbers, booleans; object/array literals as JSON, else evaluated as JavaScript), anything
+ *   else → null. Untyped (or unknown-typed) params take the type of their default.
+ * - Local interfaces and type aliases (anywhere in the file, the last one of a name wins) are
+ *   resolved; what they resolve to takes their snake_case name when it is an anonymous object or
+ *   a resource (also as list items). Enums are not resolved (`resource-<name>`).
+ * - `T | T[]` keeps its text in `otyp` (the CLI writes it as `originalType`).
+ * - `{ a, b }: T` is an argument named `anon1`, `anon2`...; array patterns and rest parameters
+ *   make the signature `{type: 'Invalid'}`.
  */
 import { builtinModules } from 'node:module';
+import { runInNewContext } from 'node:vm';
 import type * as TS from 'typescript';
 import type { Arg, ArgType, ObjectProp, ParseOutput } from './types.js';
 
@@ -95,15 +103,19 @@ export function toSnakeCase(s: string): string {
 // Signature parsing
 // ---------------------------------------------------------------------------------------------
 
+/** A type declared at the top level (anywhere in the file; the last declaration of a name wins). */
 type LocalDecl =
-  | { kind: 'members'; name: string; members: TS.NodeArray<TS.TypeElement> }
-  | { kind: 'other'; name: string };
+  | { kind: 'interface'; node: TS.InterfaceDeclaration }
+  | { kind: 'alias'; type: TS.TypeNode };
 
 interface Ctx {
   ts: TsModule;
   sf: TS.SourceFile;
   decls: Map<string, LocalDecl>;
-  resolving: Set<string>;
+  /** The local types being expanded, outermost first (see `typeRefToTyp` for the depth rule). */
+  chain: { name: string; alias: boolean }[];
+  /** Object-destructured parameters seen so far (they are named `anon1`, `anon2`, ...). */
+  anon: number;
 }
 
 class InvalidSignature extends Error {}
@@ -136,6 +148,9 @@ export function parseTs(code: string): ParseOutput {
     };
   }
 
+  // The reference's parser does not accept decorators (anywhere in the file): Invalid.
+  if (code.includes('@') && hasDecorator(ts, sf)) return { type: 'Invalid', args: [], has_preprocessor: null };
+
   const decls = new Map<string, LocalDecl>();
   let main: TS.FunctionDeclaration | undefined;
   let hasPreprocessor = false;
@@ -143,18 +158,13 @@ export function parseTs(code: string): ParseOutput {
     if (ts.isFunctionDeclaration(st)) {
       if (!st.name || hasModifier(ts, st, ts.SyntaxKind.DefaultKeyword)) continue;
       const n = st.name.text;
-      if (n === 'main' && !main) main = st;
+      // overload signatures and `declare function main(...)` have no body: not the main
+      if (n === 'main' && !main && st.body) main = st;
       else if (n === 'preprocessor') hasPreprocessor = true;
     } else if (ts.isInterfaceDeclaration(st)) {
-      if (!decls.has(st.name.text)) decls.set(st.name.text, { kind: 'members', name: st.name.text, members: st.members });
+      decls.set(st.name.text, { kind: 'interface', node: st });
     } else if (ts.isTypeAliasDeclaration(st)) {
-      if (decls.has(st.name.text)) continue;
-      let t: TS.TypeNode = st.type;
-      while (ts.isParenthesizedTypeNode(t)) t = t.type;
-      decls.set(
-        st.name.text,
-        ts.isTypeLiteralNode(t) ? { kind: 'members', name: st.name.text, members: t.members } : { kind: 'other', name: st.name.text },
-      );
+      decls.set(st.name.text, { kind: 'alias', type: st.type });
     }
   }
 
@@ -162,33 +172,81 @@ export function parseTs(code: string): ParseOutput {
     return { star_args: false, star_kwargs: false, args: [], auto_kind: 'lib', has_preprocessor: hasPreprocessor };
   }
 
-  const ctx: Ctx = { ts, sf, decls, resolving: new Set() };
+  const ctx: Ctx = { ts, sf, decls, chain: [], anon: 0 };
   try {
     const args = main.parameters.map((p) => parseParam(ctx, p));
     return { star_args: false, star_kwargs: false, args, auto_kind: null, has_preprocessor: hasPreprocessor };
   } catch (e) {
+    if (e instanceof DefaultEvalError) {
+      return { args: [], has_preprocessor: hasPreprocessor, error: { message: e.message, line: e.line } };
+    }
     if (e instanceof InvalidSignature) {
       // no `error` key: an Invalid signature is not a syntax error (the CLI writes an empty schema)
-      return { type: 'Invalid', args: [], has_preprocessor: hasPreprocessor };
+      return { type: 'Invalid', args: [], has_preprocessor: null };
     }
     throw e;
   }
 }
 
+function hasDecorator(ts: TsModule, node: TS.Node): boolean {
+  if (node.kind === ts.SyntaxKind.Decorator) return true;
+  return ts.forEachChild(node, (child) => (hasDecorator(ts, child) ? true : undefined)) === true;
+}
+
 function parseParam(ctx: Ctx, p: TS.ParameterDeclaration): Arg {
   const { ts } = ctx;
-  if (p.dotDotDotToken || !ts.isIdentifier(p.name)) {
-    throw new InvalidSignature(`parameter syntax unsupported: \`${p.getText(ctx.sf)}\``);
-  }
-  const name = p.name.text;
+  // `{ a, b }: T` is an argument named anonN typed T (its `?` is ignored); `[a, b]` and `...rest`
+  // make the whole signature Invalid
+  let name: string;
+  let questionToken = !!p.questionToken;
+  if (p.dotDotDotToken) throw new InvalidSignature('rest parameter');
+  if (ts.isIdentifier(p.name)) name = p.name.text;
+  else if (ts.isObjectBindingPattern(p.name)) {
+    name = `anon${++ctx.anon}`;
+    questionToken = false;
+  } else throw new InvalidSignature('array destructuring parameter');
   const [annTyp, nullable] = p.type ? typeToTyp(ctx, p.type) : (['unknown', false] as [ArgType, boolean]);
+  const otyp = p.type && ts.isIdentifier(p.name) ? listUnionOtyp(ctx, p.type) : null;
   if (!p.initializer) {
-    return { name, otyp: null, typ: annTyp, default: null, has_default: !!p.questionToken || nullable, oidx: null };
+    return { name, otyp, typ: annTyp, default: null, has_default: questionToken || nullable, oidx: null };
   }
   const dflt = evalDefault(ctx, p.initializer);
   let typ = annTyp;
   if (typ === 'unknown' && dflt !== undefined) typ = dflt.typ;
-  return { name, otyp: null, typ, default: dflt === undefined ? null : dflt.value, has_default: true, oidx: null };
+  return { name, otyp, typ, default: dflt === undefined ? null : dflt.value, has_default: true, oidx: null };
+}
+
+/**
+ * `T | T[]` (either order, T a keyword type or a plain type name) keeps its text as `otyp`,
+ * e.g. "string | string[]"; the CLI then writes it as the property's `originalType`.
+ */
+function listUnionOtyp(ctx: Ctx, t: TS.TypeNode): string | null {
+  const { ts } = ctx;
+  if (!ts.isUnionTypeNode(t) || t.types.length !== 2) return null;
+  const K = ts.SyntaxKind;
+  const simple = (x: TS.TypeNode): string | undefined => {
+    switch (x.kind) {
+      case K.StringKeyword: return 'string';
+      case K.NumberKeyword: return 'number';
+      case K.BooleanKeyword: return 'boolean';
+      case K.BigIntKeyword: return 'bigint';
+      case K.AnyKeyword: return 'any';
+      case K.ObjectKeyword: return 'object';
+    }
+    if (ts.isTypeReferenceNode(x) && ts.isIdentifier(x.typeName)) return x.typeName.text;
+    return undefined;
+  };
+  const [a, b] = t.types as unknown as [TS.TypeNode, TS.TypeNode];
+  if (t.types.some((x) => isNullish(ts, x))) return null;
+  if (ts.isArrayTypeNode(b)) {
+    const n = simple(a);
+    if (n !== undefined && n === simple(b.elementType)) return `${n} | ${n}[]`;
+  }
+  if (ts.isArrayTypeNode(a)) {
+    const n = simple(b);
+    if (n !== undefined && n === simple(a.elementType)) return `${n}[] | ${n}`;
+  }
+  return null;
 }
 
 // ---- types ----------------------------------------------------------------------------------
@@ -238,7 +296,7 @@ function typeToTyp(ctx: Ctx, t: TS.TypeNode): [ArgType, boolean] {
   }
   if (ts.isOptionalTypeNode(t)) return [typeToTyp(ctx, t.type)[0], true];
   if (ts.isUnionTypeNode(t)) return unionToTyp(ctx, t.types);
-  if (ts.isTypeReferenceNode(t)) return [typeRefToTyp(ctx, t), false];
+  if (ts.isTypeReferenceNode(t)) return typeRefToTyp(ctx, t);
   return ['unknown', false];
 }
 
@@ -287,38 +345,79 @@ function oneOfLabel(ctx: Ctx, members: readonly TS.TypeElement[]): string | unde
   return undefined;
 }
 
-function typeRefToTyp(ctx: Ctx, t: TS.TypeReferenceNode): ArgType {
+function typeRefToTyp(ctx: Ctx, t: TS.TypeReferenceNode): [ArgType, boolean] {
   const { ts } = ctx;
-  const isIdent = ts.isIdentifier(t.typeName);
-  const sym = isIdent ? (t.typeName as TS.Identifier).text : (t.typeName as TS.QualifiedName).right.text;
+  // `RT.Postgresql`, `wmill.Base64`: only the last part of a qualified name counts
+  const sym = ts.isIdentifier(t.typeName) ? t.typeName.text : t.typeName.right.text;
   switch (sym) {
     case 'Resource': {
       const first = t.typeArguments?.[0];
       const s = first ? stringLiteralOf(ts, first) : undefined;
-      return { resource: s ?? 'unknown' };
+      return [{ resource: s ?? 'unknown' }, false];
     }
     case 'Date':
-      return 'datetime';
+      return ['datetime', false];
     case 'Base64':
-      return 'bytes';
+      return ['bytes', false];
     case 'Email':
-      return 'email';
+      return ['email', false];
     case 'Sql':
-      return 'sql';
+      return ['sql', false];
   }
-  if (sym.startsWith('DynSelect_')) return { dynselect: sym.slice('DynSelect_'.length) };
-  if (isIdent) {
-    const d = ctx.decls.get(sym);
-    if (d && d.kind === 'members' && !ctx.resolving.has(sym)) {
-      ctx.resolving.add(sym);
+  if (sym.startsWith('DynSelect_')) return [{ dynselect: sym.slice('DynSelect_'.length) }, false];
+  if (sym.startsWith('DynMultiselect_')) return [{ dynmultiselect: sym.slice('DynMultiselect_'.length) }, false];
+  const d = ctx.decls.get(sym);
+  if (!d) return [{ resource: toSnakeCase(sym) }, false];
+  const name = toSnakeCase(sym);
+  // Recursive types: a name is expanded twice, plus once more per (other) type alias crossed on
+  // the way; the next occurrence is an object without properties. (The reference also reuses
+  // results across parameters, so a recursive type used by several parameters can come out
+  // shallower there; not reproduced.)
+  const seen = ctx.chain.filter((x) => x.name === sym).length;
+  const aliases = ctx.chain.filter((x) => x.alias && x.name !== sym).length;
+  if (seen >= 2 + aliases) return [{ object: { name, props: null } }, false];
+  ctx.chain.push({ name: sym, alias: d.kind === 'alias' });
+  try {
+    const [typ, nullable] = d.kind === 'interface'
+      ? ([{ object: { name: null, props: interfaceProps(ctx, d.node) } }, false] as [ArgType, boolean])
+      : typeToTyp(ctx, d.type);
+    return [named(typ, name), nullable];
+  } finally {
+    ctx.chain.pop();
+  }
+}
+
+/** Properties of an interface: those of the local interfaces it extends first, then its own. */
+function interfaceProps(ctx: Ctx, node: TS.InterfaceDeclaration): ObjectProp[] {
+  const { ts } = ctx;
+  const props: ObjectProp[] = [];
+  for (const clause of node.heritageClauses ?? []) {
+    for (const h of clause.types) {
+      const e = h.expression;
+      const base = ts.isIdentifier(e) ? e.text : ts.isPropertyAccessExpression(e) ? e.name.text : undefined;
+      if (base === undefined) continue;
+      const d = ctx.decls.get(base);
+      if (!d || d.kind !== 'interface') continue;
+      if (ctx.chain.filter((x) => x.name === base).length >= 2) continue;
+      ctx.chain.push({ name: base, alias: false });
       try {
-        return { object: { name: toSnakeCase(sym), props: propsOf(ctx, d.members) } };
+        props.push(...interfaceProps(ctx, d.node));
       } finally {
-        ctx.resolving.delete(sym);
+        ctx.chain.pop();
       }
     }
   }
-  return { resource: toSnakeCase(sym) };
+  props.push(...propsOf(ctx, node.members));
+  return props;
+}
+
+/** A local type's name given to what it resolves to: anonymous objects and resources (also as list items). */
+function named(t: ArgType, name: string): ArgType {
+  if (typeof t !== 'object' || t === null) return t;
+  if ('object' in t) return t.object.name === null ? { object: { name, props: t.object.props } } : t;
+  if ('resource' in t) return { resource: name };
+  if ('list' in t) return { list: t.list === null ? null : named(t.list, name) };
+  return t;
 }
 
 // ---- default values -------------------------------------------------------------------------
@@ -368,7 +467,7 @@ function evalDefault(ctx: Ctx, e: TS.Expression): Dflt | undefined {
       json = false;
     }
     try {
-      const j = evalConst(ctx, e, json);
+      const j = json ? evalConst(ctx, e, true) : evalJs(ctx, e, text);
       return { value: toJson(j), typ: jsonTyp(j) };
     } catch (err) {
       if (err instanceof NotConstant) return undefined;
@@ -376,6 +475,74 @@ function evalDefault(ctx: Ctx, e: TS.Expression): Dflt | undefined {
     }
   }
   return undefined;
+}
+
+/** The reference's JavaScript evaluation of a default failed: the reference CLI fails the script. */
+class DefaultEvalError extends Error {
+  constructor(message: string, public line: number) {
+    super(message);
+  }
+}
+
+/**
+ * A non-JSON object/array literal: the reference evaluates its source text as JavaScript
+ * (`let x = <text>; x`) and converts the value. Evaluated here in a fresh V8 context (no
+ * `process`, no `require`) with a time limit. A throw (unknown identifier, TypeScript-only
+ * syntax such as `as`) fails the script, as it does in the reference CLI; a value that cannot
+ * be converted (functions, symbols, sets, typed arrays...) means "no default understood".
+ */
+function evalJs(ctx: Ctx, e: TS.Expression, text: string): JVal {
+  let value: unknown;
+  try {
+    value = runInNewContext(`let x = ${text}; x`, Object.create(null), { timeout: 1000 });
+  } catch (err) {
+    const line = ctx.sf.getLineAndCharacterOfPosition(e.getStart(ctx.sf)).line + 1;
+    const msg = err && typeof err === 'object' && 'message' in err ? String((err as Error).message) : String(err);
+    throw new DefaultEvalError(`cannot evaluate the default value \`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\`: ${msg}`, line);
+  }
+  return fromJs(value, 0);
+}
+
+const I64_MIN_BIG = -(2n ** 63n);
+const U64_MAX_BIG = 2n ** 64n - 1n;
+
+/** A JavaScript value as the reference's wasm bindings convert it to JSON (else NotConstant). */
+function fromJs(v: unknown, depth: number): JVal {
+  if (depth > 200) throw new NotConstant();
+  if (v === null || v === undefined) return { t: 'null' };
+  switch (typeof v) {
+    case 'boolean':
+      return { t: 'bool', v };
+    case 'number':
+      if (!Number.isFinite(v)) return { t: 'null' };
+      return { t: 'num', v, int: Number.isSafeInteger(v) && !Object.is(v, -0) };
+    case 'string':
+      return { t: 'str', v };
+    case 'bigint':
+      if (v < I64_MIN_BIG || v > U64_MAX_BIG) throw new NotConstant();
+      return { t: 'num', v: Number(v), int: true };
+    case 'object':
+      break;
+    default:
+      throw new NotConstant(); // functions, symbols
+  }
+  if (Array.isArray(v)) {
+    const out: JVal[] = [];
+    for (let i = 0; i < v.length; i++) out.push(fromJs(v[i], depth + 1));
+    return { t: 'arr', v: out };
+  }
+  const obj = v as Record<string | symbol, unknown>;
+  const out = new Map<string, JVal>();
+  if (typeof obj[Symbol.iterator] === 'function') {
+    // iterables other than arrays (Map, Set, String objects...) are read as [key, value] entries
+    for (const entry of obj as unknown as Iterable<unknown>) {
+      if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') throw new NotConstant();
+      out.set(entry[0], fromJs(entry[1], depth + 1));
+    }
+    return { t: 'obj', v: out };
+  }
+  for (const k of Object.keys(obj)) out.set(k, fromJs(obj[k], depth + 1));
+  return { t: 'obj', v: out };
 }
 
 /** num-bigint's serde form: [sign, [u32 digits, little endian]]. */
@@ -441,7 +608,8 @@ function evalConst(ctx: Ctx, e: TS.Expression, json: boolean): JVal {
   if (ts.isPrefixUnaryExpression(e)) {
     const v = evalConst(ctx, e.operand, json);
     if (e.operator === K.MinusToken && v.t === 'num') {
-      if (json) return { t: 'num', v: -v.v, int: v.int };
+      // serde_json reads `-0` as the float -0.0
+      if (json) return { t: 'num', v: -v.v, int: v.int && v.v !== 0 };
       return numJ(-v.v);
     }
     if (e.operator === K.PlusToken && v.t === 'num') return numJ(v.v);
@@ -534,15 +702,13 @@ function propName(ctx: Ctx, n: TS.PropertyName, json: boolean): string {
   throw new NotConstant();
 }
 
-function byteCompare(a: string, b: string): number {
-  // serde_json maps are BTreeMap<String>: keys sorted by UTF-8 bytes
-  const ba = Buffer.from(a, 'utf8');
-  const bb = Buffer.from(b, 'utf8');
-  return Buffer.compare(ba, bb);
-}
-
+/**
+ * Entries of an object default in the reference's order: as written for a JSON literal (serde_json
+ * keeps insertion order), JavaScript property order for an evaluated one (`fromJs` reads
+ * `Object.keys`). The default itself is a JS object either way, so its own key order is JS order.
+ */
 function sortedEntries(m: Map<string, JVal>): [string, JVal][] {
-  return [...m.entries()].sort((x, y) => byteCompare(x[0], y[0]));
+  return [...m.entries()];
 }
 
 function toJson(j: JVal): unknown {

@@ -1,0 +1,147 @@
+"""wmill: Python job wrapper, run by src/runner/executors/python.ts.
+
+    python3 -u _runner.py <result.json>   (the job as JSON on stdin)
+
+stdin is {"script": "<file>", "args": {...}, "argNames": [...] | null, "root": "<workspace root>"
+| null, "env": {...}}; `env` is set in os.environ before the script is imported. The interpreter
+can thus be started before the job is known (prewarm) without running any user code early.
+The script is imported as a module (its `if __name__ == "__main__":` block does not run),
+`main` is called with the arguments by name (async mains are awaited), and its return value
+is written to result.json as JSON. An exception writes {"error": {name, message, stack}} and
+exits 1. stdout/stderr are the job's logs. Only the standard library is used.
+"""
+import json
+import os
+import sys
+
+
+def _fix_sys_path(root):
+    # Running this file puts its own folder first on sys.path; the job must not see it.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    if root:
+        # `from f.folder.other import x`, as Windmill resolves relative scripts.
+        sys.path.insert(0, root)
+
+
+def _default(o):
+    import base64
+    import datetime
+    import decimal
+
+    if isinstance(o, (datetime.datetime, datetime.date, datetime.time)):
+        return o.isoformat()
+    if isinstance(o, decimal.Decimal):
+        return float(o)
+    if isinstance(o, (bytes, bytearray)):
+        return base64.b64encode(bytes(o)).decode("ascii")
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    if hasattr(o, "model_dump"):
+        return o.model_dump()
+    if hasattr(o, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(o)
+    if hasattr(o, "__dict__"):
+        return o.__dict__
+    return str(o)
+
+
+def _convert(value, annotation):
+    """The conversions Windmill applies from JSON to annotated Python types."""
+    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", None)
+    if value is None or name is None:
+        return value
+    if name == "bytes" and isinstance(value, str):
+        import base64
+
+        return base64.b64decode(value)
+    if name in ("datetime", "datetime.datetime") and isinstance(value, str):
+        import datetime
+
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if name in ("date", "datetime.date") and isinstance(value, str):
+        import datetime
+
+        return datetime.date.fromisoformat(value[:10])
+    return value
+
+
+def _call(main, args):
+    code = getattr(main, "__code__", None)
+    if code is None:  # a callable object or a builtin: pass everything by name
+        return _finish(main(**args))
+    flags = code.co_flags
+    accepts_kwargs = bool(flags & 0x08)
+    positional = code.co_varnames[: code.co_argcount]
+    kwonly = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
+    names = set(positional) | set(kwonly)
+    annotations = getattr(main, "__annotations__", {}) or {}
+    kwargs = {}
+    for k, v in args.items():
+        if k in names or accepts_kwargs:
+            kwargs[k] = _convert(v, annotations.get(k))
+    return _finish(main(**kwargs))
+
+
+def _finish(result):
+    if hasattr(result, "__await__"):
+        import asyncio
+
+        async def _await(r):
+            return await r
+
+        result = asyncio.run(_await(result))
+    return result
+
+
+def _run():
+    result_path = sys.argv[1]
+    data = json.loads(sys.stdin.buffer.read().decode("utf-8").strip() or "{}")
+    for k, v in (data.get("env") or {}).items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    script = data.get("script")
+    if not script:  # no job came (the runner went away while this interpreter was prewarmed)
+        sys.exit(3)
+    _fix_sys_path(data.get("root"))
+    status = 0
+    try:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("__wmill_main__", script)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["__wmill_main__"] = module
+        spec.loader.exec_module(module)
+        main = getattr(module, "main", None)
+        if not callable(main):
+            raise AttributeError("main function is missing: the script must define a function named main")
+        result = _call(main, data.get("args") or {})
+        out = json.dumps(result, default=_default, separators=(",", ":"), allow_nan=False)
+    except BaseException as e:  # noqa: B036 - SystemExit/KeyboardInterrupt are failures too
+        import traceback
+
+        status = 1
+        if isinstance(e, SystemExit) and (e.code is None or e.code == 0):
+            status = 0
+            out = "null"
+        else:
+            tb = e.__traceback__
+            # Frames of this wrapper are noise in the user's traceback.
+            while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+                tb = tb.tb_next
+            stack = "".join(traceback.format_exception(type(e), e, tb))
+            err = {"name": type(e).__name__, "message": str(e), "stack": stack}
+            out = json.dumps({"error": err}, default=_default)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with open(result_path, "w", encoding="utf-8") as f:
+        f.write(out)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    _run()

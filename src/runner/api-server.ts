@@ -1,0 +1,336 @@
+/**
+ * The API a job talks to (loopback only, 127.0.0.1 and a free port): the subset "S" of
+ * spec/windmill-server.md §2 that the npm `windmill-client` and our Python `wmill` call from
+ * inside a job, with Windmill's shapes and conventions (§1): `/api` prefix, Bearer (or `token`
+ * cookie / `?token=`) auth with the job's token, JSON bodies, text/plain ids, 201 on creates,
+ * text error bodies.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Store } from './store.js';
+import { isFinal, type JobRecord } from './types.js';
+import { interpolate, looksEncrypted, NotFoundError } from './workspace-items.js';
+import type { JobToken } from './engine.js';
+
+export interface ApiContext {
+  store: Store;
+  tokenInfo: (token: string) => JobToken | undefined;
+  cancel: (id: string, by: string, reason?: string) => Promise<boolean>;
+  /** Write a line into a job's logs (warnings about what the job asked for). */
+  log: (jobId: string, chunk: string) => void;
+  user: string;
+}
+
+export const API_VERSION = 'CE v1.819.0';
+
+class HttpError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Handler = (req: IncomingMessage, m: { ws: string; rest: string; query: URLSearchParams; auth: JobToken }) => Promise<Reply>;
+type Reply = { status?: number; json?: unknown; text?: string };
+
+const MAX_BODY = 32 * 1024 * 1024;
+
+async function readJson(req: IncomingMessage): Promise<any> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
+}
+
+function bearer(req: IncomingMessage, query: URLSearchParams): string | undefined {
+  const h = req.headers.authorization;
+  if (h && /^Bearer\s+/i.test(h)) return h.replace(/^Bearer\s+/i, '').trim();
+  const cookie = req.headers.cookie;
+  if (cookie) {
+    for (const part of cookie.split(';')) {
+      const [k, ...v] = part.trim().split('=');
+      if (k === 'token') return decodeURIComponent(v.join('='));
+    }
+  }
+  return query.get('token') ?? undefined;
+}
+
+function jobView(j: JobRecord, logs?: string) {
+  const completed = isFinal(j.status);
+  const common = {
+    id: j.id,
+    workspace_id: j.workspace,
+    created_at: j.created_at,
+    created_by: j.createdBy,
+    started_at: j.started_at ?? null,
+    script_path: j.path,
+    job_kind: j.kind,
+    language: j.language,
+    args: j.args,
+    permissioned_as: j.permissionedAs,
+    tag: j.tag ?? j.language,
+    canceled: j.status === 'canceled' || !!j.cancel_requested,
+    canceled_by: j.canceled_by ?? null,
+    canceled_reason: j.canceled_reason ?? null,
+    ...(logs !== undefined ? { logs } : {}),
+  };
+  if (completed) {
+    return {
+      type: 'CompletedJob',
+      ...common,
+      success: j.status === 'success',
+      result: j.result ?? null,
+      completed_at: j.completed_at,
+      duration_ms: j.duration_ms ?? 0,
+      is_skipped: false,
+    };
+  }
+  return { type: 'QueuedJob', ...common, running: j.status === 'running', scheduled_for: j.created_at };
+}
+
+export class ApiServer {
+  private server: Server | undefined;
+  baseUrl = '';
+  private routes: [string, RegExp, Handler][] = [];
+
+  constructor(private ctx: ApiContext) {
+    const r = (method: string, pattern: string, h: Handler) => this.routes.push([method, new RegExp(`^${pattern}$`), h]);
+    const store = ctx.store;
+
+    // -- resources -------------------------------------------------------------------------
+    r('GET', 'resources/get_value_interpolated/(.+)', async (_q, m) => {
+      try {
+        const r0 = await store.getResource(m.ws, m.rest);
+        if (!r0) throw new NotFoundError('resource', m.rest);
+        return { json: await interpolate(r0.value, store, m.ws, [m.rest]) };
+      } catch (e) {
+        if (e instanceof NotFoundError) throw new HttpError(404, `${e.message}`);
+        throw new HttpError(400, (e as Error).message);
+      }
+    });
+    r('GET', 'resources/get_value/(.+)', async (_q, m) => {
+      const r0 = await store.getResource(m.ws, m.rest);
+      if (!r0) throw new HttpError(404, `Resource not found at ${m.rest}`);
+      return { json: r0.value };
+    });
+    r('GET', 'resources/get/(.+)', async (_q, m) => {
+      const r0 = await store.getResource(m.ws, m.rest);
+      if (!r0) throw new HttpError(404, `Resource not found at ${m.rest}`);
+      return { json: { ...r0, description: r0.description ?? '', is_oauth: false, extra_perms: {}, workspace_id: m.ws } };
+    });
+    r('GET', 'resources/exists/(.+)', async (_q, m) => ({ json: !!(await store.getResource(m.ws, m.rest)) }));
+    r('POST', 'resources/create', async (req, m) => {
+      const b = (await readJson(req)) ?? {};
+      if (typeof b.path !== 'string' || !b.path) throw new HttpError(400, 'path is required');
+      const exists = await store.getResource(m.ws, b.path);
+      if (exists && m.query.get('update_if_exists') !== 'true') throw new HttpError(400, `Resource ${b.path} already exists`);
+      await store.putResource(m.ws, { path: b.path, value: b.value ?? null, resource_type: String(b.resource_type ?? 'any'), description: b.description ?? '' });
+      return { status: 201, text: b.path };
+    });
+    r('POST', 'resources/update_value/(.+)', async (req, m) => {
+      const b = (await readJson(req)) ?? {};
+      const r0 = await store.getResource(m.ws, m.rest);
+      if (!r0) throw new HttpError(404, `Resource not found at ${m.rest}`);
+      await store.putResource(m.ws, { ...r0, value: b.value ?? null });
+      return { text: `value of resource ${m.rest} updated` };
+    });
+    r('POST', 'resources/update/(.+)', async (req, m) => {
+      const b = (await readJson(req)) ?? {};
+      const r0 = await store.getResource(m.ws, m.rest);
+      if (!r0) throw new HttpError(404, `Resource not found at ${m.rest}`);
+      await store.putResource(m.ws, {
+        path: typeof b.path === 'string' && b.path ? b.path : r0.path,
+        value: 'value' in b ? b.value : r0.value,
+        resource_type: b.resource_type ?? r0.resource_type,
+        description: b.description ?? r0.description,
+      });
+      return { text: `resource ${m.rest} updated` };
+    });
+
+    // -- variables -------------------------------------------------------------------------
+    const variable = async (ws: string, path: string, jobId: string) => {
+      const v = await store.getVariable(ws, path);
+      if (!v) throw new HttpError(404, `Variable not found at ${path}`);
+      if (looksEncrypted(v)) {
+        ctx.log(jobId, `[wmill] warning: variable ${path} is secret and its file holds what looks like an encrypted value (pulled without --plain-secrets); it is returned as written\n`);
+      }
+      return v;
+    };
+    r('GET', 'variables/get_value/(.+)', async (_q, m) => ({ json: (await variable(m.ws, m.rest, m.auth.jobId)).value }));
+    r('GET', 'variables/get/(.+)', async (_q, m) => {
+      const v = await variable(m.ws, m.rest, m.auth.jobId);
+      const decrypt = m.query.get('decrypt_secret') !== 'false';
+      return {
+        json: {
+          workspace_id: m.ws,
+          path: v.path,
+          value: !v.is_secret || decrypt ? v.value : undefined,
+          is_secret: v.is_secret,
+          description: v.description ?? '',
+          extra_perms: {},
+          is_oauth: false,
+        },
+      };
+    });
+    r('GET', 'variables/exists/(.+)', async (_q, m) => ({ json: !!(await store.getVariable(m.ws, m.rest)) }));
+    r('POST', 'variables/create', async (req, m) => {
+      const b = (await readJson(req)) ?? {};
+      if (typeof b.path !== 'string' || !b.path) throw new HttpError(400, 'path is required');
+      if (await store.getVariable(m.ws, b.path)) throw new HttpError(400, `Variable ${b.path} already exists`);
+      await store.putVariable(m.ws, { path: b.path, value: String(b.value ?? ''), is_secret: !!b.is_secret, description: b.description ?? '' });
+      return { status: 201, text: b.path };
+    });
+    r('POST', 'variables/update/(.+)', async (req, m) => {
+      const b = (await readJson(req)) ?? {};
+      const v = await store.getVariable(m.ws, m.rest);
+      if (!v) throw new HttpError(404, `Variable not found at ${m.rest}`);
+      await store.putVariable(m.ws, {
+        path: typeof b.path === 'string' && b.path ? b.path : v.path,
+        value: 'value' in b ? String(b.value ?? '') : v.value,
+        is_secret: typeof b.is_secret === 'boolean' ? b.is_secret : v.is_secret,
+        description: b.description ?? v.description,
+      });
+      return { text: `variable ${m.rest} updated` };
+    });
+
+    // -- jobs ------------------------------------------------------------------------------
+    const job = async (ws: string, id: string) => {
+      const j = await store.getJob(id);
+      if (!j || j.workspace !== ws) throw new HttpError(404, `Job ${id} not found`);
+      return j;
+    };
+    r('GET', 'jobs_u/completed/get_result_maybe/([^/]+)', async (_q, m) => {
+      const j = await job(m.ws, m.rest);
+      const done = isFinal(j.status);
+      return { json: { completed: done, result: done ? (j.result ?? null) : null, success: done ? j.status === 'success' : undefined, started: j.status !== 'queued' } };
+    });
+    r('GET', 'jobs_u/completed/get_result/([^/]+)', async (_q, m) => {
+      const j = await job(m.ws, m.rest);
+      if (!isFinal(j.status)) throw new HttpError(404, `Job ${m.rest} is not completed yet`);
+      return { json: j.result ?? null };
+    });
+    r('GET', 'jobs_u/completed/get/([^/]+)', async (_q, m) => {
+      const j = await job(m.ws, m.rest);
+      if (!isFinal(j.status)) throw new HttpError(404, `Job ${m.rest} is not completed yet`);
+      return { json: jobView(j, (await store.getLogs(j.id)).logs) };
+    });
+    r('GET', 'jobs_u/get/([^/]+)', async (_q, m) => {
+      const j = await job(m.ws, m.rest);
+      const logs = m.query.get('no_logs') === 'true' ? undefined : (await store.getLogs(j.id)).logs;
+      return { json: jobView(j, logs) };
+    });
+    r('GET', 'jobs_u/get_logs/([^/]+)', async (_q, m) => ({ text: (await store.getLogs((await job(m.ws, m.rest)).id)).logs }));
+    r('GET', 'jobs_u/getupdate/([^/]+)', async (_q, m) => {
+      const j = await job(m.ws, m.rest);
+      const offset = Number(m.query.get('log_offset') ?? 0) || 0;
+      const { logs, offset: next } = await store.getLogs(j.id, offset);
+      return { json: { running: j.status === 'running', completed: isFinal(j.status), new_logs: logs, log_offset: next } };
+    });
+    r('POST', 'jobs_u/queue/cancel/([^/]+)', async (req, m) => {
+      const b = (await readJson(req)) ?? {};
+      await job(m.ws, m.rest);
+      const ok = await ctx.cancel(m.rest, ctx.user, typeof b.reason === 'string' ? b.reason : undefined);
+      if (!ok) throw new HttpError(400, `Job ${m.rest} is already completed`);
+      return { text: m.rest };
+    });
+
+    // -- users -----------------------------------------------------------------------------
+    r('GET', 'users/whoami', async (_q, m) => ({ json: this.user(m.ws) }));
+  }
+
+  private user(ws: string) {
+    const u = this.ctx.user;
+    return {
+      email: `${u}@localhost`,
+      username: u,
+      is_admin: true,
+      is_super_admin: false,
+      operator: false,
+      disabled: false,
+      groups: [],
+      folders: [],
+      folders_read: [],
+      folders_owners: [],
+      workspace_id: ws,
+      created_at: new Date(0).toISOString(),
+    };
+  }
+
+  async listen(): Promise<string> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((e) => this.send(res, { status: 500, text: String((e as Error)?.message ?? e) }));
+    });
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    server.unref();
+    this.server = server;
+    const { port } = server.address() as AddressInfo;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    return this.baseUrl;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    this.server = undefined;
+    s.closeAllConnections?.();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  private send(res: ServerResponse, reply: Reply): void {
+    if (res.headersSent) return;
+    if (reply.text !== undefined) {
+      res.writeHead(reply.status ?? 200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(reply.text);
+    } else {
+      res.writeHead(reply.status ?? 200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(reply.json === undefined ? null : reply.json));
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    let path: string;
+    try {
+      path = decodeURI(url.pathname);
+    } catch {
+      return this.send(res, { status: 400, text: 'malformed URL' });
+    }
+    if (path === '/api/version') return this.send(res, { text: API_VERSION });
+    const token = bearer(req, url.searchParams);
+    const auth = token ? this.ctx.tokenInfo(token) : undefined;
+    if (!auth) return this.send(res, { status: 401, text: 'Unauthorized: missing or invalid token' });
+    if (path === '/api/users/whoami' && req.method === 'GET') return this.send(res, { json: this.user(auth.workspace) });
+    const m = /^\/api\/w\/([^/]+)\/(.+)$/.exec(path);
+    if (!m) return this.send(res, { status: 404, text: `Not found: ${path}` });
+    const [, ws, rest] = m as unknown as [string, string, string];
+    if (ws !== auth.workspace) return this.send(res, { status: 403, text: `token is not valid for workspace ${ws}` });
+    for (const [method, re, h] of this.routes) {
+      if (method !== req.method) continue;
+      const mm = re.exec(rest);
+      if (!mm) continue;
+      try {
+        return this.send(res, await h(req, { ws, rest: mm[1] ?? '', query: url.searchParams, auth }));
+      } catch (e) {
+        if (e instanceof HttpError) return this.send(res, { status: e.status, text: e.message });
+        throw e;
+      }
+    }
+    return this.send(res, { status: 404, text: `Not found: ${req.method} ${path} is not served by the wmill runner` });
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Small JavaScript files that run inside TypeScript job processes: the wrapper that calls `main`,
+ * and the Node resolve hook that lets `import 'windmill-client'` work in a workspace without
+ * node_modules. They are kept here as text (not as files beside the code) so they work the same
+ * from src/ (tests, tsx) and from the esbuild bundle in dist/, which ships no loose files; they
+ * are written once to a content-addressed cache folder and reused (one stat per job afterwards).
+ *
+ * Wrapper protocol (shared with python/wmill/_runner.py):
+ *   argv: <result.json>
+ *   stdin: {"script": "<file>", "args": {...}, "argNames": ["a", "b"] | null, "root": "<dir>" | null,
+ *           "env": {"WM_TOKEN": "...", ...}}; the wrapper sets `env` in its own environment before
+ *           importing the script. Reading the job from stdin lets the runner start the
+ *           interpreter before the job is known (prewarm) without running any user code early.
+ *   result.json: main's return value as JSON, or {"error": {name, message, stack, extra?}} (exit 1).
+ *   stdout/stderr of the process are the job's logs.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
+
+const TS_WRAPPER = `// wmill: TypeScript job wrapper (generated; see src/runner/assets.ts)
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const [resultPath] = process.argv.slice(2);
+const SKIP = new Set(['line', 'name', 'stack', 'column', 'message', 'sourceURL', 'originalLine', 'originalColumn']);
+
+function toJson(v) {
+  const s = JSON.stringify(v === undefined ? null : v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return s === undefined ? 'null' : s;
+}
+
+function serializeError(e) {
+  if (e instanceof Error) {
+    // Frames of this wrapper are noise in the user's stack trace.
+    const stack = typeof e.stack === 'string' ? e.stack.split('\\n').filter((l) => !l.includes('/ts-wrapper.mjs')).join('\\n') : undefined;
+    const out = { name: e.name || 'Error', message: e.message, stack };
+    const extra = {};
+    for (const k of Object.keys(e)) if (!SKIP.has(k)) extra[k] = e[k];
+    if (Object.keys(extra).length) out.extra = extra;
+    return out;
+  }
+  if (e && typeof e === 'object') return { name: 'Error', message: toJson(e) };
+  return { name: 'Error', message: String(e) };
+}
+
+/** Parameter names of main from its source, for calls by position (\`(a, b = 1, {c}) => ...\`). */
+function paramNames(fn) {
+  const src = Function.prototype.toString.call(fn);
+  const open = src.indexOf('(');
+  const arrow = src.indexOf('=>');
+  if (arrow !== -1 && (open === -1 || arrow < open)) {
+    const head = src.slice(0, arrow).replace(/^async\\s+/, '').trim();
+    return /^[A-Za-z_$][\\w$]*$/.test(head) ? [head] : [];
+  }
+  if (open === -1) return [];
+  const parts = [];
+  let depth = 0, cur = '', quote = null;
+  for (let j = open + 1; j < src.length; j++) {
+    const c = src[j];
+    if (quote) {
+      cur += c;
+      if (c === '\\\\') { cur += src[++j] ?? ''; continue; }
+      if (c === quote) quote = null;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '\`') { quote = c; cur += c; continue; }
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') {
+      if (depth === 0) { parts.push(cur); break; }
+      depth--;
+    } else if (c === ',' && depth === 0) { parts.push(cur); cur = ''; continue; }
+    cur += c;
+  }
+  if (parts.length && parts[parts.length - 1].trim() === '') parts.pop();
+  return parts.map((p) => {
+    const m = /^\\s*(?:\\.\\.\\.)?\\s*([A-Za-z_$][\\w$]*)/.exec(p);
+    return m ? m[1] : null;
+  });
+}
+
+let code = 0;
+let out;
+try {
+  const chunks = [];
+  for await (const c of process.stdin) chunks.push(c);
+  const input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  for (const [k, v] of Object.entries(input.env || {})) {
+    if (v === null) delete process.env[k];
+    else process.env[k] = v;
+  }
+  const mod = await import(pathToFileURL(input.script).href);
+  const main = typeof mod.main === 'function' ? mod.main : mod.default && typeof mod.default.main === 'function' ? mod.default.main : undefined;
+  if (typeof main !== 'function') throw new Error('main function is missing: the script must export a function named main');
+  const args = input.args || {};
+  const names = Array.isArray(input.argNames) ? input.argNames : paramNames(main);
+  const result = await main(...names.map((n) => (n == null ? undefined : args[n])));
+  out = toJson(result);
+} catch (e) {
+  code = 1;
+  out = toJson({ error: serializeError(e) });
+}
+writeFileSync(resultPath, out);
+process.exit(code);
+`;
+
+const NODE_HOOK = `// wmill: Node resolve hook for TypeScript jobs (generated; see src/runner/assets.ts)
+let fallbackParent;
+export function initialize(data) {
+  fallbackParent = data && data.fallbackParent;
+}
+const isBare = (s) => !/^(\\.{0,2}\\/|[A-Za-z][A-Za-z0-9+.-]*:|#)/.test(s);
+export async function resolve(specifier, context, next) {
+  let r;
+  try {
+    r = await next(specifier, context);
+  } catch (e) {
+    // A bare specifier the workspace cannot resolve (no node_modules): try wmill's own
+    // dependencies, so \`import ... from 'windmill-client'\` works in any workspace folder.
+    if (!fallbackParent || !isBare(specifier)) throw e;
+    try {
+      r = await next(specifier, { ...context, parentURL: fallbackParent });
+    } catch {
+      throw e;
+    }
+  }
+  // TypeScript sources outside node_modules are ES modules, as bun treats them
+  // (top-level await, import/export) whatever the nearest package.json says.
+  if (r.url.startsWith('file:') && /\\.(ts|mts|tsx)$/.test(r.url) && !r.url.includes('/node_modules/')) {
+    return { ...r, format: 'module' };
+  }
+  return r;
+}
+`;
+
+const NODE_REGISTER = `// wmill: registers the resolve hook (generated; see src/runner/assets.ts)
+import { register } from 'node:module';
+register('./node-hook.mjs', import.meta.url, { data: { fallbackParent: process.env.WMILL_RESOLVE_FALLBACK } });
+`;
+
+const BUN_PRELOAD = `// wmill: bun preload for TypeScript jobs (generated; see src/runner/assets.ts)
+const dir = process.env.WMILL_RESOLVE_FALLBACK_DIR;
+if (dir && typeof Bun !== 'undefined') {
+  Bun.plugin({
+    name: 'wmill-resolve-fallback',
+    setup(build) {
+      build.onResolve({ filter: /^windmill-client(\\/.*)?$/ }, (args) => {
+        const from = args.importer ? args.importer.replace(/\\/[^/]*$/, '') : process.cwd();
+        try {
+          return { path: Bun.resolveSync(args.path, from) };
+        } catch {
+          return { path: Bun.resolveSync(args.path, dir) };
+        }
+      });
+    },
+  });
+}
+`;
+
+export const ASSETS: Record<string, string> = {
+  'ts-wrapper.mjs': TS_WRAPPER,
+  'node-hook.mjs': NODE_HOOK,
+  'node-register.mjs': NODE_REGISTER,
+  'bun-preload.mjs': BUN_PRELOAD,
+};
+
+let materialized: string | undefined;
+
+function cacheBase(): string[] {
+  const xdg = process.env.XDG_CACHE_HOME;
+  const bases = [];
+  if (process.env.WMILL_CACHE_DIR) bases.push(process.env.WMILL_CACHE_DIR);
+  bases.push(join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'wmill'));
+  bases.push(join(tmpdir(), `wmill-${process.getuid?.() ?? 'u'}`));
+  return bases;
+}
+
+/** Folder holding the assets (written on first use); stable for a given wmill version of these files. */
+export function assetDir(): string {
+  if (materialized) return materialized;
+  const h = createHash('sha256');
+  for (const [k, v] of Object.entries(ASSETS)) h.update(k).update('\0').update(v).update('\0');
+  const name = `runner-${h.digest('hex').slice(0, 16)}`;
+  let lastErr: unknown;
+  for (const base of cacheBase()) {
+    const dir = join(base, name);
+    if (existsSync(join(dir, '.complete'))) return (materialized = dir);
+    try {
+      mkdirSync(dir, { recursive: true });
+      for (const [file, text] of Object.entries(ASSETS)) writeFileAtomic(join(dir, file), text);
+      writeFileSync(join(dir, '.complete'), '');
+      return (materialized = dir);
+    } catch (e) {
+      lastErr = e;
+    }
+  }
+  throw new Error(`cannot write the runner's helper files to a cache folder: ${(lastErr as Error)?.message}`);
+}

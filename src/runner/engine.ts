@@ -1,0 +1,385 @@
+/**
+ * The runner engine: one implementation for preview (in-memory store, one job) and for
+ * `wmill serve` (persistent store, many jobs). It queues jobs in the Store, pulls them with an
+ * in-process worker loop, runs them through the executors with the job's environment and API,
+ * enforces timeouts and cancellation (killing the job's whole process group), records logs and
+ * results, and completes each job exactly once.
+ *
+ * Job states (spec/windmill-server.md §5.2): queued → running → success | failure | canceled;
+ * a queued job can go straight to canceled.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { ApiServer } from './api-server.js';
+import { DEFAULT_RUNNER_CONFIG, executorFor, type Prewarmed, type RunnerConfig } from './executors/index.js';
+import { newJobId, newToken } from './ids.js';
+import type { Store } from './store.js';
+import { errorResult, isFinal, type ExecOutcome, type JobRecord, type JobSpec } from './types.js';
+import { interpolate, NotFoundError } from './workspace-items.js';
+import type { Language } from '../workspace/languages.js';
+
+export interface EngineOptions {
+  store: Store;
+  config?: Partial<RunnerConfig>;
+  /** Jobs run at the same time by this process's worker loop. */
+  concurrency?: number;
+  /** Start the worker loop on submit (default true). */
+  autoRun?: boolean;
+  /** Where job folders are created (default: the OS temp folder). */
+  tmpRoot?: string;
+  /** Username the jobs run as (`u/<user>`). */
+  user?: string;
+}
+
+export interface JobToken {
+  token: string;
+  jobId: string;
+  workspace: string;
+}
+
+interface Running {
+  abort: AbortController;
+  reason?: { kind: 'cancel'; by: string; message?: string } | { kind: 'timeout'; seconds: number };
+}
+
+/** Environment variables a job process gets from its host (Windmill's reserved variables, subset). */
+const CLEARED_PREFIXES = ['WM_'];
+const CLEARED = new Set(['BASE_INTERNAL_URL', 'BASE_URL']);
+
+export class Engine {
+  readonly store: Store;
+  readonly config: RunnerConfig;
+  readonly user: string;
+  private readonly concurrency: number;
+  private readonly autoRun: boolean;
+  private readonly tmpRoot: string;
+  private readonly events = new EventEmitter();
+  private readonly running = new Map<string, Running>();
+  private readonly tokens = new Map<string, JobToken>();
+  private active = 0;
+  private pumping = false;
+  private api: ApiServer | undefined;
+  private readonly prewarms = new Map<Language, Promise<Prewarmed | undefined>>();
+  private apiStarting: Promise<ApiServer> | undefined;
+  private closed = false;
+
+  constructor(opts: EngineOptions) {
+    this.store = opts.store;
+    this.config = { ...DEFAULT_RUNNER_CONFIG, ...opts.config };
+    this.concurrency = Math.max(1, opts.concurrency ?? 1);
+    this.autoRun = opts.autoRun ?? true;
+    this.tmpRoot = opts.tmpRoot ?? tmpdir();
+    this.user = sanitizeUser(opts.user ?? safeUsername());
+    this.events.setMaxListeners(0);
+  }
+
+  /** The loopback API jobs talk to (started on first need). */
+  async apiServer(): Promise<ApiServer> {
+    if (this.api) return this.api;
+    this.apiStarting ??= (async () => {
+      const s = new ApiServer({
+        store: this.store,
+        tokenInfo: (t) => this.tokens.get(t),
+        cancel: (id, by, reason) => this.cancel(id, by, reason),
+        log: (id, chunk) => this.log(id, chunk),
+        user: this.user,
+      });
+      await s.listen();
+      this.api = s;
+      return s;
+    })();
+    return this.apiStarting;
+  }
+
+  /**
+   * Start an interpreter for `language` now, before the job is known (preview calls this first
+   * thing, so the interpreter's start-up overlaps wmill's own work). The next job of that
+   * language adopts it; unused ones are killed by close(). No user code runs until a job is sent.
+   */
+  prewarm(language: Language): void {
+    if (this.closed || this.prewarms.has(language)) return;
+    const p = (async () => {
+      const ex = await executorFor(language);
+      if (!ex?.prewarm || this.closed) return undefined;
+      const jobDir = mkdtempSync(join(this.tmpRoot, 'wmill-job-'));
+      try {
+        return ex.prewarm({ jobDir, env: this.baseEnv(), config: { ...this.config } });
+      } catch {
+        rmSync(jobDir, { recursive: true, force: true });
+        return undefined;
+      }
+    })().catch(() => undefined);
+    this.prewarms.set(language, p);
+  }
+
+  /** Kill prewarmed interpreters nobody used (e.g. after a configuration change). */
+  async discardPrewarms(): Promise<void> {
+    const all = [...this.prewarms.values()];
+    this.prewarms.clear();
+    await Promise.all(
+      all.map(async (p) => {
+        const w = await p;
+        if (!w) return;
+        w.handle.kill();
+        await w.handle.done;
+        rmSync(w.jobDir, { recursive: true, force: true });
+      }),
+    );
+  }
+
+  private async takePrewarm(language: Language): Promise<Prewarmed | undefined> {
+    const p = this.prewarms.get(language);
+    if (!p) return undefined;
+    this.prewarms.delete(language);
+    return p;
+  }
+
+  /** Queue a job; returns its id. `onLog` receives every log chunk of the job, from the first one. */
+  async submit(spec: JobSpec, opts: { onLog?: (chunk: string) => void } = {}): Promise<string> {
+    if (this.closed) throw new Error('engine is closed');
+    const job: JobRecord = {
+      ...spec,
+      id: newJobId(),
+      status: 'queued',
+      created_at: new Date().toISOString(),
+      permissionedAs: spec.permissionedAs ?? `u/${this.user}`,
+      createdBy: spec.createdBy ?? this.user,
+    };
+    await this.store.insertJob(job);
+    if (opts.onLog) this.onLog(job.id, opts.onLog);
+    if (this.autoRun) void this.pump();
+    return job.id;
+  }
+
+  /** Subscribe to a job's log chunks as they are produced. Returns an unsubscribe function. */
+  onLog(id: string, cb: (chunk: string) => void): () => void {
+    const ev = `log:${id}`;
+    this.events.on(ev, cb);
+    return () => this.events.off(ev, cb);
+  }
+
+  /** Resolves with the job once it is final. */
+  async wait(id: string): Promise<JobRecord> {
+    const done = new Promise<void>((resolve) => this.events.once(`done:${id}`, () => resolve()));
+    const j = await this.store.getJob(id);
+    if (!j) throw new Error(`job ${id} not found`);
+    if (isFinal(j.status)) return j;
+    await done;
+    return (await this.store.getJob(id))!;
+  }
+
+  /**
+   * Cancel a job: a queued one completes as canceled at once; a running one has its process
+   * group killed and then completes as canceled. Returns false when the job is already final.
+   */
+  async cancel(id: string, by = this.user, reason?: string): Promise<boolean> {
+    const j = await this.store.getJob(id);
+    if (!j || isFinal(j.status)) return false;
+    const r = this.running.get(id);
+    if (r) {
+      r.reason ??= { kind: 'cancel', by, message: reason };
+      r.abort.abort();
+      return true;
+    }
+    await this.store.updateJob(id, { cancel_requested: true, canceled_by: by, canceled_reason: reason });
+    if (j.status === 'queued') {
+      await this.complete(j, { success: false, result: canceledResult(by, reason) }, 'canceled', { by, reason });
+    }
+    return true;
+  }
+
+  /** Cancel everything still queued or running (used on Ctrl-C and shutdown). */
+  async cancelAll(by = this.user, reason?: string): Promise<void> {
+    const jobs = await this.store.listJobs({ status: ['queued', 'running'] });
+    await Promise.all(jobs.map((j) => this.cancel(j.id, by, reason)));
+  }
+
+  /** Stop accepting work, cancel what runs, close the API server. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const ids = [...this.running.keys()];
+    for (const id of ids) await this.cancel(id, this.user, 'runner shutting down');
+    await Promise.all(ids.map((id) => this.wait(id).catch(() => undefined)));
+    await this.discardPrewarms();
+    const api = this.api ?? (this.apiStarting ? await this.apiStarting.catch(() => undefined) : undefined);
+    if (api) await api.close();
+  }
+
+  private log(id: string, chunk: string): void {
+    if (!chunk) return;
+    this.events.emit(`log:${id}`, chunk);
+    this.logChain = this.logChain.then(() => this.store.appendLogs(id, chunk)).catch(() => undefined);
+  }
+
+  private logChain: Promise<void> = Promise.resolve();
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.active < this.concurrency && !this.closed) {
+        const job = await this.store.claimNext();
+        if (!job) break;
+        this.active++;
+        void this.execute(job).finally(() => {
+          this.active--;
+          void this.pump();
+        });
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async execute(job: JobRecord): Promise<void> {
+    const run: Running = { abort: new AbortController() };
+    this.running.set(job.id, run);
+    let jobDir: string | undefined;
+    let token: string | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let outcome: ExecOutcome;
+    let prewarmed: Prewarmed | undefined;
+    try {
+      // A cancel that raced with the pull.
+      const fresh = await this.store.getJob(job.id);
+      if (fresh?.cancel_requested) run.reason = { kind: 'cancel', by: fresh.canceled_by ?? this.user, message: fresh.canceled_reason };
+
+      const executor = await executorFor(job.language);
+      if (!executor) {
+        outcome = { success: false, result: errorResult('ExecutionErr', `${job.language} is not supported by this runner yet`) };
+      } else if (run.reason) {
+        outcome = { success: false, result: null };
+      } else {
+        let args: Record<string, unknown>;
+        try {
+          args = (await interpolate(job.args ?? {}, this.store, job.workspace)) as Record<string, unknown>;
+        } catch (e) {
+          const msg = e instanceof NotFoundError ? `${e.message} (argument reference)` : (e as Error).message;
+          throw Object.assign(new Error(msg), { name: 'ExecutionErr' });
+        }
+        const api = await this.apiServer();
+        token = newToken();
+        this.tokens.set(token, { token, jobId: job.id, workspace: job.workspace });
+        prewarmed = await this.takePrewarm(job.language);
+        jobDir = prewarmed?.jobDir ?? mkdtempSync(join(this.tmpRoot, 'wmill-job-'));
+        if (job.timeoutS && job.timeoutS > 0) {
+          const seconds = job.timeoutS;
+          timer = setTimeout(() => {
+            run.reason ??= { kind: 'timeout', seconds };
+            run.abort.abort();
+          }, seconds * 1000);
+        }
+        const jobVars = this.jobVars(job, token, api.baseUrl);
+        outcome = await executor.run({
+          job,
+          args,
+          jobDir,
+          env: { ...this.baseEnv(), ...jobVars },
+          jobVars,
+          prewarmed,
+          log: (c) => this.log(job.id, c),
+          signal: run.abort.signal,
+          config: this.config,
+        });
+      }
+    } catch (e) {
+      const err = e as Error;
+      outcome = { success: false, result: errorResult(err.name === 'Error' ? 'ExecutionErr' : err.name, err.message, { stack: err.stack }) };
+    } finally {
+      // A prewarmed interpreter taken for this job but never reached by the executor must not linger.
+      if (prewarmed) prewarmed.handle.kill();
+      if (timer) clearTimeout(timer);
+      if (token) this.tokens.delete(token);
+      if (jobDir) rmSync(jobDir, { recursive: true, force: true });
+    }
+    const reason = run.reason;
+    if (reason?.kind === 'cancel') {
+      await this.complete(job, { success: false, result: canceledResult(reason.by, reason.message) }, 'canceled', {
+        by: reason.by,
+        reason: reason.message,
+      });
+    } else if (reason?.kind === 'timeout') {
+      await this.complete(
+        job,
+        { success: false, result: errorResult('TimeoutError', `Job timed out after ${reason.seconds}s: its processes were killed`) },
+        'failure',
+      );
+    } else {
+      await this.complete(job, outcome, outcome.success ? 'success' : 'failure');
+    }
+    this.running.delete(job.id);
+  }
+
+  private async complete(
+    job: JobRecord,
+    outcome: ExecOutcome,
+    status: 'success' | 'failure' | 'canceled',
+    cancel?: { by: string; reason?: string },
+  ): Promise<void> {
+    const now = Date.now();
+    const current = await this.store.getJob(job.id);
+    if (current && isFinal(current.status)) return; // completed exactly once
+    const started = current?.started_at ? Date.parse(current.started_at) : now;
+    await this.logChain;
+    await this.store.updateJob(job.id, {
+      status,
+      result: outcome.result ?? null,
+      completed_at: new Date(now).toISOString(),
+      duration_ms: Math.max(0, now - started),
+      ...(cancel ? { canceled_by: cancel.by, canceled_reason: cancel.reason } : {}),
+    });
+    this.events.emit(`done:${job.id}`);
+    this.events.removeAllListeners(`log:${job.id}`);
+  }
+
+  /** This process's environment without Windmill's reserved variables (a job gets its own). */
+  private baseEnv(): Record<string, string | undefined> {
+    const env: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      if (CLEARED.has(k) || CLEARED_PREFIXES.some((p) => k.startsWith(p))) continue;
+      env[k] = v;
+    }
+    return env;
+  }
+
+  /** The variables that make a process this job's (reserved WM_* variables, API location, job.env). */
+  private jobVars(job: JobRecord, token: string, baseUrl: string): Record<string, string> {
+    const statePath = `${job.path}/user`;
+    return {
+      ...(job.env ?? {}),
+      WM_TOKEN: token,
+      WM_WORKSPACE: job.workspace,
+      WM_JOB_ID: job.id,
+      WM_JOB_PATH: job.path,
+      WM_PERMISSIONED_AS: job.permissionedAs ?? `u/${this.user}`,
+      WM_USERNAME: this.user,
+      WM_EMAIL: `${this.user}@localhost`,
+      WM_STATE_PATH: statePath,
+      WM_STATE_PATH_NEW: statePath,
+      WM_OBJECT_PATH: `${job.path.replace(/\//g, '_')}/${job.id}`,
+      WM_WORKER_GROUP: 'local',
+      BASE_INTERNAL_URL: baseUrl,
+      BASE_URL: baseUrl,
+      WM_BASE_URL: baseUrl,
+    };
+  }
+}
+
+function canceledResult(by: string, reason?: string) {
+  return errorResult('Canceled', `Job canceled: ${reason ?? 'no reason given'} by ${by}`, { reason: reason ?? null, canceler: by });
+}
+
+function safeUsername(): string {
+  try {
+    return userInfo().username || 'local';
+  } catch {
+    return process.env.USER || 'local';
+  }
+}
+
+function sanitizeUser(u: string): string {
+  const s = u.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  return s || 'local';
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorResult, type ExecOutcome } from '../types.js';
+import type { ExecContext, PrewarmContext, Prewarmed } from './index.js';
+import { startProcess, type ProcessEnd, type ProcessHandle, type SpawnSpec } from './process.js';
+
+const TAIL = 2000;
+
+/** How to start a wrapper process (src/runner/assets.ts protocol) for a job folder. */
+export interface WrapperCommand {
+  cmd: string;
+  args: string[];
+  env?: Record<string, string | undefined>;
+  /** What the process is ("node (tsx)", "python3"): named in error messages. */
+  label: string;
+  /** Identifies the interpreter set-up; a prewarmed process is adopted only if its key matches. */
+  key: string;
+}
+
+export const resultPath = (jobDir: string): string => join(jobDir, 'result.json');
+
+export function readResultFile(path: string): { ok: true; value: unknown } | { ok: false; text?: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return { ok: false };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, text };
+  }
+}
+
+function spawnSpec(w: WrapperCommand, jobDir: string, env: Record<string, string | undefined>): SpawnSpec {
+  return { cmd: w.cmd, args: w.args, cwd: jobDir, env: { ...env, ...w.env } };
+}
+
+/** Start the wrapper before the job is known. */
+export function prewarmWrapper(ctx: PrewarmContext, w: WrapperCommand): Prewarmed {
+  return { handle: startProcess(spawnSpec(w, ctx.jobDir, ctx.env)), jobDir: ctx.jobDir, key: w.key };
+}
+
+/**
+ * Run a job through its wrapper: adopt the prewarmed process when it matches, else start one;
+ * send the job on stdin; map exit status and result.json to an outcome.
+ */
+export async function runWrapped(ctx: ExecContext, w: WrapperCommand, script: string): Promise<ExecOutcome> {
+  let handle: ProcessHandle;
+  if (ctx.prewarmed && ctx.prewarmed.key === w.key && ctx.prewarmed.jobDir === ctx.jobDir) handle = ctx.prewarmed.handle;
+  else {
+    ctx.prewarmed?.handle.kill();
+    handle = startProcess(spawnSpec(w, ctx.jobDir, ctx.env));
+  }
+  let tail = '';
+  handle.attach((chunk) => {
+    tail = (tail + chunk).slice(-TAIL);
+    ctx.log(chunk);
+  });
+  handle.bindSignal(ctx.signal);
+  handle.send(
+    JSON.stringify({ script, args: ctx.args, argNames: ctx.job.argNames ?? null, root: ctx.job.root ?? null, env: ctx.jobVars }),
+  );
+  const end = await handle.done;
+  return outcomeOf(end, readResultFile(resultPath(ctx.jobDir)), w.label, tail);
+}
+
+export function outcomeOf(end: ProcessEnd, file: ReturnType<typeof readResultFile>, label: string, tail: string): ExecOutcome {
+  if (end.spawnError) {
+    const hint = end.spawnError.code === 'ENOENT' ? ` (is '${label}' installed and on PATH?)` : '';
+    return { success: false, result: errorResult('ExecutionErr', `could not start ${label}: ${end.spawnError.message}${hint}`) };
+  }
+  if (end.code === 0 && file.ok) return { success: true, result: file.value };
+  if (file.ok && file.value && typeof file.value === 'object' && 'error' in file.value) {
+    return { success: false, result: file.value };
+  }
+  const how = end.signal ? `was killed by ${end.signal}` : `exited with code ${end.code}`;
+  const last = tail.trimEnd().split('\n').slice(-10).join('\n');
+  return {
+    success: false,
+    result: errorResult('ExecutionErr', `${label} ${how}${last ? `; last log lines:\n${last}` : ''}`),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Python 3 jobs: `python3 -u python/wmill/_runner.py <result.json>`, the job on stdin. wmill's
+ * own `python/` folder is first on PYTHONPATH, so `import wmill` gets our in-job SDK; the
+ * workspace root is on sys.path for `from f.folder.other import x`.
+ */
+import { writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { packageRoot } from '../../paths.js';
+import type { ExecOutcome } from '../types.js';
+import { prewarmWrapper, resultPath, runWrapped, type WrapperCommand } from './common.js';
+import type { ExecContext, Executor, PrewarmContext, Prewarmed, RunnerConfig } from './index.js';
+
+function wrapperCommand(config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string): WrapperCommand {
+  const pyDir = join(packageRoot(), 'python');
+  return {
+    cmd: config.python,
+    args: ['-u', join(pyDir, 'wmill', '_runner.py'), resultPath(jobDir)],
+    env: {
+      PYTHONPATH: [pyDir, env.PYTHONPATH].filter(Boolean).join(delimiter),
+      PYTHONUNBUFFERED: '1',
+      PYTHONIOENCODING: 'utf-8',
+      // Running in place must not leave __pycache__ folders in the workspace.
+      PYTHONDONTWRITEBYTECODE: '1',
+    },
+    label: config.python,
+    key: `python:${config.python}`,
+  };
+}
+
+export const pythonExecutor: Executor = {
+  prewarm(ctx: PrewarmContext): Prewarmed {
+    return prewarmWrapper(ctx, wrapperCommand(ctx.config, ctx.env, ctx.jobDir));
+  },
+  async run(ctx: ExecContext): Promise<ExecOutcome> {
+    let file = ctx.job.file;
+    if (!file) {
+      file = join(ctx.jobDir, 'main.py');
+      writeFileSync(file, ctx.job.content);
+    }
+    return runWrapped(ctx, wrapperCommand(ctx.config, ctx.env, ctx.jobDir), file);
+  },
+};

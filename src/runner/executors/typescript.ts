@@ -1,0 +1,95 @@
+/**
+ * TypeScript (bun flavour) jobs: Node + tsx by default, or bun when the workspace asks for it
+ * (`runtime: bun` in wmill.yaml) and `bun` is on PATH. The script runs in place, so its relative
+ * imports resolve in the workspace; `windmill-client` resolves even without node_modules there
+ * (Node: resolve hook + NODE_PATH for CommonJS; bun: a preload plugin).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../../paths.js';
+import { assetDir } from '../assets.js';
+import type { ExecOutcome } from '../types.js';
+import { prewarmWrapper, resultPath, runWrapped, type WrapperCommand } from './common.js';
+import type { ExecContext, Executor, PrewarmContext, Prewarmed, RunnerConfig } from './index.js';
+
+interface NodeSetup {
+  tsxEsm: string;
+  /** File URL of wmill's package.json: the parent for the resolve fallback. */
+  fallbackParent: string;
+  /** The node_modules folder holding windmill-client (for NODE_PATH and bun). */
+  clientModules: string | undefined;
+}
+
+let setup: NodeSetup | undefined;
+
+function nodeSetup(): NodeSetup {
+  if (setup) return setup;
+  const pj = join(packageRoot(), 'package.json');
+  const req = createRequire(pj);
+  const tsxEsm = req.resolve('tsx/esm');
+  let clientModules: string | undefined;
+  try {
+    const p = req.resolve('windmill-client');
+    const i = p.lastIndexOf(`${'/'}node_modules${'/'}`);
+    if (i !== -1) clientModules = p.slice(0, i + '/node_modules'.length);
+  } catch {
+    clientModules = undefined;
+  }
+  return (setup = { tsxEsm, fallbackParent: pathToFileURL(pj).href, clientModules });
+}
+
+export function onPath(cmd: string, pathEnv = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, cmd);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function scriptFile(ctx: ExecContext): string {
+  if (ctx.job.file) return ctx.job.file;
+  const f = join(ctx.jobDir, 'main.ts');
+  writeFileSync(f, ctx.job.content);
+  return f;
+}
+
+/** The wrapper command for this configuration (node + tsx, or bun when asked for and on PATH). */
+function wrapperCommand(config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string): WrapperCommand & { bunMissing: boolean } {
+  const assets = assetDir();
+  const s = nodeSetup();
+  const result = resultPath(jobDir);
+  const nodePath = [s.clientModules, env.NODE_PATH].filter(Boolean).join(delimiter);
+  const bun = config.tsRuntime === 'bun' ? onPath('bun', env.PATH) : undefined;
+  if (bun) {
+    return {
+      cmd: bun,
+      args: ['run', '--preload', join(assets, 'bun-preload.mjs'), join(assets, 'ts-wrapper.mjs'), result],
+      env: { WMILL_RESOLVE_FALLBACK_DIR: s.clientModules, NODE_PATH: nodePath },
+      label: 'bun run',
+      key: `bun:${bun}`,
+      bunMissing: false,
+    };
+  }
+  return {
+    cmd: process.execPath,
+    args: ['--import', pathToFileURL(s.tsxEsm).href, '--import', pathToFileURL(join(assets, 'node-register.mjs')).href, join(assets, 'ts-wrapper.mjs'), result],
+    env: { WMILL_RESOLVE_FALLBACK: s.fallbackParent, NODE_PATH: nodePath },
+    label: 'node (tsx)',
+    key: `node:${process.execPath}`,
+    bunMissing: config.tsRuntime === 'bun',
+  };
+}
+
+export const typescriptExecutor: Executor = {
+  prewarm(ctx: PrewarmContext): Prewarmed {
+    return prewarmWrapper(ctx, wrapperCommand(ctx.config, ctx.env, ctx.jobDir));
+  },
+  async run(ctx: ExecContext): Promise<ExecOutcome> {
+    const w = wrapperCommand(ctx.config, ctx.env, ctx.jobDir);
+    if (w.bunMissing) ctx.log('[wmill] runtime: bun is set but bun is not on PATH; running on Node with tsx\n');
+    return runWrapped(ctx, w, scriptFile(ctx));
+  },
+};

@@ -1,0 +1,113 @@
+/**
+ * The engine's persistence boundary. Every method is async so a PostgreSQL/PGlite store
+ * (`wmill serve`) can implement it with one statement each (`claimNext` = the
+ * `FOR UPDATE SKIP LOCKED` pull of spec/windmill-server.md §5.4). Preview uses MemoryStore.
+ */
+import type { JobRecord, ResourceRecord, VariableRecord } from './types.js';
+
+export interface JobPatch {
+  status?: JobRecord['status'];
+  started_at?: string;
+  completed_at?: string;
+  duration_ms?: number;
+  result?: unknown;
+  canceled_by?: string;
+  canceled_reason?: string;
+  cancel_requested?: boolean;
+}
+
+export interface Store {
+  insertJob(job: JobRecord): Promise<void>;
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /** Atomically take the oldest queued job (not canceled) and mark it running; undefined when none. */
+  claimNext(): Promise<JobRecord | undefined>;
+  updateJob(id: string, patch: JobPatch): Promise<void>;
+  appendLogs(id: string, chunk: string): Promise<void>;
+  /** Logs from `offset` (a character offset); returns the new offset. */
+  getLogs(id: string, offset?: number): Promise<{ logs: string; offset: number }>;
+  listJobs(filter?: { status?: JobRecord['status'][] }): Promise<JobRecord[]>;
+
+  getResource(workspace: string, path: string): Promise<ResourceRecord | undefined>;
+  putResource(workspace: string, r: ResourceRecord): Promise<void>;
+  getVariable(workspace: string, path: string): Promise<VariableRecord | undefined>;
+  putVariable(workspace: string, v: VariableRecord): Promise<void>;
+}
+
+/** Read-only source of workspace items consulted when the store has no row (e.g. the files of a workspace folder). */
+export interface ItemSource {
+  resource(path: string): ResourceRecord | undefined;
+  variable(path: string): VariableRecord | undefined;
+}
+
+/** In-memory store: preview's ephemeral store. Items written by jobs shadow the fallback source. */
+export class MemoryStore implements Store {
+  private jobs = new Map<string, JobRecord>();
+  private logs = new Map<string, string>();
+  private resources = new Map<string, ResourceRecord>();
+  private variables = new Map<string, VariableRecord>();
+
+  /** Consulted when the store has no row; may be set after construction (preview knows the root late). */
+  constructor(public fallback?: ItemSource) {}
+
+  async insertJob(job: JobRecord): Promise<void> {
+    if (this.jobs.has(job.id)) throw new Error(`job ${job.id} already exists`);
+    this.jobs.set(job.id, structuredClone(job));
+    this.logs.set(job.id, '');
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const j = this.jobs.get(id);
+    return j ? structuredClone(j) : undefined;
+  }
+
+  async claimNext(): Promise<JobRecord | undefined> {
+    // Map iteration order is insertion order: FIFO.
+    for (const j of this.jobs.values()) {
+      if (j.status === 'queued' && !j.cancel_requested) {
+        j.status = 'running';
+        j.started_at = new Date().toISOString();
+        return structuredClone(j);
+      }
+    }
+    return undefined;
+  }
+
+  async updateJob(id: string, patch: JobPatch): Promise<void> {
+    const j = this.jobs.get(id);
+    if (!j) throw new Error(`job ${id} not found`);
+    Object.assign(j, patch);
+  }
+
+  async appendLogs(id: string, chunk: string): Promise<void> {
+    this.logs.set(id, (this.logs.get(id) ?? '') + chunk);
+  }
+
+  async getLogs(id: string, offset = 0): Promise<{ logs: string; offset: number }> {
+    const all = this.logs.get(id) ?? '';
+    return { logs: all.slice(offset), offset: all.length };
+  }
+
+  async listJobs(filter: { status?: JobRecord['status'][] } = {}): Promise<JobRecord[]> {
+    return [...this.jobs.values()].filter((j) => !filter.status || filter.status.includes(j.status)).map((j) => structuredClone(j));
+  }
+
+  private key(ws: string, path: string) {
+    return `${ws}\u0000${path}`;
+  }
+
+  async getResource(workspace: string, path: string): Promise<ResourceRecord | undefined> {
+    return this.resources.get(this.key(workspace, path)) ?? this.fallback?.resource(path);
+  }
+
+  async putResource(workspace: string, r: ResourceRecord): Promise<void> {
+    this.resources.set(this.key(workspace, r.path), structuredClone(r));
+  }
+
+  async getVariable(workspace: string, path: string): Promise<VariableRecord | undefined> {
+    return this.variables.get(this.key(workspace, path)) ?? this.fallback?.variable(path);
+  }
+
+  async putVariable(workspace: string, v: VariableRecord): Promise<void> {
+    this.variables.set(this.key(workspace, v.path), structuredClone(v));
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The job model shared by every host of the engine (preview now, `wmill serve` later).
+ * Shapes follow spec/windmill-server.md §2.6 and §5 so the HTTP layer can expose them as is.
+ */
+import type { Language } from '../workspace/languages.js';
+
+export type JobStatus = 'queued' | 'running' | 'success' | 'failure' | 'canceled';
+
+export type JobKind = 'preview' | 'script';
+
+/** What a caller submits. */
+export interface JobSpec {
+  workspace: string;
+  kind: JobKind;
+  /** Windmill path of the runnable (e.g. f/examples/hello). */
+  path: string;
+  language: Language;
+  /** The code that runs (stored on the job, as Windmill stores `raw_code` for previews). */
+  content: string;
+  /**
+   * Absolute path of the file on disk when the code is run in place (preview), so that relative
+   * imports resolve against the workspace. Without it the executor writes `content` to the job dir.
+   */
+  file?: string;
+  /** Root of the workspace folder (for `from f.x import y` in Python, module resolution). */
+  root?: string;
+  args: Record<string, unknown>;
+  /** Argument names in signature order, when known (from the schema); executors fall back to introspection. */
+  argNames?: string[];
+  /** Seconds; the job is killed and fails when exceeded. */
+  timeoutS?: number;
+  createdBy?: string;
+  /** `u/<user>` or `g/<group>`. */
+  permissionedAs?: string;
+  tag?: string;
+  /** Extra environment for the job process. */
+  env?: Record<string, string>;
+}
+
+export interface JobError {
+  name: string;
+  message: string;
+  stack?: string;
+  extra?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export interface JobRecord extends JobSpec {
+  id: string;
+  status: JobStatus;
+  created_at: string;
+  started_at?: string;
+  completed_at?: string;
+  duration_ms?: number;
+  /** main's return value on success; `{error: JobError}` on failure or cancellation. */
+  result?: unknown;
+  canceled_by?: string;
+  canceled_reason?: string;
+  /** Set while the job is queued or running when someone asked to cancel it. */
+  cancel_requested?: boolean;
+}
+
+export const isFinal = (s: JobStatus): boolean => s === 'success' || s === 'failure' || s === 'canceled';
+
+/** Resource as stored (value still raw: `$var:`/`$res:` references not resolved). */
+export interface ResourceRecord {
+  path: string;
+  resource_type: string;
+  value: unknown;
+  description?: string;
+}
+
+export interface VariableRecord {
+  path: string;
+  value: string;
+  is_secret: boolean;
+  description?: string;
+}
+
+/** What an executor reports back. */
+export interface ExecOutcome {
+  success: boolean;
+  result: unknown;
+}
+
+export function errorResult(name: string, message: string, extra: Partial<JobError> = {}): { error: JobError } {
+  return { error: { name, message, ...extra } };
+}
