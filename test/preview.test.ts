@@ -12,6 +12,7 @@ import { scriptSchema } from '../src/runner/script-schema.js';
 import { scriptHash } from '../src/metadata/hash.js';
 import { WmillError } from '../src/errors.js';
 import { BIN, REPO, makeWorkspace, removeDir, wmill } from './helpers/workspace.js';
+import { alive, waitForLines } from './helpers/processes.js';
 
 const FIXTURES = join(REPO, 'test/fixtures');
 
@@ -48,31 +49,6 @@ async function usageError(p: Promise<unknown>): Promise<WmillError> {
     return e as WmillError;
   }
   throw new Error('expected a usage error');
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function waitForLines(file: string, n: number): Promise<number[]> {
-  for (let i = 0; i < 600; i++) {
-    if (existsSync(file)) {
-      const pids = readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
-      if (pids.length >= n) return pids;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${file} never got ${n} lines`);
 }
 
 describe('script preview (in-process)', () => {

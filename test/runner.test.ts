@@ -16,6 +16,7 @@ import type { JobRecord, JobSpec } from '../src/runner/types.js';
 import type { Language } from '../src/workspace/languages.js';
 import { REPO, makeWorkspace, removeDir } from './helpers/workspace.js';
 import { startPg, type PgServer } from './helpers/pg.js';
+import { alive, waitForLines } from './helpers/processes.js';
 
 const FIXTURES = join(REPO, 'test/fixtures');
 
@@ -41,32 +42,6 @@ function workspace(): string {
   mkdirSync(join(ws, 'f/fx'), { recursive: true });
   for (const f of readdirSync(FIXTURES)) if (f.startsWith('preview_')) copyFileSync(join(FIXTURES, f), join(ws, 'f/fx', f));
   return ws;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie (exited, waiting to be reaped by init) is not running anymore.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function waitForLines(file: string, n: number): Promise<number[]> {
-  for (let i = 0; i < 600; i++) {
-    if (existsSync(file)) {
-      const pids = readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
-      if (pids.length >= n) return pids;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${file} never got ${n} lines`);
 }
 
 describe('runner engine', () => {

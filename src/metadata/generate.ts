@@ -89,7 +89,6 @@ interface ScriptState {
   item: ScriptItem;
   content: string;
   metaText: string | null;
-  meta: ScriptMetadata | null;
 }
 
 interface FlowState {
@@ -136,7 +135,7 @@ function load(cfg: WorkspaceConfig): Loaded {
     const content = readText(join(cfg.root, item.file));
     const metaText = item.metaFile ? readText(join(cfg.root, item.metaFile)) : null;
     // Metadata is parsed (and validated) only when the item turns out stale: a no-op run hashes raw text.
-    scripts.push({ item, content, metaText, meta: null });
+    scripts.push({ item, content, metaText });
   }
   const flows: FlowState[] = discovery.flows.map((item) => {
     const fileHashes: Record<string, string> = {};

@@ -5,16 +5,10 @@
  */
 import type { JobRecord, ResourceRecord, VariableRecord } from './types.js';
 
-export interface JobPatch {
-  status?: JobRecord['status'];
-  started_at?: string;
-  completed_at?: string;
-  duration_ms?: number;
-  result?: unknown;
-  canceled_by?: string;
-  canceled_reason?: string;
-  cancel_requested?: boolean;
-}
+/** The fields of a job the engine changes after it is queued. */
+export type JobPatch = Partial<
+  Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'duration_ms' | 'result' | 'canceled_by' | 'canceled_reason' | 'cancel_requested'>
+>;
 
 export interface Store {
   insertJob(job: JobRecord): Promise<void>;
