@@ -214,7 +214,7 @@ describe('runner engine', () => {
     const job = await e2.wait(id);
     expect(job.status).toBe('canceled');
     expect(job.started_at).toBeUndefined();
-    expect(await e2.store.claimNext()).toBeUndefined();
+    expect(await e2.store.claimNext('test')).toBeUndefined();
     await e2.close();
   });
 

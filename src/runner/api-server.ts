@@ -67,7 +67,7 @@ function bearer(req: IncomingMessage, query: URLSearchParams): string | undefine
   return query.get('token') ?? undefined;
 }
 
-function jobView(j: JobRecord, logs?: string) {
+export function jobView(j: JobRecord, logs?: string) {
   const completed = isFinal(j.status);
   const common = {
     id: j.id,
@@ -266,6 +266,22 @@ export class ApiServer {
       workspace_id: ws,
       created_at: new Date(0).toISOString(),
     };
+  }
+
+  /** Serve one request with the in-job routes (used by `wmill serve`); undefined when no route matches. */
+  async dispatch(req: IncomingMessage, ws: string, rest: string, query: URLSearchParams, auth: JobToken): Promise<{ status?: number; json?: unknown; text?: string } | undefined> {
+    for (const [method, re, h] of this.routes) {
+      if (method !== req.method) continue;
+      const mm = re.exec(rest);
+      if (!mm) continue;
+      try {
+        return await h(req, { ws, rest: mm[1] ?? '', query, auth });
+      } catch (e) {
+        if (e instanceof HttpError) return { status: e.status, text: e.message };
+        throw e;
+      }
+    }
+    return undefined;
   }
 
   async listen(): Promise<string> {

@@ -10,13 +10,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ApiServer } from './api-server.js';
 import { DEFAULT_RUNNER_CONFIG, executorFor, type Prewarmed, type RunnerConfig } from './executors/index.js';
 import { newJobId, newToken } from './ids.js';
 import type { Store } from './store.js';
-import { errorResult, isFinal, type ExecOutcome, type JobRecord, type JobSpec } from './types.js';
+import { errorResult, isFinal, type ExecOutcome, type JobKind, type JobRecord, type JobSpec } from './types.js';
 import { interpolate, NotFoundError } from './workspace-items.js';
 import type { Language } from '../workspace/languages.js';
 
@@ -31,6 +31,25 @@ export interface EngineOptions {
   tmpRoot?: string;
   /** Username the jobs run as (`u/<user>`). */
   user?: string;
+  /** This worker's name, recorded on the jobs it claims (default `<host>-<pid>`). */
+  worker?: string;
+  /**
+   * When the store is shared with other processes (`wmill serve` + `wmill worker`): look for
+   * due jobs every `pollMs` while start()ed, and poll job states in wait().
+   */
+  pollMs?: number;
+  /** Report liveness of running jobs (and pick up cancel requests from other processes) this often. */
+  heartbeatMs?: number;
+  /** Jobs of these kinds run in-process through the handler instead of an executor. */
+  handlers?: Partial<Record<JobKind, (job: JobRecord) => Promise<ExecOutcome>>>;
+  /** Called before a job's executor runs, with its folder; may point the job at files it wrote there. */
+  prepare?: (job: JobRecord, jobDir: string) => Promise<Partial<JobRecord> | void>;
+  /** Token a job authenticates with (default: random, known only to this engine's loopback API). */
+  mintToken?: (job: JobRecord) => string;
+  /** Called once after a job became final (schedules queue their next tick here). */
+  afterComplete?: (job: JobRecord) => Promise<void>;
+  /** Base URL jobs use for the API (default: a loopback API server started by the engine). */
+  apiBaseUrl?: string;
 }
 
 export interface JobToken {
@@ -52,6 +71,8 @@ export class Engine {
   readonly store: Store;
   readonly config: RunnerConfig;
   readonly user: string;
+  readonly worker: string;
+  private readonly opts: EngineOptions;
   private readonly concurrency: number;
   private readonly autoRun: boolean;
   private readonly tmpRoot: string;
@@ -72,7 +93,66 @@ export class Engine {
     this.autoRun = opts.autoRun ?? true;
     this.tmpRoot = opts.tmpRoot ?? tmpdir();
     this.user = sanitizeUser(opts.user ?? safeUsername());
+    this.worker = opts.worker ?? `${hostname()}-${process.pid}`;
+    this.opts = opts;
     this.events.setMaxListeners(0);
+  }
+
+  private pollTimer: NodeJS.Timeout | undefined;
+  private beatTimer: NodeJS.Timeout | undefined;
+
+  /** Pull due jobs from a shared store periodically (serve, worker) and send heartbeats. */
+  start(): void {
+    if (this.opts.pollMs && !this.pollTimer) {
+      this.pollTimer = setInterval(() => void this.pump(), this.opts.pollMs);
+      this.pollTimer.unref();
+    }
+    if (this.opts.heartbeatMs && !this.beatTimer) {
+      this.beatTimer = setInterval(() => void this.beat(), this.opts.heartbeatMs);
+      this.beatTimer.unref();
+    }
+    void this.pump();
+  }
+
+  /** Wake the worker loop now (a job was queued by another host of the same store). */
+  poke(): void {
+    void this.pump();
+  }
+
+  private beating = false;
+  private async beat(): Promise<void> {
+    if (this.beating || this.running.size === 0) return;
+    this.beating = true;
+    try {
+      const cancel = await this.store.heartbeat(this.worker, [...this.running.keys()]);
+      for (const id of cancel) {
+        const r = this.running.get(id);
+        if (!r) continue;
+        const j = await this.store.getJob(id);
+        r.reason ??= { kind: 'cancel', by: j?.canceled_by ?? this.user, message: j?.canceled_reason };
+        r.abort.abort();
+      }
+    } catch {
+      // The store is unreachable for a moment; the next beat retries.
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  /** Point jobs at an API the host serves (known only once it listens). */
+  setApiBaseUrl(url: string): void {
+    this.opts.apiBaseUrl = url;
+  }
+
+  /** Where jobs reach the API. */
+  private async apiBase(): Promise<string> {
+    if (this.opts.apiBaseUrl) return this.opts.apiBaseUrl;
+    return (await this.apiServer()).baseUrl;
+  }
+
+  /** Token of a running job of this engine (the HTTP server authenticates jobs with it). */
+  jobToken(token: string): JobToken | undefined {
+    return this.tokens.get(token);
   }
 
   /** The loopback API jobs talk to (started on first need). */
@@ -162,12 +242,30 @@ export class Engine {
 
   /** Resolves with the job once it is final. */
   async wait(id: string): Promise<JobRecord> {
-    const done = new Promise<void>((resolve) => this.events.once(`done:${id}`, () => resolve()));
-    const j = await this.store.getJob(id);
-    if (!j) throw new Error(`job ${id} not found`);
-    if (isFinal(j.status)) return j;
-    await done;
-    return (await this.store.getJob(id))!;
+    let timer: NodeJS.Timeout | undefined;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const ev = `done:${id}`;
+    this.events.once(ev, resolveDone);
+    try {
+      const j = await this.store.getJob(id);
+      if (!j) throw new Error(`job ${id} not found`);
+      if (isFinal(j.status)) return j;
+      if (this.opts.pollMs) {
+        // Another process may complete it: look at the store too.
+        const poll = async () => {
+          const cur = await this.store.getJob(id).catch(() => undefined);
+          if (cur && isFinal(cur.status)) resolveDone();
+          else timer = setTimeout(poll, this.opts.pollMs);
+        };
+        timer = setTimeout(poll, this.opts.pollMs);
+      }
+      await done;
+      return (await this.store.getJob(id))!;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.events.off(ev, resolveDone);
+    }
   }
 
   /**
@@ -199,6 +297,8 @@ export class Engine {
   /** Stop accepting work, cancel what runs, close the API server. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.beatTimer) clearInterval(this.beatTimer);
     const ids = [...this.running.keys()];
     for (const id of ids) await this.cancel(id, this.user, 'runner shutting down');
     await Promise.all(ids.map((id) => this.wait(id).catch(() => undefined)));
@@ -220,7 +320,7 @@ export class Engine {
     this.pumping = true;
     try {
       while (this.active < this.concurrency && !this.closed) {
-        const job = await this.store.claimNext();
+        const job = await this.store.claimNext(this.worker);
         if (!job) break;
         this.active++;
         void this.execute(job).finally(() => {
@@ -246,8 +346,11 @@ export class Engine {
       const fresh = await this.store.getJob(job.id);
       if (fresh?.cancel_requested) run.reason = { kind: 'cancel', by: fresh.canceled_by ?? this.user, message: fresh.canceled_reason };
 
-      const executor = await executorFor(job.language);
-      if (!executor) {
+      const handler = this.opts.handlers?.[job.kind];
+      const executor = handler ? undefined : await executorFor(job.language);
+      if (handler && !run.reason) {
+        outcome = await handler(job);
+      } else if (!executor) {
         outcome = { success: false, result: errorResult('ExecutionErr', `${job.language} is not supported by this runner yet`) };
       } else if (run.reason) {
         outcome = { success: false, result: null };
@@ -259,8 +362,8 @@ export class Engine {
           const msg = e instanceof NotFoundError ? `${e.message} (argument reference)` : (e as Error).message;
           throw Object.assign(new Error(msg), { name: 'ExecutionErr' });
         }
-        const api = await this.apiServer();
-        token = newToken();
+        const apiBase = await this.apiBase();
+        token = this.opts.mintToken ? this.opts.mintToken(job) : newToken();
         this.tokens.set(token, { token, jobId: job.id, workspace: job.workspace });
         prewarmed = await this.takePrewarm(job.language);
         jobDir = prewarmed?.jobDir ?? mkdtempSync(join(this.tmpRoot, 'wmill-job-'));
@@ -271,7 +374,8 @@ export class Engine {
             run.abort.abort();
           }, seconds * 1000);
         }
-        const jobVars = this.jobVars(job, token, api.baseUrl);
+        if (this.opts.prepare) Object.assign(job, (await this.opts.prepare(job, jobDir)) ?? {});
+        const jobVars = this.jobVars(job, token, apiBase);
         outcome = await executor.run({
           job,
           args,
@@ -319,11 +423,9 @@ export class Engine {
     cancel?: { by: string; reason?: string },
   ): Promise<void> {
     const now = Date.now();
-    const current = await this.store.getJob(job.id);
-    if (current && isFinal(current.status)) return; // completed exactly once
-    const started = current?.started_at ? Date.parse(current.started_at) : now;
+    const started = job.started_at ? Date.parse(job.started_at) : now;
     await this.logChain;
-    await this.store.updateJob(job.id, {
+    const first = await this.store.completeJob(job.id, {
       status,
       result: outcome.result ?? null,
       completed_at: new Date(now).toISOString(),
@@ -332,6 +434,10 @@ export class Engine {
     });
     this.events.emit(`done:${job.id}`);
     this.events.removeAllListeners(`log:${job.id}`);
+    if (first && this.opts.afterComplete) {
+      const final = await this.store.getJob(job.id);
+      if (final) await this.opts.afterComplete(final).catch(() => undefined);
+    }
   }
 
   /** This process's environment without Windmill's reserved variables (a job gets its own). */

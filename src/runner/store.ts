@@ -3,19 +3,30 @@
  * (`wmill serve`) can implement it with one statement each (`claimNext` = the
  * `FOR UPDATE SKIP LOCKED` pull of spec/windmill-server.md §5.4). Preview uses MemoryStore.
  */
-import type { JobRecord, ResourceRecord, VariableRecord } from './types.js';
+import { isFinal, type JobRecord, type ResourceRecord, type VariableRecord } from './types.js';
 
 /** The fields of a job the engine changes after it is queued. */
 export type JobPatch = Partial<
-  Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'duration_ms' | 'result' | 'canceled_by' | 'canceled_reason' | 'cancel_requested'>
+  Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'duration_ms' | 'result' | 'canceled_by' | 'canceled_reason' | 'cancel_requested' | 'worker'>
 >;
 
 export interface Store {
   insertJob(job: JobRecord): Promise<void>;
   getJob(id: string): Promise<JobRecord | undefined>;
-  /** Atomically take the oldest queued job (not canceled) and mark it running; undefined when none. */
-  claimNext(): Promise<JobRecord | undefined>;
+  /**
+   * Atomically take the next due queued job (not canceled; priority, then scheduled time) and
+   * mark it running for `worker`; undefined when none.
+   */
+  claimNext(worker: string): Promise<JobRecord | undefined>;
   updateJob(id: string, patch: JobPatch): Promise<void>;
+  /**
+   * Make a job final, exactly once: applies `patch` only while the job is still queued or
+   * running and returns whether it did (a second completion, from a re-run after a worker
+   * was presumed dead or a racing cancel, changes nothing).
+   */
+  completeJob(id: string, patch: JobPatch): Promise<boolean>;
+  /** Record that `worker` is alive and still runs `ids`; returns those of them someone asked to cancel. */
+  heartbeat(worker: string, ids: string[]): Promise<string[]>;
   appendLogs(id: string, chunk: string): Promise<void>;
   /** Logs from `offset` (a character offset); returns the new offset. */
   getLogs(id: string, offset?: number): Promise<{ logs: string; offset: number }>;
@@ -54,16 +65,31 @@ export class MemoryStore implements Store {
     return j ? structuredClone(j) : undefined;
   }
 
-  async claimNext(): Promise<JobRecord | undefined> {
-    // Map iteration order is insertion order: FIFO.
+  async claimNext(worker: string): Promise<JobRecord | undefined> {
+    // Map iteration order is insertion order: FIFO within a priority.
+    const now = Date.now();
+    let best: JobRecord | undefined;
     for (const j of this.jobs.values()) {
-      if (j.status === 'queued' && !j.cancel_requested) {
-        j.status = 'running';
-        j.started_at = new Date().toISOString();
-        return structuredClone(j);
-      }
+      if (j.status !== 'queued' || j.cancel_requested) continue;
+      if (j.scheduledFor && Date.parse(j.scheduledFor) > now) continue;
+      if (!best || (j.priority ?? -Infinity) > (best.priority ?? -Infinity)) best = j;
     }
-    return undefined;
+    if (!best) return undefined;
+    best.status = 'running';
+    best.started_at = new Date().toISOString();
+    best.worker = worker;
+    return structuredClone(best);
+  }
+
+  async completeJob(id: string, patch: JobPatch): Promise<boolean> {
+    const j = this.jobs.get(id);
+    if (!j || isFinal(j.status)) return false;
+    Object.assign(j, patch);
+    return true;
+  }
+
+  async heartbeat(_worker: string, ids: string[]): Promise<string[]> {
+    return ids.filter((id) => this.jobs.get(id)?.cancel_requested);
   }
 
   async updateJob(id: string, patch: JobPatch): Promise<void> {

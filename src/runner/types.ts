@@ -6,7 +6,7 @@ import type { Language } from '../workspace/languages.js';
 
 export type JobStatus = 'queued' | 'running' | 'success' | 'failure' | 'canceled';
 
-export type JobKind = 'preview' | 'script';
+export type JobKind = 'preview' | 'script' | 'dependencies';
 
 /** What a caller submits. */
 export interface JobSpec {
@@ -35,6 +35,14 @@ export interface JobSpec {
   tag?: string;
   /** Extra environment for the job process. */
   env?: Record<string, string>;
+  /** The deployed version this job runs (`run/h`, or resolved from the path at submission). */
+  scriptHash?: string;
+  /** ISO time before which the job is not pulled (delayed runs, schedule ticks). */
+  scheduledFor?: string;
+  /** The schedule that queued this job. */
+  schedulePath?: string;
+  /** Higher first. */
+  priority?: number;
 }
 
 export interface JobError {
@@ -58,6 +66,8 @@ export interface JobRecord extends JobSpec {
   canceled_reason?: string;
   /** Set while the job is queued or running when someone asked to cancel it. */
   cancel_requested?: boolean;
+  /** The worker that claimed the job. */
+  worker?: string;
 }
 
 export const isFinal = (s: JobStatus): boolean => s === 'success' || s === 'failure' || s === 'canceled';

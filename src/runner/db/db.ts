@@ -1,0 +1,76 @@
+/**
+ * One SQL interface over the two databases `wmill serve` runs on: embedded PGlite (a data
+ * folder, nothing to install) and PostgreSQL (`DATABASE_URL`, many workers). Both are
+ * PostgreSQL, so the same SQL and migrations serve both; only connection handling differs.
+ *
+ * Conventions for callers: JSON columns are `json` (not `jsonb`, which reorders keys: a
+ * schema's property order is part of the files sync writes) and are passed as JSON text with
+ * an explicit `::json` cast; timestamps are `timestamptz` and come back as Date.
+ */
+export interface Sql {
+  query<T = Record<string, any>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Db extends Sql {
+  readonly kind: 'pglite' | 'postgres';
+  /** Run `fn` in one transaction (committed when it resolves, rolled back when it throws). */
+  tx<T>(fn: (q: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Open PostgreSQL at `url` (a pool of `max` connections). */
+export async function openPostgres(url: string, max = 10): Promise<Db> {
+  const pg = (await import('pg')).default;
+  // int8 (COUNT(*), bigint) as numbers: our values stay far below 2^53.
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined); // an idle client lost its connection: the pool replaces it
+  const client = await pool.connect().catch((e: Error) => {
+    throw new Error(`cannot connect to PostgreSQL (DATABASE_URL): ${redactUrl(e.message)}`);
+  });
+  client.release();
+  return {
+    kind: 'postgres',
+    async query(text, params) {
+      return (await pool.query(text, params as any[])).rows;
+    },
+    async tx(fn) {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        const out = await fn({ query: async (t, p) => (await c.query(t, p as any[])).rows });
+        await c.query('COMMIT');
+        return out;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Open (creating when needed) the embedded database in `dir`. */
+export async function openPglite(dir: string | undefined): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create(dir ? { dataDir: dir } : {});
+  // PGlite has one connection: a transaction holds it, so statements issued outside the
+  // transaction meanwhile wait (PGlite queues them), which is the serialisation we want.
+  return {
+    kind: 'pglite',
+    async query(text, params) {
+      return (await db.query(text, params as any[])).rows as any[];
+    },
+    async tx(fn) {
+      return db.transaction(async (t) => fn({ query: async (q, p) => (await t.query(q, p as any[])).rows as any[] }));
+    },
+    close: () => db.close(),
+  };
+}
+
+/** A connection string with its password removed, for messages. */
+export function redactUrl(s: string): string {
+  return s.replace(/(postgres(?:ql)?:\/\/[^:@/\s]+:)[^@\s]+@/gi, '$1***@');
+}

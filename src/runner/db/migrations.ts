@@ -1,0 +1,222 @@
+/**
+ * The server's schema, as ordered migrations applied once each (recorded in
+ * `wmill_migration`). The same SQL runs on PGlite and PostgreSQL. Several processes may start
+ * against one PostgreSQL at once (`wmill serve` + `wmill worker`): an advisory lock makes
+ * them apply migrations one at a time.
+ *
+ * Jobs live in one table with a `status` column (queued/running/success/failure/canceled)
+ * and a partial index on the queued ones, instead of Windmill's queue/completed table split:
+ * same pull query shape (`FOR UPDATE SKIP LOCKED`), fewer moving parts.
+ */
+import type { Db } from './db.js';
+
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE instance (
+    key text PRIMARY KEY,
+    value text NOT NULL
+  );
+  CREATE TABLE workspace (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    encryption_key text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE TABLE account (
+    email text PRIMARY KEY,
+    super_admin boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE TABLE member (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    email text NOT NULL REFERENCES account(email) ON DELETE CASCADE,
+    username text NOT NULL,
+    is_admin boolean NOT NULL DEFAULT false,
+    operator boolean NOT NULL DEFAULT false,
+    groups json NOT NULL DEFAULT '[]',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, email),
+    UNIQUE (workspace_id, username)
+  );
+  CREATE TABLE token (
+    hash text PRIMARY KEY,
+    prefix text NOT NULL,
+    email text NOT NULL REFERENCES account(email) ON DELETE CASCADE,
+    label text,
+    expires_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE TABLE folder (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    display_name text NOT NULL,
+    summary text,
+    owners json NOT NULL DEFAULT '[]',
+    extra_perms json NOT NULL DEFAULT '{}',
+    PRIMARY KEY (workspace_id, name)
+  );
+  CREATE TABLE script (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    hash text NOT NULL,
+    path text NOT NULL,
+    parent_hashes json NOT NULL DEFAULT '[]',
+    summary text NOT NULL DEFAULT '',
+    description text NOT NULL DEFAULT '',
+    content text NOT NULL,
+    language text NOT NULL,
+    kind text NOT NULL DEFAULT 'script',
+    schema json,
+    lock text,
+    lock_error_logs text,
+    settings json NOT NULL DEFAULT '{}',
+    archived boolean NOT NULL DEFAULT false,
+    deleted boolean NOT NULL DEFAULT false,
+    draft_only boolean NOT NULL DEFAULT false,
+    extra_perms json NOT NULL DEFAULT '{}',
+    deployment_msg text,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    seq bigserial,
+    PRIMARY KEY (workspace_id, hash)
+  );
+  CREATE INDEX script_path ON script (workspace_id, path, seq DESC);
+  CREATE TABLE flow (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    summary text NOT NULL DEFAULT '',
+    description text NOT NULL DEFAULT '',
+    value json NOT NULL,
+    schema json,
+    settings json NOT NULL DEFAULT '{}',
+    archived boolean NOT NULL DEFAULT false,
+    extra_perms json NOT NULL DEFAULT '{}',
+    edited_by text NOT NULL,
+    edited_at timestamptz NOT NULL DEFAULT now(),
+    version_id bigint NOT NULL,
+    PRIMARY KEY (workspace_id, path)
+  );
+  CREATE TABLE flow_version (
+    id bigserial PRIMARY KEY,
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    body json NOT NULL,
+    deployment_msg text,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX flow_version_path ON flow_version (workspace_id, path, id DESC);
+  CREATE TABLE resource_type (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    body json NOT NULL,
+    PRIMARY KEY (workspace_id, name)
+  );
+  CREATE TABLE resource (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    resource_type text NOT NULL,
+    value json,
+    description text,
+    extra json NOT NULL DEFAULT '{}',
+    PRIMARY KEY (workspace_id, path)
+  );
+  CREATE TABLE variable (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    value text NOT NULL,
+    is_secret boolean NOT NULL DEFAULT false,
+    description text NOT NULL DEFAULT '',
+    extra json NOT NULL DEFAULT '{}',
+    PRIMARY KEY (workspace_id, path)
+  );
+  CREATE TABLE schedule (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    body json NOT NULL,
+    enabled boolean NOT NULL DEFAULT true,
+    edited_by text NOT NULL,
+    edited_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, path)
+  );
+  CREATE TABLE draft (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    kind text NOT NULL,
+    path text NOT NULL,
+    email text NOT NULL,
+    value json NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    PRIMARY KEY (workspace_id, kind, path, email)
+  );
+  CREATE TABLE temp_script (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    hash text NOT NULL,
+    content text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, hash)
+  );
+  CREATE TABLE job (
+    id uuid PRIMARY KEY,
+    workspace_id text NOT NULL,
+    kind text NOT NULL,
+    path text NOT NULL,
+    language text NOT NULL,
+    content text NOT NULL,
+    script_hash text,
+    args json NOT NULL,
+    spec json NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    created_by text NOT NULL,
+    permissioned_as text NOT NULL,
+    tag text,
+    scheduled_for timestamptz NOT NULL DEFAULT clock_timestamp(),
+    schedule_path text,
+    priority integer,
+    status text NOT NULL DEFAULT 'queued',
+    started_at timestamptz,
+    worker text,
+    ping timestamptz,
+    runs integer NOT NULL DEFAULT 0,
+    completed_at timestamptz,
+    duration_ms bigint,
+    result json,
+    canceled_by text,
+    canceled_reason text,
+    cancel_requested boolean NOT NULL DEFAULT false
+  );
+  CREATE INDEX job_queue ON job (priority DESC NULLS LAST, scheduled_for) WHERE status = 'queued';
+  CREATE INDEX job_running ON job (ping) WHERE status = 'running';
+  CREATE INDEX job_ws ON job (workspace_id, created_at DESC);
+  CREATE INDEX job_schedule ON job (workspace_id, schedule_path) WHERE schedule_path IS NOT NULL AND status = 'queued';
+  CREATE TABLE job_logs (
+    job_id uuid PRIMARY KEY,
+    logs text NOT NULL DEFAULT ''
+  );
+  CREATE TABLE job_state (
+    workspace_id text NOT NULL,
+    path text NOT NULL,
+    value json,
+    PRIMARY KEY (workspace_id, path)
+  );
+  `,
+];
+
+/** Apply the migrations this database has not seen yet. */
+export async function migrate(db: Db): Promise<void> {
+  await db.tx(async (q) => {
+    if (db.kind === 'postgres') await q.query('SELECT pg_advisory_xact_lock(727274)');
+    await q.query('CREATE TABLE IF NOT EXISTS wmill_migration (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const done = new Set((await q.query<{ version: number }>('SELECT version FROM wmill_migration')).map((r) => Number(r.version)));
+    for (let i = 0; i < MIGRATIONS.length; i++) {
+      if (done.has(i + 1)) continue;
+      for (const stmt of splitStatements(MIGRATIONS[i]!)) await q.query(stmt);
+      await q.query('INSERT INTO wmill_migration (version) VALUES ($1)', [i + 1]);
+    }
+  });
+}
+
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,231 @@
+/**
+ * The engine's Store on SQL (PGlite or PostgreSQL): what `wmill serve` and `wmill worker`
+ * share. The pull is one statement (`FOR UPDATE SKIP LOCKED`, priority then scheduled time,
+ * spec/windmill-server.md §5.4); completion is conditional on the job not being final yet, so
+ * a job completes exactly once even when a presumed-dead worker comes back; heartbeats feed the
+ * sweep that re-queues the jobs of dead workers.
+ */
+import type { JobPatch, Store } from '../store.js';
+import type { JobRecord, ResourceRecord, VariableRecord } from '../types.js';
+import { decryptSecret, encryptSecret } from '../secrets.js';
+import type { Db, Sql } from './db.js';
+
+const iso = (v: unknown): string | undefined => (v == null ? undefined : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+
+export function rowToJob(r: Record<string, any>): JobRecord {
+  const spec = (r.spec ?? {}) as Record<string, any>;
+  return {
+    id: r.id,
+    workspace: r.workspace_id,
+    kind: r.kind,
+    path: r.path,
+    language: r.language,
+    content: r.content,
+    args: r.args ?? {},
+    ...(spec.file ? { file: spec.file } : {}),
+    ...(spec.root ? { root: spec.root } : {}),
+    ...(spec.argNames ? { argNames: spec.argNames } : {}),
+    ...(spec.timeoutS != null ? { timeoutS: spec.timeoutS } : {}),
+    ...(spec.env ? { env: spec.env } : {}),
+    createdBy: r.created_by,
+    permissionedAs: r.permissioned_as,
+    ...(r.tag ? { tag: r.tag } : {}),
+    ...(r.script_hash ? { scriptHash: r.script_hash } : {}),
+    scheduledFor: iso(r.scheduled_for),
+    ...(r.schedule_path ? { schedulePath: r.schedule_path } : {}),
+    ...(r.priority != null ? { priority: r.priority } : {}),
+    status: r.status,
+    created_at: iso(r.created_at)!,
+    ...(r.started_at ? { started_at: iso(r.started_at) } : {}),
+    ...(r.completed_at ? { completed_at: iso(r.completed_at) } : {}),
+    ...(r.duration_ms != null ? { duration_ms: Number(r.duration_ms) } : {}),
+    ...(r.result !== null && r.result !== undefined ? { result: r.result } : r.completed_at ? { result: null } : {}),
+    ...(r.canceled_by ? { canceled_by: r.canceled_by } : {}),
+    ...(r.canceled_reason ? { canceled_reason: r.canceled_reason } : {}),
+    ...(r.cancel_requested ? { cancel_requested: true } : {}),
+    ...(r.worker ? { worker: r.worker } : {}),
+  };
+}
+
+const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+
+/** Insert a job row through `q` (a transaction when the caller needs atomicity with other writes). */
+export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
+  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env };
+  await q.query(
+    `INSERT INTO job (id, workspace_id, kind, path, language, content, script_hash, args, spec, created_at, created_by,
+       permissioned_as, tag, scheduled_for, schedule_path, priority, status)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8::json,$9::json,$10,$11,$12,$13,COALESCE($14::timestamptz, clock_timestamp()),$15,$16,$17)`,
+    [
+      job.id,
+      job.workspace,
+      job.kind,
+      job.path,
+      job.language,
+      job.content,
+      job.scriptHash ?? null,
+      json(job.args ?? {}),
+      json(spec),
+      job.created_at,
+      job.createdBy ?? 'unknown',
+      job.permissionedAs ?? 'u/unknown',
+      job.tag ?? null,
+      job.scheduledFor ?? null,
+      job.schedulePath ?? null,
+      job.priority ?? null,
+      job.status,
+    ],
+  );
+  await q.query('INSERT INTO job_logs (job_id) VALUES ($1)', [job.id]);
+}
+
+const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
+  status: 'status',
+  started_at: 'started_at',
+  completed_at: 'completed_at',
+  duration_ms: 'duration_ms',
+  result: 'result',
+  canceled_by: 'canceled_by',
+  canceled_reason: 'canceled_reason',
+  cancel_requested: 'cancel_requested',
+  worker: 'worker',
+};
+
+function patchSql(patch: JobPatch, first: number): { sets: string[]; values: unknown[] } {
+  const sets: string[] = [];
+  const values: unknown[] = [];
+  for (const [k, v] of Object.entries(patch) as [keyof JobPatch, unknown][]) {
+    if (v === undefined) continue;
+    const col = PATCH_COLUMNS[k];
+    values.push(k === 'result' ? json(v) : v);
+    sets.push(`${col} = $${first + values.length - 1}${k === 'result' ? '::json' : ''}`);
+  }
+  return { sets, values };
+}
+
+export class SqlStore implements Store {
+  /** Workspace encryption keys, read once per workspace. */
+  private keys = new Map<string, string>();
+
+  constructor(readonly db: Db) {}
+
+  async insertJob(job: JobRecord): Promise<void> {
+    await this.db.tx((q) => insertJobRow(q, job));
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    const [r] = await this.db.query('SELECT * FROM job WHERE id = $1', [id]);
+    return r ? rowToJob(r) : undefined;
+  }
+
+  async claimNext(worker: string): Promise<JobRecord | undefined> {
+    const [r] = await this.db.query(
+      `UPDATE job SET status = 'running', started_at = clock_timestamp(), worker = $1, ping = clock_timestamp(), runs = runs + 1
+       WHERE id = (
+         SELECT id FROM job WHERE status = 'queued' AND NOT cancel_requested AND scheduled_for <= clock_timestamp()
+         ORDER BY priority DESC NULLS LAST, scheduled_for, created_at
+         FOR UPDATE SKIP LOCKED LIMIT 1)
+       RETURNING *`,
+      [worker],
+    );
+    return r ? rowToJob(r) : undefined;
+  }
+
+  async updateJob(id: string, patch: JobPatch): Promise<void> {
+    const { sets, values } = patchSql(patch, 2);
+    if (!sets.length) return;
+    await this.db.query(`UPDATE job SET ${sets.join(', ')} WHERE id = $1`, [id, ...values]);
+  }
+
+  async completeJob(id: string, patch: JobPatch): Promise<boolean> {
+    const { sets, values } = patchSql(patch, 2);
+    const rows = await this.db.query(
+      `UPDATE job SET ${sets.join(', ')} WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+      [id, ...values],
+    );
+    return rows.length > 0;
+  }
+
+  async heartbeat(worker: string, ids: string[]): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows = await this.db.query<{ id: string; cancel_requested: boolean }>(
+      `UPDATE job SET ping = clock_timestamp() WHERE id = ANY($1::uuid[]) AND worker = $2 AND status = 'running' RETURNING id, cancel_requested`,
+      [ids, worker],
+    );
+    return rows.filter((r) => r.cancel_requested).map((r) => r.id);
+  }
+
+  /** Put back in the queue the running jobs whose worker has not sent a heartbeat for `staleMs`. */
+  async requeueStale(staleMs: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      `UPDATE job SET status = 'queued', worker = NULL, started_at = NULL, ping = NULL
+       WHERE status = 'running' AND ping < clock_timestamp() - ($1::double precision * interval '1 millisecond') RETURNING id`,
+      [staleMs],
+    );
+    for (const r of rows) await this.appendLogs(r.id, `\n[wmill] worker stopped sending heartbeats; job re-queued\n`);
+    return rows.map((r) => r.id);
+  }
+
+  async appendLogs(id: string, chunk: string): Promise<void> {
+    await this.db.query('UPDATE job_logs SET logs = logs || $2 WHERE job_id = $1', [id, chunk]);
+  }
+
+  async getLogs(id: string, offset = 0): Promise<{ logs: string; offset: number }> {
+    const [r] = await this.db.query<{ part: string; len: number }>(
+      'SELECT substr(logs, $2 + 1) AS part, length(logs) AS len FROM job_logs WHERE job_id = $1',
+      [id, Math.max(0, offset)],
+    );
+    if (!r) return { logs: '', offset };
+    return { logs: r.part ?? '', offset: Number(r.len) };
+  }
+
+  async listJobs(filter: { status?: JobRecord['status'][] } = {}): Promise<JobRecord[]> {
+    const rows = filter.status
+      ? await this.db.query('SELECT * FROM job WHERE status = ANY($1::text[]) ORDER BY created_at', [filter.status])
+      : await this.db.query('SELECT * FROM job ORDER BY created_at');
+    return rows.map(rowToJob);
+  }
+
+  async workspaceKey(workspace: string): Promise<string> {
+    let k = this.keys.get(workspace);
+    if (!k) {
+      const [r] = await this.db.query<{ encryption_key: string }>('SELECT encryption_key FROM workspace WHERE id = $1', [workspace]);
+      if (!r) throw new Error(`workspace ${workspace} not found`);
+      k = r.encryption_key;
+      this.keys.set(workspace, k);
+    }
+    return k;
+  }
+
+  async getResource(workspace: string, path: string): Promise<ResourceRecord | undefined> {
+    const [r] = await this.db.query('SELECT * FROM resource WHERE workspace_id = $1 AND path = $2', [workspace, path]);
+    if (!r) return undefined;
+    return { path: r.path, resource_type: r.resource_type, value: r.value, ...(r.description != null ? { description: r.description } : {}) };
+  }
+
+  async putResource(workspace: string, r: ResourceRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO resource (workspace_id, path, resource_type, value, description) VALUES ($1,$2,$3,$4::json,$5)
+       ON CONFLICT (workspace_id, path) DO UPDATE SET resource_type = EXCLUDED.resource_type, value = EXCLUDED.value, description = EXCLUDED.description`,
+      [workspace, r.path, r.resource_type, json(r.value), r.description ?? null],
+    );
+  }
+
+  /** The variable with its plain value (secrets decrypted). */
+  async getVariable(workspace: string, path: string): Promise<VariableRecord | undefined> {
+    const [r] = await this.db.query('SELECT * FROM variable WHERE workspace_id = $1 AND path = $2', [workspace, path]);
+    if (!r) return undefined;
+    const value = r.is_secret ? decryptSecret(await this.workspaceKey(workspace), r.value) : r.value;
+    return { path: r.path, value, is_secret: r.is_secret, description: r.description };
+  }
+
+  async putVariable(workspace: string, v: VariableRecord): Promise<void> {
+    const stored = v.is_secret ? encryptSecret(await this.workspaceKey(workspace), v.value) : v.value;
+    await this.db.query(
+      `INSERT INTO variable (workspace_id, path, value, is_secret, description) VALUES ($1,$2,$3,$4,$5)
+       ON CONFLICT (workspace_id, path) DO UPDATE SET value = EXCLUDED.value, is_secret = EXCLUDED.is_secret, description = EXCLUDED.description`,
+      [workspace, v.path, stored, v.is_secret, v.description ?? ''],
+    );
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * `wmill serve`: the engine hosted behind Windmill's HTTP API subset (spec/windmill-server.md
+ * §9), on PGlite (a data folder) or PostgreSQL (`DATABASE_URL`). One process serves the API
+ * and runs in-process workers; `wmill worker` processes add workers against PostgreSQL. Jobs
+ * reach this server with a token derived from their id (any worker can mint it); a periodic
+ * sweep re-queues jobs whose worker stopped sending heartbeats; schedules keep exactly one
+ * next tick queued.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiServer, API_VERSION } from '../api-server.js';
+import { nextTick, parseCron } from '../cron.js';
+import { openPglite, openPostgres, redactUrl, type Db } from '../db/db.js';
+import { migrate } from '../db/migrations.js';
+import { SqlStore, rowToJob } from '../db/sql-store.js';
+import { Engine } from '../engine.js';
+import { newJobId } from '../ids.js';
+import type { JobRecord } from '../types.js';
+import {
+  accountOfToken, addMember, bootstrap, createToken, createWorkspace, instanceSecret, jobIdOfToken, jobTokenFor,
+  memberByUsername, memberPrincipal, type Principal,
+} from './auth.js';
+import { registerDrafts } from './drafts.js';
+import type { Env } from './env.js';
+import { HttpError, Router, badRequest, checkName, forbidden, json, makeCtx, requestToken, send, text, type Reply } from './http.js';
+import { registerFlows, registerFolders, registerResources, registerSchedules, registerVariables } from './items.js';
+import { registerJobs, scriptJobSpec } from './jobs.js';
+import { headAt, registerScripts } from './scripts.js';
+import { workspaceArchive } from './tarball.js';
+import { materialize } from './materialize.js';
+
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  /** PGlite data folder (ignored with databaseUrl). */
+  dataDir?: string;
+  databaseUrl?: string;
+  adminToken?: string;
+  /** Jobs this process runs at once (0: API only, leave the jobs to `wmill worker`s). */
+  workers?: number;
+  /** A running job whose worker sent no heartbeat for this long is re-queued. */
+  staleAfterMs?: number;
+  /** Public URL to hand out (default: the listening address). */
+  publicUrl?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  db: Db;
+  engine: Engine;
+  store: SqlStore;
+  /** The admin token generated on first start (undefined when WMILL_ADMIN_TOKEN is used or it existed). */
+  generatedToken?: string;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(opts: { dataDir?: string; databaseUrl?: string }): Promise<Db> {
+  const db = opts.databaseUrl ? await openPostgres(opts.databaseUrl) : await openPglite(opts.dataDir);
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw new Error(`cannot prepare the database: ${redactUrl((e as Error).message)}`);
+  }
+  return db;
+}
+
+/** Engine options shared by `wmill serve` and `wmill worker` (same store, same job tokens). */
+export function engineFor(store: SqlStore, secret: string, opts: { worker: string; concurrency: number; apiBaseUrl?: string; schedules: (job: JobRecord) => Promise<void> }): Engine {
+  return new Engine({
+    store,
+    concurrency: opts.concurrency,
+    worker: opts.worker,
+    pollMs: 50,
+    heartbeatMs: 1000,
+    apiBaseUrl: opts.apiBaseUrl,
+    mintToken: (job) => jobTokenFor(secret, job.id),
+    afterComplete: opts.schedules,
+    prepare: async (job, jobDir) => {
+      // A schedule tick runs the script's version current at run time, not at arming time.
+      if (job.schedulePath) {
+        const head = await headAt(store.db, job.workspace, job.path);
+        if (head) Object.assign(job, { content: head.content, language: head.language, scriptHash: head.hash });
+      }
+      if (job.kind === 'script' || job.kind === 'preview') return materialize(store.db, job, jobDir);
+    },
+    handlers: {
+      dependencies: async (job) => ({
+        success: false,
+        result: {
+          error: {
+            name: 'ExecutionErr',
+            message: `lock resolution for ${job.path} is done locally by wmill: run \`wmill generate-metadata\` (this server does not resolve dependencies)`,
+          },
+        },
+      }),
+    },
+  });
+}
+
+/** Queue the next tick of schedule `path` (and drop its previously queued one). Idempotent. */
+export async function armSchedule(db: Db, ws: string, path: string, after = new Date()): Promise<void> {
+  await db.tx(async (q) => {
+    await q.query(`DELETE FROM job WHERE workspace_id = $1 AND schedule_path = $2 AND status = 'queued'`, [ws, path]);
+    const [s] = await q.query(`SELECT * FROM schedule WHERE workspace_id = $1 AND path = $2`, [ws, path]);
+    if (!s || !s.enabled) return;
+    const body = s.body as Record<string, any>;
+    if (body.is_flow) return; // flows are not run by this server yet
+    const paused = body.paused_until ? Date.parse(body.paused_until) : NaN;
+    const from = Number.isNaN(paused) ? after : new Date(Math.max(after.getTime(), paused));
+    const when = nextTick(parseCron(body.schedule), from, body.timezone || 'UTC');
+    const head = await headAt(q, ws, body.script_path);
+    if (!head) return;
+    const spec = scriptJobSpec(ws, head, (body.args as Record<string, unknown>) ?? {}, s.edited_by, { scheduledFor: when.toISOString(), schedulePath: path });
+    const { insertJobRow } = await import('../db/sql-store.js');
+    await insertJobRow(q, { ...spec, id: newJobId(when.getTime()), status: 'queued', created_at: new Date().toISOString() });
+  });
+}
+
+export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? (() => undefined);
+  const db = await openDatabase(opts);
+  const { generatedToken } = await db.tx((q) => bootstrap(q, opts.adminToken));
+  const secret = await instanceSecret(db);
+  const store = new SqlStore(db);
+  const schedules = async (job: JobRecord) => {
+    if (job.schedulePath) await armSchedule(db, job.workspace, job.schedulePath, new Date(Math.max(Date.now(), Date.parse(job.scheduledFor ?? '') || 0)));
+  };
+  let baseUrl = '';
+  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, schedules });
+  // The in-job routes (interpolated resources, state, ...) shared with preview's loopback API.
+  const jobApi = new ApiServer({
+    store,
+    tokenInfo: () => undefined,
+    cancel: (id, by, reason) => engine.cancel(id, by, reason),
+    log: (id, chunk) => void store.appendLogs(id, chunk),
+    user: 'admin',
+  });
+
+  const router = new Router<Env>();
+  registerScripts(router);
+  registerFlows(router);
+  registerResources(router);
+  registerVariables(router);
+  registerFolders(router);
+  registerSchedules(router);
+  registerJobs(router);
+  registerDrafts(router);
+  router.get('users/whoami', async (c, e) => json(userView(e.p, c.ws)));
+  router.get('users/list', async (c, e) => {
+    const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);
+    return json(rows.map((m) => ({ email: m.email, username: m.username, is_admin: m.is_admin, operator: m.operator, groups: m.groups, workspace_id: c.ws })));
+  });
+  router.get('workspaces/list_ws_specific', async () => json([]));
+  router.get('workspaces/tarball', async (c, e) => ({ bytes: await workspaceArchive(e, c.ws, c.query), contentType: 'application/zip', filename: `${c.ws}.zip` }));
+  router.post('workspaces/add_user', async (c, e) => {
+    if (!e.p.isAdmin) throw forbidden('only workspace admins can add users');
+    const b = await c.obj();
+    if (typeof b.email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(b.email)) throw badRequest('email is required');
+    const username = checkName(b.username ?? b.email.split('@')[0], 'username');
+    const groups = Array.isArray(b.groups) ? b.groups.map((g: unknown) => checkName(g, 'group')) : [];
+    await e.db.tx((q) => addMember(q, c.ws, { email: b.email, username, is_admin: !!b.is_admin, operator: !!b.operator, groups }));
+    return text(`added ${b.email} to ${c.ws} as ${username}`, 201);
+  });
+  router.get('workspaces/get_settings', async (c) => json({ workspace_id: c.ws }));
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      const e = err as Error & { code?: string };
+      // PostgreSQL data and integrity errors come from input we did not catch earlier: a 400, never a 500.
+      if (typeof e.code === 'string' && /^(22|23)/.test(e.code)) return send(res, { status: 400, text: e.message });
+      log(`error: ${req.method} ${req.url}: ${e.stack ?? e.message}`);
+      send(res, { status: 500, text: `internal error: ${e.message}` });
+    });
+  });
+
+  async function principalOf(token: string | undefined, ws: string | undefined): Promise<Principal | undefined> {
+    if (!token) return undefined;
+    if (token.startsWith('wjt_')) {
+      const jobId = jobIdOfToken(secret, token);
+      if (!jobId) return undefined;
+      const [j] = await db.query(`SELECT * FROM job WHERE id = $1 AND status = 'running'`, [jobId]);
+      if (!j) return undefined;
+      const job = rowToJob(j);
+      if (ws && job.workspace !== ws) return undefined;
+      const p = await memberByUsername(db, job.workspace, job.createdBy ?? '');
+      return p ? { ...p, jobId } : undefined;
+    }
+    const account = await accountOfToken(db, token);
+    if (!account) return undefined;
+    if (!ws) return { email: account.email, username: account.email.split('@')[0]!, isAdmin: account.superAdmin, superAdmin: account.superAdmin, operator: false, groups: [] };
+    return memberPrincipal(db, ws, account);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let path: string;
+    try {
+      path = decodeURI(url.pathname);
+    } catch {
+      return send(res, { status: 400, text: 'malformed URL' });
+    }
+    if (path === '/api/version' || path === '/api/version/') return send(res, text(API_VERSION));
+    if (!path.startsWith('/api/')) return send(res, { status: 404, text: `Not found: ${path}` });
+    const token = requestToken(req, url.searchParams);
+    const m = /^\/api\/w\/([^/]+)\/(.*)$/.exec(path);
+    try {
+      if (!m) return send(res, await global(req, path.slice(5), url.searchParams, token));
+      const [, ws, rest] = m as unknown as [string, string, string];
+      const p = await principalOf(token, ws);
+      if (!p) {
+        if (!token) throw new HttpError(401, 'Unauthorized: a token is required (Authorization: Bearer <token>)');
+        const account = token.startsWith('wjt_') ? undefined : await accountOfToken(db, token);
+        if (account) throw new HttpError(account ? 403 : 401, `${account.email} is not a member of workspace ${ws} (or it does not exist)`);
+        throw new HttpError(401, 'Unauthorized: invalid or expired token');
+      }
+      const env: Env = { db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) };
+      const hit = router.match(req.method ?? 'GET', rest);
+      if (hit) return send(res, await hit.h(makeCtx(req, ws, hit.params, url.searchParams), env));
+      const viaJobApi = await jobApi.dispatch(req, ws, rest, url.searchParams, { token: token!, jobId: p.jobId ?? '', workspace: ws });
+      if (viaJobApi) return send(res, (viaJobApi.text !== undefined ? { status: viaJobApi.status, text: viaJobApi.text } : { status: viaJobApi.status, json: viaJobApi.json }) as Reply);
+      if (router.knows(rest)) throw new HttpError(405, `${req.method} is not allowed on ${path}`);
+      throw new HttpError(404, `Not found: ${req.method} ${path} is not served by wmill serve`);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        req.resume();
+        return send(res, { status: err.status, text: err.message });
+      }
+      throw err;
+    }
+  }
+
+  async function global(req: IncomingMessage, rest: string, query: URLSearchParams, token: string | undefined): Promise<Reply> {
+    const p = await principalOf(token, undefined);
+    if (!p) throw new HttpError(401, token ? 'Unauthorized: invalid or expired token' : 'Unauthorized: a token is required (Authorization: Bearer <token>)');
+    const ctx = makeCtx(req, '', [], query);
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && rest === 'users/whoami') {
+      return json({ email: p.email, username: p.username, super_admin: p.superAdmin, verified: true, disabled: false, first_time_user: false, login_type: 'password' });
+    }
+    if (method === 'POST' && rest === 'workspaces/exists') {
+      const b = await ctx.obj();
+      const [w] = await db.query(`SELECT 1 FROM workspace WHERE id = $1`, [String(b.id ?? '')]);
+      return json(!!w);
+    }
+    if (method === 'GET' && (rest === 'workspaces/list' || rest === 'workspaces/users')) {
+      const rows = await db.query(
+        p.superAdmin
+          ? `SELECT id, name FROM workspace ORDER BY id`
+          : `SELECT w.id, w.name FROM workspace w JOIN member m ON m.workspace_id = w.id WHERE m.email = $1 ORDER BY w.id`,
+        p.superAdmin ? [] : [p.email],
+      );
+      return json(rows.map((w) => ({ id: w.id, name: w.name, owner: 'admin@windmill.dev' })));
+    }
+    if (method === 'POST' && rest === 'workspaces/create') {
+      if (!p.superAdmin) throw forbidden('only super admins can create workspaces');
+      const b = await ctx.obj();
+      const id = checkName(b.id, 'workspace id');
+      const created = await db.tx(async (q) => {
+        const ok = await createWorkspace(q, id, typeof b.name === 'string' ? b.name : id);
+        if (ok) await addMember(q, id, { email: p.email, username: p.username, is_admin: true });
+        return ok;
+      });
+      if (!created) throw badRequest(`workspace ${id} already exists`);
+      return text(id, 201);
+    }
+    if (method === 'POST' && rest === 'users/tokens/create') {
+      const b = await ctx.obj();
+      if (b.expiration != null && (typeof b.expiration !== 'string' || Number.isNaN(Date.parse(b.expiration)))) throw badRequest('expiration must be a timestamp');
+      return text(await createToken(db, p.email, { label: typeof b.label === 'string' ? b.label : undefined, expiresAt: b.expiration ?? undefined }), 201);
+    }
+    if (method === 'POST' && rest === 'users/tokens/impersonate') {
+      if (!p.superAdmin) throw forbidden('only super admins can create tokens for other users');
+      const b = await ctx.obj();
+      if (typeof b.impersonate_email !== 'string') throw badRequest('impersonate_email is required');
+      const [a] = await db.query(`SELECT 1 FROM account WHERE email = $1`, [b.impersonate_email]);
+      if (!a) throw new HttpError(404, `user ${b.impersonate_email} not found`);
+      return text(await createToken(db, b.impersonate_email, { label: typeof b.label === 'string' ? b.label : 'impersonation' }), 201);
+    }
+    throw new HttpError(404, `Not found: ${method} /api/${rest} is not served by wmill serve`);
+  }
+
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 30000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8000, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const listenUrl = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
+  baseUrl = (opts.publicUrl ?? listenUrl).replace(/\/+$/, '');
+  engine.setApiBaseUrl(listenUrl);
+  await db.query(`INSERT INTO instance (key, value) VALUES ('api_url', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [listenUrl]);
+
+  const staleMs = opts.staleAfterMs ?? 30_000;
+  const sweep = setInterval(() => {
+    store.requeueStale(staleMs).then((ids) => {
+      if (ids.length) {
+        log(`re-queued ${ids.length} job(s) of workers that stopped sending heartbeats`);
+        engine.poke();
+      }
+    }).catch(() => undefined);
+  }, Math.max(250, Math.floor(staleMs / 3)));
+  sweep.unref();
+
+  // Every enabled schedule has its next tick queued (after a restart too).
+  for (const s of await db.query(`SELECT workspace_id, path FROM schedule s WHERE enabled AND NOT EXISTS (SELECT 1 FROM job j WHERE j.workspace_id = s.workspace_id AND j.schedule_path = s.path AND j.status = 'queued')`)) {
+    await armSchedule(db, s.workspace_id, s.path).catch((e) => log(`schedule ${s.path}: ${(e as Error).message}`));
+  }
+  if ((opts.workers ?? 2) > 0) engine.start();
+
+  return {
+    url: listenUrl,
+    port,
+    db,
+    engine,
+    store,
+    generatedToken,
+    async close() {
+      clearInterval(sweep);
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.close();
+      await db.close();
+    },
+  };
+}
+
+function userView(p: Principal, ws: string) {
+  return {
+    workspace_id: ws,
+    email: p.email,
+    username: p.username,
+    is_admin: p.isAdmin,
+    is_super_admin: p.superAdmin,
+    operator: p.operator,
+    disabled: false,
+    groups: p.groups.filter((g) => g !== 'all'),
+    folders: [],
+    folders_read: [],
+    folders_owners: [],
+    created_at: new Date(0).toISOString(),
+  };
+}
+
+/** `wmill worker`: run jobs from the PostgreSQL queue of a `wmill serve`. */
+export async function startWorker(opts: { databaseUrl: string; concurrency?: number; apiBaseUrl?: string; staleAfterMs?: number; name?: string; log?: (l: string) => void }) {
+  const db = await openDatabase({ databaseUrl: opts.databaseUrl });
+  const secret = await instanceSecret(db);
+  const store = new SqlStore(db);
+  const schedules = async (job: JobRecord) => {
+    if (job.schedulePath) await armSchedule(db, job.workspace, job.schedulePath, new Date(Math.max(Date.now(), Date.parse(job.scheduledFor ?? '') || 0)));
+  };
+  let apiBaseUrl = opts.apiBaseUrl;
+  if (!apiBaseUrl) {
+    const [r] = await db.query<{ value: string }>(`SELECT value FROM instance WHERE key = 'api_url'`);
+    apiBaseUrl = r?.value;
+  }
+  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, schedules });
+  const staleMs = opts.staleAfterMs ?? 30_000;
+  const sweep = setInterval(() => void store.requeueStale(staleMs).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
+  sweep.unref();
+  engine.start();
+  return {
+    engine,
+    db,
+    async close() {
+      clearInterval(sweep);
+      await engine.close();
+      await db.close();
+    },
+  };
+}

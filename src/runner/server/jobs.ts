@@ -1,0 +1,257 @@
+/**
+ * Jobs over HTTP (spec/windmill-server.md §2.6): run a deployed script by path (resolved to
+ * its head at submission, so a queued job keeps its version) or by hash, run a preview of
+ * posted code, wait for a result, poll results/updates/logs, list and cancel. Ids come back
+ * as text/plain with 201. A webhook is the same endpoints called with a token in the query.
+ */
+import { isFinal, type JobRecord, type JobSpec } from '../types.js';
+import { jobView } from '../api-server.js';
+import type { Language } from '../../workspace/languages.js';
+import { LANGUAGES } from '../../workspace/languages.js';
+import type { Sql } from '../db/db.js';
+import type { Env } from './env.js';
+import { badRequest, boolParam, checkItemPath, forbidden, json, notFound, text, type Ctx, type Router, HttpError } from './http.js';
+import { byHash, checkHash, headAt, requireAccess } from './scripts.js';
+import { accessTo } from './auth.js';
+
+function argsOf(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('the arguments must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function scheduledFor(c: Ctx): string | undefined {
+  const at = c.query.get('scheduled_for');
+  const inS = c.query.get('scheduled_in_secs');
+  if (at) {
+    const t = Date.parse(at);
+    if (Number.isNaN(t)) throw badRequest(`scheduled_for: not a date: ${at}`);
+    return new Date(t).toISOString();
+  }
+  if (inS) {
+    const n = Number(inS);
+    if (!Number.isFinite(n) || n < 0) throw badRequest(`scheduled_in_secs: not a non-negative number: ${inS}`);
+    return new Date(Date.now() + n * 1000).toISOString();
+  }
+  return undefined;
+}
+
+/** The job spec that runs script version `row` with `args`, as `e.p`. */
+export function scriptJobSpec(ws: string, row: Record<string, any>, args: Record<string, unknown>, by: string, extra: Partial<JobSpec> = {}): JobSpec {
+  const settings = (row.settings ?? {}) as Record<string, any>;
+  return {
+    workspace: ws,
+    kind: 'script',
+    path: row.path,
+    language: row.language as Language,
+    content: row.content,
+    args,
+    scriptHash: row.hash,
+    ...(typeof settings.timeout === 'number' ? { timeoutS: settings.timeout } : {}),
+    ...(typeof settings.tag === 'string' ? { tag: settings.tag } : {}),
+    ...(typeof settings.priority === 'number' ? { priority: settings.priority } : {}),
+    createdBy: by,
+    permissionedAs: `u/${by}`,
+    ...extra,
+  };
+}
+
+async function resolvePath(q: Sql, e: Env, ws: string, path: string) {
+  await requireAccess(q, ws, e.p, path, 'read');
+  const row = await headAt(q, ws, path);
+  if (!row) throw notFound(`Script '${path}' not found`);
+  return row;
+}
+
+async function resolveHash(q: Sql, e: Env, ws: string, hash: string) {
+  const row = await byHash(q, ws, checkHash(hash));
+  if (!row || row.deleted) throw notFound(`Script with hash ${hash} not found`);
+  await requireAccess(q, ws, e.p, row.path, 'read');
+  return row;
+}
+
+async function previewSpec(c: Ctx, e: Env, body: Record<string, any>): Promise<JobSpec> {
+  if (typeof body.content !== 'string') throw badRequest('preview: content must be a string');
+  if (typeof body.language !== 'string' || !(LANGUAGES as readonly string[]).includes(body.language)) {
+    throw badRequest(`preview: unknown language ${JSON.stringify(body.language)}`);
+  }
+  const path = body.path ? checkItemPath(body.path) : `u/${e.p.username}/preview`;
+  if (e.p.operator) throw forbidden('operators cannot run previews');
+  const timeout = c.query.get('timeout');
+  return {
+    workspace: c.ws,
+    kind: 'preview',
+    path,
+    language: body.language as Language,
+    content: body.content,
+    args: argsOf(body.args),
+    ...(typeof body.tag === 'string' ? { tag: body.tag } : {}),
+    ...(timeout ? { timeoutS: Number(timeout) } : {}),
+    createdBy: e.p.username,
+    permissionedAs: `u/${e.p.username}`,
+  };
+}
+
+async function waitResult(e: Env, id: string): Promise<{ status: number; json: unknown }> {
+  const j = await e.engine.wait(id);
+  if (j.status === 'success') return { status: 200, json: j.result ?? null };
+  // The request was fine; the job failed: 422 with the job's error (never a 500).
+  return { status: 422, json: j.result ?? null };
+}
+
+async function getJobIn(e: Env, ws: string, id: string): Promise<JobRecord> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw badRequest(`invalid job id "${id}"`);
+  const j = await e.store.getJob(id);
+  if (!j || j.workspace !== ws) throw notFound(`Job ${id} not found`);
+  return j;
+}
+
+export function registerJobs(r: Router<Env>): void {
+  const submit = async (e: Env, spec: JobSpec) => e.engine.submit(spec);
+
+  r.post('jobs/run/p/(.+)', async (c, e) => {
+    const row = await resolvePath(e.db, e, c.ws, c.params[0]!);
+    const id = await submit(e, scriptJobSpec(c.ws, row, argsOf(await c.body()), e.p.username, { scheduledFor: scheduledFor(c), ...(c.query.get('tag') ? { tag: c.query.get('tag')! } : {}) }));
+    return text(id, 201);
+  });
+  r.post('jobs/run/h/([^/]+)', async (c, e) => {
+    const row = await resolveHash(e.db, e, c.ws, c.params[0]!);
+    const id = await submit(e, scriptJobSpec(c.ws, row, argsOf(await c.body()), e.p.username, { scheduledFor: scheduledFor(c) }));
+    return text(id, 201);
+  });
+  r.post('jobs/run/preview', async (c, e) => text(await submit(e, await previewSpec(c, e, await c.obj())), 201));
+
+  const payloadArgs = (c: Ctx) => {
+    const p = c.query.get('payload');
+    if (!p) return {};
+    try {
+      return argsOf(JSON.parse(Buffer.from(p, 'base64').toString('utf8')));
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw badRequest('payload must be base64 of a JSON object');
+    }
+  };
+  const waitP = async (c: Ctx, e: Env, args: Record<string, unknown>) => {
+    const row = await resolvePath(e.db, e, c.ws, c.params[0]!);
+    return waitResult(e, await submit(e, scriptJobSpec(c.ws, row, args, e.p.username)));
+  };
+  const waitH = async (c: Ctx, e: Env, args: Record<string, unknown>) => {
+    const row = await resolveHash(e.db, e, c.ws, c.params[0]!);
+    return waitResult(e, await submit(e, scriptJobSpec(c.ws, row, args, e.p.username)));
+  };
+  r.post('jobs/run_wait_result/p/(.+)', async (c, e) => waitP(c, e, argsOf(await c.body())));
+  r.get('jobs/run_wait_result/p/(.+)', async (c, e) => waitP(c, e, payloadArgs(c)));
+  r.post('jobs/run_wait_result/h/([^/]+)', async (c, e) => waitH(c, e, argsOf(await c.body())));
+  r.get('jobs/run_wait_result/h/([^/]+)', async (c, e) => waitH(c, e, payloadArgs(c)));
+  r.post('jobs/run_wait_result/preview', async (c, e) => waitResult(e, await submit(e, await previewSpec(c, e, await c.obj()))));
+
+  r.post('jobs/run/dependencies_async', async (c, e) => {
+    const b = await c.obj();
+    const raw = Array.isArray(b.raw_scripts) ? b.raw_scripts[0] : undefined;
+    if (!raw || typeof raw.raw_code !== 'string' || typeof raw.language !== 'string') throw badRequest('raw_scripts[0] with raw_code and language is required');
+    const id = await submit(e, {
+      workspace: c.ws,
+      kind: 'dependencies',
+      path: typeof raw.script_path === 'string' ? raw.script_path : `u/${e.p.username}/dependencies`,
+      language: raw.language as Language,
+      content: raw.raw_code,
+      args: {},
+      createdBy: e.p.username,
+      permissionedAs: `u/${e.p.username}`,
+    });
+    return text(id, 201);
+  });
+
+  r.get('jobs_u/completed/get_result_maybe/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    if (!isFinal(j.status)) return json({ completed: false, result: null, started: j.status === 'running' });
+    return json({ completed: true, result: j.result ?? null, success: j.status === 'success', started: true });
+  });
+  r.get('jobs_u/completed/get_result/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    if (!isFinal(j.status)) throw notFound(`Job ${j.id} is not completed yet`);
+    return json(j.result ?? null);
+  });
+  r.get('jobs_u/completed/get/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    if (!isFinal(j.status)) throw notFound(`Completed job ${j.id} not found`);
+    return json(jobView(j, (await e.store.getLogs(j.id)).logs));
+  });
+  r.get('jobs_u/get/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    return json(jobView(j, boolParam(c.query, 'no_logs') ? undefined : (await e.store.getLogs(j.id)).logs));
+  });
+  r.get('jobs_u/get_logs/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    return text((await e.store.getLogs(j.id)).logs);
+  });
+  r.get('jobs_u/getupdate/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    const offset = Math.max(0, Number(c.query.get('log_offset') ?? 0) || 0);
+    const logs = boolParam(c.query, 'no_logs') ? { logs: undefined, offset } : await e.store.getLogs(j.id, offset);
+    return json({ running: j.status === 'running', completed: isFinal(j.status), new_logs: logs.logs, log_offset: logs.offset });
+  });
+  const cancel = async (c: Ctx, e: Env) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    const b = await c.obj();
+    if (!e.p.isAdmin && j.createdBy !== e.p.username && (await accessTo(e.db, c.ws, e.p, j.path)) !== 'write') {
+      throw forbidden(`${e.p.username} is not allowed to cancel job ${j.id}`);
+    }
+    const ok = await e.engine.cancel(j.id, e.p.username, typeof b.reason === 'string' ? b.reason : undefined);
+    if (!ok) throw badRequest(`Job ${j.id} is already completed`);
+    return text(j.id);
+  };
+  r.post('jobs_u/queue/cancel/([^/]+)', cancel);
+  r.post('jobs_u/queue/force_cancel/([^/]+)', cancel);
+
+  const list = async (c: Ctx, e: Env, which: 'queue' | 'completed' | 'all') => {
+    const where: string[] = ['workspace_id = $1'];
+    const params: unknown[] = [c.ws];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (which === 'queue') where.push(`status IN ('queued','running')`);
+    if (which === 'completed') where.push(`status IN ('success','failure','canceled')`);
+    const kinds = c.query.get('job_kinds');
+    if (kinds) add('kind = ANY(?::text[])', kinds.split(','));
+    const after = c.query.get('created_after');
+    if (after) {
+      if (Number.isNaN(Date.parse(after))) throw badRequest(`created_after: not a date: ${after}`);
+      add('created_at > ?::timestamptz', after);
+    }
+    const success = c.query.get('success');
+    if (success === 'true') where.push(`status = 'success'`);
+    if (success === 'false') where.push(`status IN ('failure','canceled')`);
+    const exact = c.query.get('script_path_exact');
+    if (exact) add('path = ?', exact);
+    const running = c.query.get('running');
+    if (running === 'true') where.push(`status = 'running'`);
+    if (running === 'false' && which === 'queue') where.push(`status = 'queued'`);
+    const status = c.query.get('status');
+    if (status) add('status = ?', status);
+    const perPage = Math.min(10000, Math.max(1, Number(c.query.get('per_page') ?? 1000) || 1000));
+    const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
+    const rows = await e.db.query(
+      `SELECT id FROM job WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`,
+      params,
+    );
+    const out = [];
+    for (const { id } of rows) {
+      const j = await e.store.getJob(id);
+      if (j) out.push(jobView(j));
+    }
+    return json(out);
+  };
+  r.get('jobs/queue/list', (c, e) => list(c, e, 'queue'));
+  r.get('jobs/completed/list', (c, e) => list(c, e, 'completed'));
+  r.get('jobs/list', (c, e) => list(c, e, 'all'));
+  r.get('jobs/queue/count', async (c, e) => {
+    const [x] = await e.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job WHERE workspace_id = $1 AND status IN ('queued','running')`, [c.ws]);
+    return json({ database_length: x!.n });
+  });
+  r.get('jobs/queue/position/([0-9]+)', async (c, e) => {
+    const [x] = await e.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job WHERE status = 'queued' AND scheduled_for <= to_timestamp($1::double precision / 1000)`, [Number(c.params[0])]);
+    return json({ position: x!.n });
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * `wmill serve` for tests: in-process (startServer on a temp PGlite folder, or on a fresh
+ * PostgreSQL database) or as a real child process (`wmill serve --json`), plus a tiny HTTP
+ * client that returns status and body without throwing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startServer, type RunningServer } from '../../src/runner/server/app.js';
+import { startPg, type PgServer } from './pg.js';
+import { BIN } from './workspace.js';
+
+export const ADMIN_TOKEN = 'test_admin_token_0123456789';
+
+export interface TestServer {
+  url: string;
+  token: string;
+  server: RunningServer;
+  api: Api;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(opts: { databaseUrl?: string; workers?: number; staleAfterMs?: number } = {}): Promise<TestServer> {
+  const dataDir = opts.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'wmill-serve-test-'));
+  const server = await startServer({ port: 0, dataDir, databaseUrl: opts.databaseUrl, adminToken: ADMIN_TOKEN, workers: opts.workers ?? 2, staleAfterMs: opts.staleAfterMs });
+  return {
+    url: `${server.url}/`,
+    token: ADMIN_TOKEN,
+    server,
+    api: new Api(server.url, ADMIN_TOKEN),
+    async close() {
+      await server.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A PostgreSQL database of its own (created on the test server, dropped by drop()). */
+export async function freshDatabase(): Promise<{ url: string; pg: PgServer; drop(): Promise<void> }> {
+  const pg = await startPg();
+  const name = `wmill_t_${randomBytes(5).toString('hex')}`;
+  const { default: pgmod } = await import('pg');
+  const admin = new pgmod.Client({ connectionString: pg.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(pg.url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    pg,
+    async drop() {
+      const c = new pgmod.Client({ connectionString: pg.url });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+      await c.end();
+      await pg.stop();
+    },
+  };
+}
+
+export interface Reply {
+  status: number;
+  text: string;
+  json: any;
+}
+
+export class Api {
+  constructor(
+    readonly base: string,
+    readonly token: string,
+    readonly ws = 'admins',
+  ) {}
+
+  as(token: string): Api {
+    return new Api(this.base, token, this.ws);
+  }
+
+  async req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+    const url = path.startsWith('/api/') ? `${this.base.replace(/\/$/, '')}${path}` : `${this.base.replace(/\/$/, '')}/api/w/${this.ws}/${path}`;
+    const res = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, text, json };
+  }
+
+  get = (p: string) => this.req('GET', p);
+  post = (p: string, b?: unknown) => this.req('POST', p, b ?? {});
+  del = (p: string) => this.req('DELETE', p);
+
+  /** Deploy a script; returns the new hash (throws on non-201). */
+  async deploy(body: Record<string, unknown>): Promise<string> {
+    const r = await this.post('scripts/create', { summary: '', description: '', ...body });
+    if (r.status !== 201) throw new Error(`deploy ${body.path}: ${r.status} ${r.text}`);
+    return r.text;
+  }
+
+  /** Run by path and wait: the job's result and success. */
+  async runWait(path: string, args: Record<string, unknown> = {}): Promise<{ status: number; result: any }> {
+    const r = await this.post(`jobs/run_wait_result/p/${path}`, args);
+    return { status: r.status, result: r.json };
+  }
+
+  /** Add a user to the workspace and return a token for them. */
+  async addUser(username: string, opts: { is_admin?: boolean; operator?: boolean; groups?: string[] } = {}): Promise<string> {
+    const email = `${username}@example.com`;
+    const a = await this.post('workspaces/add_user', { email, username, ...opts });
+    if (a.status !== 201) throw new Error(`add_user: ${a.status} ${a.text}`);
+    const t = await this.req('POST', '/api/users/tokens/impersonate', { impersonate_email: email, label: 'test' });
+    if (t.status !== 201) throw new Error(`impersonate: ${t.status} ${t.text}`);
+    return t.text;
+  }
+
+  async waitJob(id: string, timeoutMs = 60_000): Promise<any> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const r = await this.get(`jobs_u/completed/get_result_maybe/${id}`);
+      if (r.json?.completed) return r.json;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`job ${id} did not complete`);
+  }
+}
+
+/** `wmill serve` as a child process; resolves once it printed its JSON ready line. */
+export async function spawnServe(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json', ...args], {
+    env: { ...process.env, WMILL_ADMIN_TOKEN: ADMIN_TOKEN, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`wmill serve did not start: ${stderr}`)), 60_000);
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line).url);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wmill serve exited (${code}): ${stderr}`));
+    });
+  });
+  return {
+    child,
+    url,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode) return;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await done;
+    },
+  };
+}
