@@ -28,6 +28,7 @@ import { registerJobs, scriptJobSpec } from './jobs.js';
 import { headAt, registerScripts } from './scripts.js';
 import { workspaceArchive } from './tarball.js';
 import { materialize } from './materialize.js';
+import { registerSyncManifest } from './sync-manifest.js';
 
 export interface ServeOptions {
   port?: number;
@@ -148,6 +149,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   registerSchedules(router);
   registerJobs(router);
   registerDrafts(router);
+  registerSyncManifest(router);
   router.get('users/whoami', async (c, e) => json(userView(e.p, c.ws)));
   router.get('users/list', async (c, e) => {
     const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);

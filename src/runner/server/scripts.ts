@@ -8,18 +8,14 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { SCRIPT_SETTINGS_KEYS } from '../../sync/canonical.js';
 import type { Sql } from '../db/db.js';
 import { accessTo, type Principal } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, checkItemPath, forbidden, json, notFound, text, type Router, boolParam } from './http.js';
 
-/** NewScript fields kept in their own columns; every other known optional field goes to `settings`. */
-const SETTINGS_KEYS = [
-  'tag', 'ws_error_handler_muted', 'dedicated_worker', 'cache_ttl', 'concurrency_time_window_s', 'concurrent_limit',
-  'restart_unless_cancelled', 'visible_to_runner_only', 'has_preprocessor', 'priority', 'concurrency_key',
-  'debounce_key', 'debounce_delay_s', 'codebase', 'timeout', 'delete_after_use', 'delete_after_secs',
-  'on_behalf_of_email', 'envs', 'modules', 'labels', 'is_template', 'no_main_func', 'assets',
-] as const;
+/** NewScript fields kept in their own columns; the known optional fields go to `settings`. */
+const SETTINGS_KEYS = [...SCRIPT_SETTINGS_KEYS, 'is_template', 'no_main_func'] as const;
 
 export const NewScript = z.object({
   path: z.string(),
