@@ -85,7 +85,7 @@ describe('sync push / pull', () => {
     cpSync(join(REPO, 'examples'), ws, { recursive: true });
     const push = await ours(ws, ['sync', 'push', '--yes'], 's1');
     expect(push.code, push.all).toBe(0);
-    expect(push.stderr).toMatch(/Done: 13 of 13 change\(s\) applied/);
+    expect(push.stderr).toMatch(/Done: (\d+) of \1 change\(s\) applied/);
 
     const again = await ours(ws, ['sync', 'push', '--dry-run', '--json'], 's1');
     expect(again.code, again.all).toBe(0);

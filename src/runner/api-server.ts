@@ -19,6 +19,8 @@ export interface ApiContext {
   /** Write a line into a job's logs (warnings about what the job asked for). */
   log: (jobId: string, chunk: string) => void;
   user: string;
+  /** Key that signs approval URLs of suspended flows (preview: random per run). */
+  resumeKey?: string;
 }
 
 export const API_VERSION = 'CE v1.819.0';
@@ -246,6 +248,14 @@ export class ApiServer {
       return { text: m.rest };
     });
 
+    r('GET', 'jobs/resume_urls/([^/]+/[0-9]+)', async (_q, m) => {
+      const [id, rid] = m.rest.split('/') as [string, string];
+      const j = await job(m.ws, id);
+      if (!ctx.resumeKey) throw new HttpError(404, 'approvals are not available in this runner');
+      const { resumeUrlsFor } = await import('./flow/resume.js');
+      return { json: resumeUrlsFor(this.baseUrl, m.ws, ctx.resumeKey, j.parentJob ?? j.id, Number(rid), m.query.get('approver') ?? undefined) };
+    });
+
     // -- users -----------------------------------------------------------------------------
     r('GET', 'users/whoami', async (_q, m) => ({ json: this.user(m.ws) }));
   }
@@ -328,6 +338,21 @@ export class ApiServer {
       return this.send(res, { status: 400, text: 'malformed URL' });
     }
     if (path === '/api/version') return this.send(res, { text: API_VERSION });
+    const resumeM = /^\/api\/w\/([^/]+)\/jobs_u\/(resume|cancel)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
+    if (resumeM && this.ctx.resumeKey) {
+      const [, ws, what, jobId, resumeId, signature] = resumeM as unknown as string[];
+      const { recordResume, ResumeError } = await import('./flow/resume.js');
+      try {
+        const payload = req.method === 'POST' ? await readJson(req) : undefined;
+        await recordResume(this.ctx.store, this.ctx.resumeKey, ws!, {
+          jobId: jobId!, resumeId: resumeId!, signature: signature!, approver: url.searchParams.get('approver') ?? undefined, approved: what === 'resume', payload: payload ?? null,
+        });
+        return this.send(res, { status: 201, text: `Job ${jobId} ${what === 'resume' ? 'resumed' : 'canceled'}` });
+      } catch (e) {
+        if (e instanceof ResumeError || e instanceof HttpError) return this.send(res, { status: (e as { status: number }).status, text: (e as Error).message });
+        throw e;
+      }
+    }
     const token = bearer(req, url.searchParams);
     const auth = token ? this.ctx.tokenInfo(token) : undefined;
     if (!auth) return this.send(res, { status: 401, text: 'Unauthorized: missing or invalid token' });

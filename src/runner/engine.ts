@@ -23,7 +23,7 @@ import type { Language } from '../workspace/languages.js';
 export interface EngineOptions {
   store: Store;
   config?: Partial<RunnerConfig>;
-  /** Jobs run at the same time by this process's worker loop. */
+  /** Jobs run at the same time by this process's worker loop (0: none; other hosts of the store run them). */
   concurrency?: number;
   /** Start the worker loop on submit (default true). */
   autoRun?: boolean;
@@ -41,21 +41,34 @@ export interface EngineOptions {
   /** Report liveness of running jobs (and pick up cancel requests from other processes) this often. */
   heartbeatMs?: number;
   /** Jobs of these kinds run in-process through the handler instead of an executor. */
-  handlers?: Partial<Record<JobKind, (job: JobRecord) => Promise<ExecOutcome>>>;
+  handlers?: Partial<Record<JobKind, JobHandler>>;
   /** Called before a job's executor runs, with its folder; may point the job at files it wrote there. */
   prepare?: (job: JobRecord, jobDir: string) => Promise<Partial<JobRecord> | void>;
   /** Token a job authenticates with (default: random, known only to this engine's loopback API). */
   mintToken?: (job: JobRecord) => string;
   /** Called once after a job became final (schedules queue their next tick here). */
   afterComplete?: (job: JobRecord) => Promise<void>;
+  /** Key signing approval URLs served by the engine's loopback API (preview). */
+  resumeKey?: string;
   /** Base URL jobs use for the API (default: a loopback API server started by the engine). */
   apiBaseUrl?: string;
 }
+
+/** Runs a job in-process (flows, dependency jobs); `signal` aborts on cancel or timeout. */
+export type JobHandler = (job: JobRecord, ctx: { signal: AbortSignal; log: (chunk: string) => void }) => Promise<ExecOutcome>;
+
+/** Orchestrating kinds: they wait for child jobs, so they do not take one of the worker slots. */
+const DETACHED: ReadonlySet<JobKind> = new Set(['flow', 'flowpreview']);
 
 export interface JobToken {
   token: string;
   jobId: string;
   workspace: string;
+}
+
+/** A store shared with other processes may wake this one up (SqlStore on PostgreSQL: LISTEN). */
+interface WakeupStore {
+  listen?(what: 'queued' | 'done', cb: (id: string) => void): Promise<(() => Promise<void>) | undefined>;
 }
 
 interface Running {
@@ -89,7 +102,7 @@ export class Engine {
   constructor(opts: EngineOptions) {
     this.store = opts.store;
     this.config = { ...DEFAULT_RUNNER_CONFIG, ...opts.config };
-    this.concurrency = Math.max(1, opts.concurrency ?? 1);
+    this.concurrency = Math.max(0, opts.concurrency ?? 1);
     this.autoRun = opts.autoRun ?? true;
     this.tmpRoot = opts.tmpRoot ?? tmpdir();
     this.user = sanitizeUser(opts.user ?? safeUsername());
@@ -111,7 +124,18 @@ export class Engine {
       this.beatTimer = setInterval(() => void this.beat(), this.opts.heartbeatMs);
       this.beatTimer.unref();
     }
+    // Polling stays as the fallback (and for jobs scheduled later); a notification claims at once.
+    this.watch('queued', () => void this.pump());
     void this.pump();
+  }
+
+  private readonly watches = new Map<'queued' | 'done', Promise<(() => Promise<void>) | undefined>>();
+
+  /** Subscribe once to the store's wake-ups of kind `what` (no-op for stores without them). */
+  private watch(what: 'queued' | 'done', cb: (id: string) => void): void {
+    const store = this.store as Store & WakeupStore;
+    if (this.closed || this.watches.has(what) || !store.listen) return;
+    this.watches.set(what, store.listen(what, cb).catch(() => undefined));
   }
 
   /** Wake the worker loop now (a job was queued by another host of the same store). */
@@ -144,6 +168,11 @@ export class Engine {
     this.opts.apiBaseUrl = url;
   }
 
+  /** Run jobs of `kind` in-process with `h`. */
+  setHandler(kind: JobKind, h: JobHandler): void {
+    this.opts.handlers = { ...this.opts.handlers, [kind]: h };
+  }
+
   /** Where jobs reach the API. */
   private async apiBase(): Promise<string> {
     if (this.opts.apiBaseUrl) return this.opts.apiBaseUrl;
@@ -165,6 +194,7 @@ export class Engine {
         cancel: (id, by, reason) => this.cancel(id, by, reason),
         log: (id, chunk) => this.log(id, chunk),
         user: this.user,
+        resumeKey: this.opts.resumeKey,
       });
       await s.listen();
       this.api = s;
@@ -252,7 +282,9 @@ export class Engine {
       if (!j) throw new Error(`job ${id} not found`);
       if (isFinal(j.status)) return j;
       if (this.opts.pollMs) {
-        // Another process may complete it: look at the store too.
+        // Another process may complete it: its notification resolves the wait at once.
+        this.watch('done', (doneId) => this.events.emit(`done:${doneId}`));
+        // Look at the store too (notifications can be lost while the listener reconnects).
         const poll = async () => {
           const cur = await this.store.getJob(id).catch(() => undefined);
           if (cur && isFinal(cur.status)) resolveDone();
@@ -299,6 +331,9 @@ export class Engine {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.beatTimer) clearInterval(this.beatTimer);
+    const watches = [...this.watches.values()];
+    this.watches.clear();
+    await Promise.all(watches.map(async (w) => (await w)?.().catch(() => undefined)));
     const ids = [...this.running.keys()];
     for (const id of ids) await this.cancel(id, this.user, 'runner shutting down');
     await Promise.all(ids.map((id) => this.wait(id).catch(() => undefined)));
@@ -315,19 +350,29 @@ export class Engine {
 
   private logChain: Promise<void> = Promise.resolve();
 
+  private pumpAgain = false;
+
   private async pump(): Promise<void> {
-    if (this.pumping) return;
+    // A wake-up during a pull (whose empty answer may predate the job just queued) pulls again.
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
     this.pumping = true;
     try {
-      while (this.active < this.concurrency && !this.closed) {
-        const job = await this.store.claimNext(this.worker);
-        if (!job) break;
-        this.active++;
-        void this.execute(job).finally(() => {
-          this.active--;
-          void this.pump();
-        });
-      }
+      do {
+        this.pumpAgain = false;
+        while (this.active < this.concurrency && !this.closed) {
+          const job = await this.store.claimNext(this.worker);
+          if (!job) break;
+          const slot = !DETACHED.has(job.kind);
+          if (slot) this.active++;
+          void this.execute(job).finally(() => {
+            if (slot) this.active--;
+            void this.pump();
+          });
+        }
+      } while (this.pumpAgain && this.active < this.concurrency && !this.closed);
     } finally {
       this.pumping = false;
     }
@@ -349,7 +394,14 @@ export class Engine {
       const handler = this.opts.handlers?.[job.kind];
       const executor = handler ? undefined : await executorFor(job.language);
       if (handler && !run.reason) {
-        outcome = await handler(job);
+        if (job.timeoutS && job.timeoutS > 0) {
+          const seconds = job.timeoutS;
+          timer = setTimeout(() => {
+            run.reason ??= { kind: 'timeout', seconds };
+            run.abort.abort();
+          }, seconds * 1000);
+        }
+        outcome = await handler(job, { signal: run.abort.signal, log: (c) => this.log(job.id, c) });
       } else if (!executor) {
         outcome = { success: false, result: errorResult('ExecutionErr', `${job.language} is not supported by this runner yet`) };
       } else if (run.reason) {

@@ -5,9 +5,16 @@
  */
 import { isFinal, type JobRecord, type ResourceRecord, type VariableRecord } from './types.js';
 
+/** An approval (or disapproval) of a suspended flow step or workflow. */
+export interface ResumeEvent {
+  approved: boolean;
+  payload: unknown;
+  approver?: string;
+}
+
 /** The fields of a job the engine changes after it is queued. */
 export type JobPatch = Partial<
-  Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'duration_ms' | 'result' | 'canceled_by' | 'canceled_reason' | 'cancel_requested' | 'worker'>
+  Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'duration_ms' | 'result' | 'canceled_by' | 'canceled_reason' | 'cancel_requested' | 'worker' | 'flowState'>
 >;
 
 export interface Store {
@@ -25,6 +32,10 @@ export interface Store {
    * was presumed dead or a racing cancel, changes nothing).
    */
   completeJob(id: string, patch: JobPatch): Promise<boolean>;
+  /** Record an approval event for a suspended job; false when (job, resumeId) was already recorded. */
+  addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean>;
+  /** The approval events of a job, oldest first. */
+  listResumes(jobId: string): Promise<ResumeEvent[]>;
   /** Record that `worker` is alive and still runs `ids`; returns those of them someone asked to cancel. */
   heartbeat(worker: string, ids: string[]): Promise<string[]>;
   appendLogs(id: string, chunk: string): Promise<void>;
@@ -86,6 +97,20 @@ export class MemoryStore implements Store {
     if (!j || isFinal(j.status)) return false;
     Object.assign(j, patch);
     return true;
+  }
+
+  private resumes = new Map<string, (ResumeEvent & { resumeId: number })[]>();
+
+  async addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean> {
+    const list = this.resumes.get(jobId) ?? [];
+    if (list.some((x) => x.resumeId === e.resumeId)) return false;
+    list.push(structuredClone(e));
+    this.resumes.set(jobId, list);
+    return true;
+  }
+
+  async listResumes(jobId: string): Promise<ResumeEvent[]> {
+    return (this.resumes.get(jobId) ?? []).map(({ approved, payload, approver }) => ({ approved, payload, ...(approver ? { approver } : {}) }));
   }
 
   async heartbeat(_worker: string, ids: string[]): Promise<string[]> {

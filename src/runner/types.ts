@@ -6,7 +6,7 @@ import type { Language } from '../workspace/languages.js';
 
 export type JobStatus = 'queued' | 'running' | 'success' | 'failure' | 'canceled';
 
-export type JobKind = 'preview' | 'script' | 'dependencies';
+export type JobKind = 'preview' | 'script' | 'dependencies' | 'flowscript' | 'flow' | 'flowpreview';
 
 /** What a caller submits. */
 export interface JobSpec {
@@ -43,6 +43,11 @@ export interface JobSpec {
   schedulePath?: string;
   /** Higher first. */
   priority?: number;
+  /** The flow job this job is a step of, and its step key. */
+  parentJob?: string;
+  flowStepId?: string;
+  /** Flow jobs: the OpenFlow value that runs. */
+  flow?: unknown;
 }
 
 export interface JobError {
@@ -68,6 +73,8 @@ export interface JobRecord extends JobSpec {
   cancel_requested?: boolean;
   /** The worker that claimed the job. */
   worker?: string;
+  /** Flow jobs: the orchestration state (finished steps, child in flight, approvals). */
+  flowState?: unknown;
 }
 
 export const isFinal = (s: JobStatus): boolean => s === 'success' || s === 'failure' || s === 'canceled';

@@ -15,6 +15,12 @@ export interface Db extends Sql {
   readonly kind: 'pglite' | 'postgres';
   /** Run `fn` in one transaction (committed when it resolves, rolled back when it throws). */
   tx<T>(fn: (q: Sql) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only: call `cb` with the payload of every NOTIFY on `channel` (one dedicated
+   * connection for all channels, re-established when lost; notifications sent meanwhile are
+   * lost, so callers keep a slower poll as a fallback). Resolves with an unsubscribe function.
+   */
+  listen?(channel: string, cb: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -29,8 +35,63 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
     throw new Error(`cannot connect to PostgreSQL (DATABASE_URL): ${redactUrl(e.message)}`);
   });
   client.release();
+
+  // LISTEN needs a connection of its own (a pooled one is handed to other queries).
+  const channels = new Map<string, Set<(payload: string) => void>>();
+  let listener: Promise<InstanceType<typeof pg.Client>> | undefined;
+  let closed = false;
+  const connectListener = () => {
+    listener ??= (async () => {
+      const c = new pg.Client({ connectionString: url });
+      c.on('error', () => undefined);
+      c.on('notification', (n) => {
+        for (const cb of channels.get(n.channel) ?? []) cb(n.payload ?? '');
+      });
+      c.on('end', () => {
+        listener = undefined;
+        retry();
+      });
+      try {
+        await c.connect();
+        for (const ch of channels.keys()) await c.query(`LISTEN ${ch}`);
+      } catch (e) {
+        listener = undefined;
+        await c.end().catch(() => undefined);
+        throw e;
+      }
+      return c;
+    })();
+    return listener;
+  };
+  let retrying = false;
+  const retry = () => {
+    if (retrying || closed || !channels.size) return;
+    retrying = true;
+    setTimeout(() => {
+      retrying = false;
+      if (!listener) connectListener().catch(() => retry());
+    }, 1000).unref();
+  };
+
   return {
     kind: 'postgres',
+    async listen(channel, cb) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+      const fresh = !channels.has(channel);
+      const set = channels.get(channel) ?? new Set();
+      channels.set(channel, set);
+      set.add(cb);
+      const c = await connectListener();
+      // A new channel on an already open connection (LISTEN twice is harmless).
+      if (fresh) await c.query(`LISTEN ${channel}`);
+      return async () => {
+        set.delete(cb);
+        if (set.size || channels.get(channel) !== set) return;
+        channels.delete(channel);
+        const cur = await listener?.catch(() => undefined);
+        await cur?.query(`UNLISTEN ${channel}`).catch(() => undefined);
+      };
+    },
     async query(text, params) {
       return (await pool.query(text, params as any[])).rows;
     },
@@ -48,7 +109,12 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
         c.release();
       }
     },
-    close: () => pool.end(),
+    async close() {
+      closed = true;
+      const c = await listener?.catch(() => undefined);
+      await c?.end().catch(() => undefined);
+      await pool.end();
+    },
   };
 }
 

@@ -198,6 +198,19 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (workspace_id, path)
   );
   `,
+  `
+  ALTER TABLE job ADD COLUMN flow_status json;
+  CREATE TABLE resume_job (
+    seq bigserial PRIMARY KEY,
+    job_id uuid NOT NULL,
+    resume_id bigint NOT NULL,
+    approved boolean NOT NULL,
+    payload json,
+    approver text,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    UNIQUE (job_id, resume_id)
+  );
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */

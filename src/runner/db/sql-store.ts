@@ -5,7 +5,7 @@
  * a job completes exactly once even when a presumed-dead worker comes back; heartbeats feed the
  * sweep that re-queues the jobs of dead workers.
  */
-import type { JobPatch, Store } from '../store.js';
+import type { JobPatch, ResumeEvent, Store } from '../store.js';
 import type { JobRecord, ResourceRecord, VariableRecord } from '../types.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
 import type { Db, Sql } from './db.js';
@@ -27,6 +27,10 @@ export function rowToJob(r: Record<string, any>): JobRecord {
     ...(spec.argNames ? { argNames: spec.argNames } : {}),
     ...(spec.timeoutS != null ? { timeoutS: spec.timeoutS } : {}),
     ...(spec.env ? { env: spec.env } : {}),
+    ...(spec.parentJob ? { parentJob: spec.parentJob } : {}),
+    ...(spec.flowStepId ? { flowStepId: spec.flowStepId } : {}),
+    ...(spec.flow ? { flow: spec.flow } : {}),
+    ...(r.flow_status ? { flowState: r.flow_status } : {}),
     createdBy: r.created_by,
     permissionedAs: r.permissioned_as,
     ...(r.tag ? { tag: r.tag } : {}),
@@ -49,9 +53,16 @@ export function rowToJob(r: Record<string, any>): JobRecord {
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
+/**
+ * NOTIFY channels (PostgreSQL): a job became claimable (payload empty), a job became final
+ * (payload: its id). Sent in the writing transaction, so they arrive after the commit.
+ */
+export const QUEUED_CHANNEL = 'wmill_job_queued';
+export const DONE_CHANNEL = 'wmill_job_done';
+
 /** Insert a job row through `q` (a transaction when the caller needs atomicity with other writes). */
 export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
-  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env };
+  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow };
   await q.query(
     `INSERT INTO job (id, workspace_id, kind, path, language, content, script_hash, args, spec, created_at, created_by,
        permissioned_as, tag, scheduled_for, schedule_path, priority, status)
@@ -76,7 +87,13 @@ export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
       job.status,
     ],
   );
-  await q.query('INSERT INTO job_logs (job_id) VALUES ($1)', [job.id]);
+  // A queued job wakes the workers that LISTEN (same statement: no extra round trip).
+  await q.query(
+    job.status === 'queued'
+      ? `INSERT INTO job_logs (job_id) VALUES ($1) RETURNING pg_notify('${QUEUED_CHANNEL}', '')`
+      : 'INSERT INTO job_logs (job_id) VALUES ($1)',
+    [job.id],
+  );
 }
 
 const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
@@ -89,6 +106,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   canceled_reason: 'canceled_reason',
   cancel_requested: 'cancel_requested',
   worker: 'worker',
+  flowState: 'flow_status',
 };
 
 function patchSql(patch: JobPatch, first: number): { sets: string[]; values: unknown[] } {
@@ -97,8 +115,9 @@ function patchSql(patch: JobPatch, first: number): { sets: string[]; values: unk
   for (const [k, v] of Object.entries(patch) as [keyof JobPatch, unknown][]) {
     if (v === undefined) continue;
     const col = PATCH_COLUMNS[k];
-    values.push(k === 'result' ? json(v) : v);
-    sets.push(`${col} = $${first + values.length - 1}${k === 'result' ? '::json' : ''}`);
+    const isJson = k === 'result' || k === 'flowState';
+    values.push(isJson ? json(v) : v);
+    sets.push(`${col} = $${first + values.length - 1}${isJson ? '::json' : ''}`);
   }
   return { sets, values };
 }
@@ -141,10 +160,23 @@ export class SqlStore implements Store {
   async completeJob(id: string, patch: JobPatch): Promise<boolean> {
     const { sets, values } = patchSql(patch, 2);
     const rows = await this.db.query(
-      `UPDATE job SET ${sets.join(', ')} WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+      `UPDATE job SET ${sets.join(', ')} WHERE id = $1 AND status IN ('queued', 'running') RETURNING id, pg_notify('${DONE_CHANNEL}', id::text)`,
       [id, ...values],
     );
     return rows.length > 0;
+  }
+
+  async addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean> {
+    const rows = await this.db.query(
+      `INSERT INTO resume_job (job_id, resume_id, approved, payload, approver) VALUES ($1,$2,$3,$4::json,$5) ON CONFLICT DO NOTHING RETURNING seq`,
+      [jobId, e.resumeId, e.approved, json(e.payload ?? null), e.approver ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  async listResumes(jobId: string): Promise<ResumeEvent[]> {
+    const rows = await this.db.query(`SELECT approved, payload, approver FROM resume_job WHERE job_id = $1 ORDER BY seq`, [jobId]);
+    return rows.map((r) => ({ approved: r.approved, payload: r.payload, ...(r.approver ? { approver: r.approver } : {}) }));
   }
 
   async heartbeat(worker: string, ids: string[]): Promise<string[]> {
@@ -160,11 +192,22 @@ export class SqlStore implements Store {
   async requeueStale(staleMs: number): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
       `UPDATE job SET status = 'queued', worker = NULL, started_at = NULL, ping = NULL
-       WHERE status = 'running' AND ping < clock_timestamp() - ($1::double precision * interval '1 millisecond') RETURNING id`,
+       WHERE status = 'running' AND ping < clock_timestamp() - ($1::double precision * interval '1 millisecond')
+       RETURNING id, pg_notify('${QUEUED_CHANNEL}', '')`,
       [staleMs],
     );
     for (const r of rows) await this.appendLogs(r.id, `\n[wmill] worker stopped sending heartbeats; job re-queued\n`);
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Wake-ups from other processes sharing the database (PostgreSQL LISTEN): `queued` when a
+   * job may be claimable, `done` with the id of a job that became final. Undefined when the
+   * database cannot notify other processes (PGlite has none to notify).
+   */
+  async listen(what: 'queued' | 'done', cb: (id: string) => void): Promise<(() => Promise<void>) | undefined> {
+    if (this.db.kind !== 'postgres' || !this.db.listen) return undefined;
+    return this.db.listen(what === 'queued' ? QUEUED_CHANNEL : DONE_CHANNEL, cb);
   }
 
   async appendLogs(id: string, chunk: string): Promise<void> {

@@ -25,7 +25,9 @@ import type { Env } from './env.js';
 import { HttpError, Router, badRequest, checkName, forbidden, json, makeCtx, requestToken, send, text, type Reply } from './http.js';
 import { registerFlows, registerFolders, registerResources, registerSchedules, registerVariables } from './items.js';
 import { registerJobs, scriptJobSpec } from './jobs.js';
-import { headAt, registerScripts } from './scripts.js';
+import { byHash, headAt, registerScripts } from './scripts.js';
+import { flowHandler } from '../flow/handler.js';
+import { resumeUrlsFor } from '../flow/resume.js';
 import { workspaceArchive } from './tarball.js';
 import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
@@ -69,8 +71,12 @@ export async function openDatabase(opts: { dataDir?: string; databaseUrl?: strin
 }
 
 /** Engine options shared by `wmill serve` and `wmill worker` (same store, same job tokens). */
-export function engineFor(store: SqlStore, secret: string, opts: { worker: string; concurrency: number; apiBaseUrl?: string; schedules: (job: JobRecord) => Promise<void> }): Engine {
-  return new Engine({
+export function engineFor(
+  store: SqlStore,
+  secret: string,
+  opts: { worker: string; concurrency: number; apiBaseUrl?: string; schedules: (job: JobRecord) => Promise<void>; publicUrl: () => string },
+): Engine {
+  const engine = new Engine({
     store,
     concurrency: opts.concurrency,
     worker: opts.worker,
@@ -99,6 +105,20 @@ export function engineFor(store: SqlStore, secret: string, opts: { worker: strin
       }),
     },
   });
+  const flows = flowHandler(engine, {
+    resolveScript: async (job, path, hash) => {
+      const row = hash ? await byHash(store.db, job.workspace, hash) : await headAt(store.db, job.workspace, path);
+      return row && !row.deleted ? { content: row.content, language: row.language, hash: row.hash } : undefined;
+    },
+    resolveFlow: async (job, path) => {
+      const [f] = await store.db.query(`SELECT value FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [job.workspace, path]);
+      return f?.value;
+    },
+    resumeUrls: async (job) => resumeUrlsFor(opts.publicUrl(), job.workspace, await store.workspaceKey(job.workspace), job.id),
+  });
+  engine.setHandler('flow', flows);
+  engine.setHandler('flowpreview', flows);
+  return engine;
 }
 
 /** Queue the next tick of schedule `path` (and drop its previously queued one). Idempotent. */
@@ -130,7 +150,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     if (job.schedulePath) await armSchedule(db, job.workspace, job.schedulePath, new Date(Math.max(Date.now(), Date.parse(job.scheduledFor ?? '') || 0)));
   };
   let baseUrl = '';
-  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, schedules });
+  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, schedules, publicUrl: () => baseUrl });
   // The in-job routes (interpolated resources, state, ...) shared with preview's loopback API.
   const jobApi = new ApiServer({
     store,
@@ -196,7 +216,9 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     return memberPrincipal(db, ws, account);
   }
 
+  const logRequests = !!process.env.WMILL_LOG_REQUESTS;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (logRequests) res.once('finish', () => log(`${req.method} ${(req.url ?? '').replace(/token=[^&]+/, 'token=***')} ${res.statusCode}`));
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path: string;
     try {
@@ -211,7 +233,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     try {
       if (!m) return send(res, await global(req, path.slice(5), url.searchParams, token));
       const [, ws, rest] = m as unknown as [string, string, string];
-      const p = await principalOf(token, ws);
+      let p = await principalOf(token, ws);
+      // Signed approval URLs work without a token: the signature is the credential.
+      if (!p && /^jobs_u\/(resume|cancel)\/[^/]+\/[^/]+\/[^/]+$/.test(rest)) {
+        p = { email: 'anonymous', username: 'anonymous', isAdmin: false, superAdmin: false, operator: true, groups: [] };
+      }
       if (!p) {
         if (!token) throw new HttpError(401, 'Unauthorized: a token is required (Authorization: Bearer <token>)');
         const account = token.startsWith('wjt_') ? undefined : await accountOfToken(db, token);
@@ -360,7 +386,7 @@ export async function startWorker(opts: { databaseUrl: string; concurrency?: num
     const [r] = await db.query<{ value: string }>(`SELECT value FROM instance WHERE key = 'api_url'`);
     apiBaseUrl = r?.value;
   }
-  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, schedules });
+  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, schedules, publicUrl: () => apiBaseUrl ?? '' });
   const staleMs = opts.staleAfterMs ?? 30_000;
   const sweep = setInterval(() => void store.requeueStale(staleMs).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
   sweep.unref();

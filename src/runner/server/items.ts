@@ -144,9 +144,9 @@ export function registerFlows(r: Router<Env>): void {
   r.del('flows/delete/(.+)', async (c, e) => {
     const path = c.params[0]!;
     await requireItem(e.db, e, c.ws, path, 'write', 'Flow');
+    // Idempotent, as Windmill's: the real CLI sends one delete per removed file of a flow folder.
     const rows = await e.db.query(`DELETE FROM flow WHERE workspace_id = $1 AND path = $2 RETURNING path`, [c.ws, path]);
-    if (!rows.length) throw notFound(`Flow not found at path ${path}`);
-    return text(path);
+    return text(rows.length ? `Flow ${path} deleted` : `Flow ${path} was already deleted`);
   });
   r.get('flows/history/p/(.+)', async (c, e) => {
     const path = c.params[0]!;

@@ -13,6 +13,9 @@ import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, forbidden, json, notFound, text, type Ctx, type Router, HttpError } from './http.js';
 import { byHash, checkHash, headAt, requireAccess } from './scripts.js';
 import { accessTo } from './auth.js';
+import type { FlowState } from '../flow/executor.js';
+import { applyInputDefaults, validateFlow, type FlowValue } from '../flow/schema.js';
+import { recordResume, ResumeError, resumeSignature, resumeUrlsFor } from '../flow/resume.js';
 
 function argsOf(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
@@ -106,8 +109,102 @@ async function getJobIn(e: Env, ws: string, id: string): Promise<JobRecord> {
   return j;
 }
 
+/** A flow job's status as the API shows it: one entry per top-level module, plus the failure module. */
+export function flowStatusView(j: JobRecord) {
+  const flow = j.flow as FlowValue | undefined;
+  if (!flow?.modules) return undefined;
+  const st = (j.flowState ?? { done: {}, running: {} }) as FlowState;
+  const entry = (id: string) => {
+    const d = st.done?.[id];
+    if (st.waiting?.key === `${id}/suspend`) return { id, type: 'WaitingForEvents', job: d?.job ?? null, resume_urls: st.waiting.urls ?? null };
+    if (d) return { id, type: d.success ? 'Success' : 'Failure', job: d.job ?? null, result: d.result };
+    if (st.running?.[id] || Object.keys(st.running ?? {}).some((k) => k.startsWith(`${id}/`))) return { id, type: 'InProgress', job: st.running?.[id] ?? null };
+    return { id, type: 'WaitingForPriorSteps' };
+  };
+  const modules = flow.modules.map((m) => entry(m.id));
+  const step = modules.findIndex((m) => m.type !== 'Success');
+  return {
+    step: step < 0 ? modules.length : step,
+    modules,
+    ...(flow.failure_module ? { failure_module: entry('failure') } : {}),
+  };
+}
+
+function view(j: JobRecord, logs?: string) {
+  const v = jobView(j, logs) as Record<string, unknown>;
+  if (j.kind === 'flow' || j.kind === 'flowpreview') {
+    v.flow_status = flowStatusView(j) ?? null;
+    v.raw_flow = j.flow ?? null;
+  }
+  if (j.parentJob) v.parent_job = j.parentJob;
+  return v;
+}
+
+async function flowJob(c: Ctx, e: Env, path: string, args: Record<string, unknown>): Promise<JobSpec> {
+  const p = checkItemPath(path);
+  await requireAccess(e.db, c.ws, e.p, p, 'read');
+  const [f] = await e.db.query(`SELECT value, schema FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [c.ws, p]);
+  if (!f) throw notFound(`Flow '${p}' not found`);
+  return { workspace: c.ws, kind: 'flow', path: p, language: 'flow' as Language, content: '', flow: f.value, args: applyInputDefaults(f.schema, args), createdBy: e.p.username, permissionedAs: `u/${e.p.username}`, scheduledFor: scheduledFor(c) };
+}
+
 export function registerJobs(r: Router<Env>): void {
-  const submit = async (e: Env, spec: JobSpec) => e.engine.submit(spec);
+  const submit = async (e: Env, spec: JobSpec) => {
+    if (spec.flow !== undefined) {
+      try {
+        validateFlow(spec.flow, `flow ${spec.path}`);
+      } catch (err) {
+        throw badRequest((err as Error).message);
+      }
+    }
+    return e.engine.submit(spec);
+  };
+
+  r.post('jobs/run/f/(.+)', async (c, e) => text(await submit(e, await flowJob(c, e, c.params[0]!, argsOf(await c.body()))), 201));
+  r.post('jobs/run_wait_result/f/(.+)', async (c, e) => waitResult(e, await submit(e, await flowJob(c, e, c.params[0]!, argsOf(await c.body())))));
+  r.post('jobs/run/preview_flow', async (c, e) => {
+    const b = await c.obj();
+    if (e.p.operator) throw forbidden('operators cannot run previews');
+    const path = b.path ? checkItemPath(b.path) : `u/${e.p.username}/flow_preview`;
+    return text(await submit(e, { workspace: c.ws, kind: 'flowpreview', path, language: 'flow' as Language, content: '', flow: b.value, args: argsOf(b.args), createdBy: e.p.username, permissionedAs: `u/${e.p.username}` }), 201);
+  });
+
+  // Approvals: signed URLs, no token needed (the signature is the credential).
+  const resume = (approved: boolean) => async (c: Ctx, e: Env) => {
+    let payload: unknown = null;
+    if (c.method === 'GET') {
+      const p = c.query.get('payload');
+      if (p) {
+        try {
+          payload = JSON.parse(Buffer.from(p, 'base64').toString('utf8'));
+        } catch {
+          throw badRequest('payload must be base64 of JSON');
+        }
+      }
+    } else payload = (await c.body()) ?? null;
+    try {
+      await recordResume(e.store, await e.store.workspaceKey(c.ws), c.ws, {
+        jobId: c.params[0]!, resumeId: c.params[1]!, signature: c.params[2]!, approver: c.query.get('approver') ?? undefined, approved, payload,
+      });
+    } catch (err) {
+      if (err instanceof ResumeError) throw new HttpError(err.status, err.message);
+      throw err;
+    }
+    return text(approved ? `Job ${c.params[0]} resumed` : `Job ${c.params[0]} canceled`, 201);
+  };
+  r.post('jobs_u/resume/([^/]+)/([^/]+)/([^/]+)', resume(true));
+  r.get('jobs_u/resume/([^/]+)/([^/]+)/([^/]+)', resume(true));
+  r.post('jobs_u/cancel/([^/]+)/([^/]+)/([^/]+)', resume(false));
+  r.get('jobs_u/cancel/([^/]+)/([^/]+)/([^/]+)', resume(false));
+  r.get('jobs/resume_urls/([^/]+)/([0-9]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    const target = j.parentJob ?? j.id;
+    return json(resumeUrlsFor(e.baseUrl, c.ws, await e.store.workspaceKey(c.ws), target, Number(c.params[1]), c.query.get('approver') ?? undefined));
+  });
+  r.get('jobs/job_signature/([^/]+)/([0-9]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    return text(resumeSignature(await e.store.workspaceKey(c.ws), j.id, Number(c.params[1]), c.query.get('approver') ?? undefined));
+  });
 
   r.post('jobs/run/p/(.+)', async (c, e) => {
     const row = await resolvePath(e.db, e, c.ws, c.params[0]!);
@@ -175,11 +272,11 @@ export function registerJobs(r: Router<Env>): void {
   r.get('jobs_u/completed/get/([^/]+)', async (c, e) => {
     const j = await getJobIn(e, c.ws, c.params[0]!);
     if (!isFinal(j.status)) throw notFound(`Completed job ${j.id} not found`);
-    return json(jobView(j, (await e.store.getLogs(j.id)).logs));
+    return json(view(j, (await e.store.getLogs(j.id)).logs));
   });
   r.get('jobs_u/get/([^/]+)', async (c, e) => {
     const j = await getJobIn(e, c.ws, c.params[0]!);
-    return json(jobView(j, boolParam(c.query, 'no_logs') ? undefined : (await e.store.getLogs(j.id)).logs));
+    return json(view(j, boolParam(c.query, 'no_logs') ? undefined : (await e.store.getLogs(j.id)).logs));
   });
   r.get('jobs_u/get_logs/([^/]+)', async (c, e) => {
     const j = await getJobIn(e, c.ws, c.params[0]!);
@@ -239,7 +336,7 @@ export function registerJobs(r: Router<Env>): void {
     const out = [];
     for (const { id } of rows) {
       const j = await e.store.getJob(id);
-      if (j) out.push(jobView(j));
+      if (j) out.push(view(j));
     }
     return json(out);
   };

@@ -1,0 +1,2 @@
+what="$1"
+echo "approval needed for $what"

@@ -1,0 +1,6 @@
+fail="$1"
+if [ "$fail" = "true" ]; then
+  echo "guard refused" >&2
+  exit 3
+fi
+echo "guard ok"

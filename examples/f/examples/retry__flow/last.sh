@@ -1,0 +1,1 @@
+echo "last step ran"

@@ -1,0 +1,199 @@
+/**
+ * `wmill flow preview <folder>` (local, embedded runner), `wmill flow run <path>` (on the
+ * server) and `wmill flow new <path>`. Both runners show each step's progress live on stderr;
+ * the flow's result goes to stdout as JSON. Exit 0 success, 1 the flow failed, 2 bad input,
+ * 130/143 interrupted.
+ */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { WmillError } from '../errors.js';
+import { readDataArg } from '../util/data-arg.js';
+import { err, out, printJson } from '../util/output.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function printResult(result: unknown, success: boolean, opts: { json?: boolean; silent?: boolean }, id: string) {
+  if (opts.json) printJson({ ok: success, result, job: { id, success } });
+  else if (opts.silent) out(JSON.stringify(result));
+  else {
+    err(success ? 'Flow completed' : 'Flow failed');
+    out(JSON.stringify(result, null, 2));
+  }
+}
+
+export function registerFlow(program: Command): void {
+  const flow = program.command('flow').description('Flows: preview locally, run on the server, create');
+
+  flow
+    .command('preview')
+    .argument('<folder>', 'the flow folder (<name>__flow or <name>.flow) or its flow.yaml')
+    .option('-d, --data <json>', "flow input as JSON, '@file' or '@-'")
+    .option('-s, --silent', 'print only the result, compact (no step logs)')
+    .option('--json', 'print {ok, result, job} as JSON')
+    .option('--approve', 'approve every suspend (approval) step at once instead of waiting for its URL')
+    .option('--timeout <seconds>', 'fail the flow when it runs longer than this')
+    .description('Run a local flow in the embedded runner, offline; steps and logs on stderr, result on stdout')
+    .action(async (folder: string, opts: { data?: string; silent?: boolean; json?: boolean; approve?: boolean; timeout?: string }) => {
+      const args = await readDataArg(opts.data, { cwd: process.cwd(), readStdin });
+      const timeoutS = opts.timeout === undefined ? undefined : Number(opts.timeout);
+      if (timeoutS !== undefined && !(timeoutS > 0)) throw new WmillError('usage', `--timeout must be a positive number of seconds (got "${opts.timeout}")`);
+      const [{ readLocalFlow, localScripts, localFlows }, { Engine }, { MemoryStore }, { WorkspaceFiles }, { flowHandler }, { resumeUrlsFor }, { randomBytes }, { applyInputDefaults }] = await Promise.all([
+        import('../runner/flow/local.js'),
+        import('../runner/engine.js'),
+        import('../runner/store.js'),
+        import('../runner/workspace-items.js'),
+        import('../runner/flow/handler.js'),
+        import('../runner/flow/resume.js'),
+        import('node:crypto'),
+        import('../runner/flow/schema.js'),
+      ]);
+      const lf = readLocalFlow(folder);
+      const scripts = localScripts(lf.cfg);
+      const flows = localFlows(lf.cfg);
+      const store = new MemoryStore(new WorkspaceFiles(lf.cfg.root));
+      const resumeKey = randomBytes(32).toString('hex');
+      const engine = new Engine({ store, config: { tsRuntime: 'node' }, concurrency: 4, resumeKey });
+      const quiet = opts.silent || opts.json;
+      const handler = flowHandler(engine, {
+        resolveScript: async (_job, path) => scripts.get(path),
+        resolveFlow: async (_job, path) => {
+          const dir = flows.get(path);
+          return dir ? readLocalFlow(dir).value : undefined;
+        },
+        resumeUrls: async (job) => resumeUrlsFor((await engine.apiServer()).baseUrl, job.workspace, resumeKey, job.id),
+        onSuspend: (job, urls, step) => {
+          if (opts.approve) {
+            void store.addResume(job.id, { resumeId: Math.floor(Math.random() * 2 ** 31), approved: true, payload: null, approver: 'wmill flow preview --approve' });
+            err(`step '${step}': approved (--approve)`);
+          } else if (urls) {
+            err(`step '${step}' is waiting for approval:\n  approve: curl -X POST '${urls.resume}'\n  reject:  curl -X POST '${urls.cancel}'\n  (or re-run with --approve)`);
+          }
+        },
+        childLog: quiet ? undefined : (_job, chunk) => process.stderr.write(chunk),
+      });
+      engine.setHandler('flowpreview', handler);
+      engine.setHandler('flow', handler);
+      const id = await engine.submit(
+        { workspace: 'local', kind: 'flowpreview', path: lf.path, language: 'flow' as never, content: '', flow: lf.value, args: applyInputDefaults(lf.schema, args), ...(timeoutS ? { timeoutS } : {}) },
+        { onLog: quiet ? undefined : (c) => process.stderr.write(c) },
+      );
+      let interrupted: NodeJS.Signals | undefined;
+      const onSig = (s: NodeJS.Signals) => {
+        interrupted = s;
+        void engine.cancel(id, engine.user, `interrupted (${s})`);
+      };
+      const onInt = () => onSig('SIGINT');
+      const onTerm = () => onSig('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+      try {
+        const j = await engine.wait(id);
+        if (interrupted) {
+          process.exitCode = interrupted === 'SIGINT' ? 130 : 143;
+          return;
+        }
+        printResult(j.result ?? null, j.status === 'success', opts, id);
+        process.exitCode = j.status === 'success' ? 0 : 1;
+      } finally {
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        await engine.close();
+      }
+    });
+
+  flow
+    .command('run')
+    .argument('<path>', 'the deployed flow (e.g. f/folder/name)')
+    .option('-d, --data <json>', "flow input as JSON, '@file' or '@-'")
+    .option('-s, --silent', 'print only the result, compact (no step progress)')
+    .option('--json', 'print {ok, result, job} as JSON')
+    .option('--workspace <name>', 'profile name (or workspace id with --base-url)')
+    .option('--base-url <url>', 'server URL (with --workspace and --token)')
+    .option('--token <token>', 'API token (or WM_TOKEN)')
+    .option('--config-dir <dir>', 'where profiles are stored')
+    .description('Run a deployed flow on the server, following its steps live')
+    .action(async (path: string, opts: { data?: string; silent?: boolean; json?: boolean; workspace?: string; baseUrl?: string; token?: string; configDir?: string }) => {
+      const args = await readDataArg(opts.data, { cwd: process.cwd(), readStdin });
+      const [{ resolveWorkspace }, { ApiClient, ApiError }] = await Promise.all([import('../workspace/profiles.js'), import('../api/client.js')]);
+      const ws = resolveWorkspace({ workspace: opts.workspace, baseUrl: opts.baseUrl, token: opts.token, configDir: opts.configDir });
+      const client = new ApiClient({ remote: ws.remote, token: ws.token, workspace: ws.workspaceId });
+      const enc = path.split('/').map(encodeURIComponent).join('/');
+      let id: string;
+      try {
+        id = (await client.text('POST', client.ws(`/jobs/run/f/${enc}`), { body: args })).trim();
+      } catch (e) {
+        if (e instanceof ApiError && (e.status === 404 || e.status === 400)) throw new WmillError('usage', `flow ${path}: ${e.body.trim()}`);
+        throw e;
+      }
+      const quiet = opts.silent || opts.json;
+      const shown = new Map<string, string>();
+      const logOffsets = new Map<string, number>();
+      let approvalShown = false;
+      for (;;) {
+        const j = await client.json<any>('GET', client.ws(`/jobs_u/get/${id}`), { query: { no_logs: true } });
+        const mods: any[] = j.flow_status?.modules ?? [];
+        if (!quiet) {
+          for (const m of mods) {
+            const prev = shown.get(m.id);
+            if (m.type !== prev && m.type !== 'WaitingForPriorSteps') {
+              if (m.type === 'InProgress') err(`====== ${m.id} ======`);
+              else if (m.type === 'Success' || m.type === 'Failure') err(`${m.type === 'Success' ? '✓' : '✗'} ${m.id}`);
+              else if (m.type === 'WaitingForEvents' && !approvalShown && m.resume_urls) {
+                approvalShown = true;
+                err(`${m.id} is waiting for approval:\n  approve: curl -X POST '${m.resume_urls.resume}'\n  reject:  curl -X POST '${m.resume_urls.cancel}'`);
+              }
+              shown.set(m.id, m.type);
+            }
+            if (m.type === 'InProgress' && m.job) {
+              const off = logOffsets.get(m.job) ?? 0;
+              const u = await client.json<any>('GET', client.ws(`/jobs_u/getupdate/${m.job}`), { query: { log_offset: off } }).catch(() => undefined);
+              if (u?.new_logs) process.stderr.write(u.new_logs);
+              if (u) logOffsets.set(m.job, u.log_offset ?? off);
+            }
+          }
+        }
+        if (j.type === 'CompletedJob') {
+          printResult(j.result ?? null, !!j.success, opts, id);
+          process.exitCode = j.success ? 0 : 1;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    });
+
+  flow
+    .command('new')
+    .argument('<path>', 'Windmill path of the new flow, e.g. f/folder/name')
+    .option('--summary <text>', 'summary', '')
+    .description('Create a flow folder with a flow.yaml and one inline step')
+    .action(async (path: string, opts: { summary: string }) => {
+      const [{ loadConfig }, { writeFileAtomic }, { toYaml }] = await Promise.all([import('../workspace/config.js'), import('../util/fs.js'), import('../metadata/yaml.js')]);
+      if (!/^[ufg]\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)+$/.test(path)) throw new WmillError('usage', `invalid flow path "${path}": expected f/<folder>/<name> or u/<user>/<name>`);
+      const cfg = loadConfig(process.cwd());
+      const folder = `${path}${cfg.nonDottedPaths ? '__flow' : '.flow'}`;
+      if (existsSync(join(cfg.root, folder))) throw new WmillError('usage', `${folder} already exists`);
+      const stepFile = cfg.nonDottedPaths ? 'hello.ts' : 'hello.inline_script.ts';
+      const doc = {
+        summary: opts.summary,
+        description: '',
+        value: {
+          modules: [
+            {
+              id: 'a',
+              summary: 'Hello',
+              value: { type: 'rawscript', content: `!inline ${stepFile}`, language: cfg.defaultTs, input_transforms: { name: { type: 'javascript', expr: 'flow_input.name' } } },
+            },
+          ],
+        },
+        schema: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { name: { type: 'string', description: '', default: 'world' } }, required: [] },
+      };
+      writeFileAtomic(join(cfg.root, folder, stepFile), 'export async function main(name: string) {\n  return `Hello, ${name}!`;\n}\n');
+      writeFileAtomic(join(cfg.root, folder, 'flow.yaml'), toYaml(doc));
+      out(`Created ${folder}/flow.yaml and ${folder}/${stepFile}`);
+    });
+}
