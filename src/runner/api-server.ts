@@ -21,6 +21,8 @@ export interface ApiContext {
   user: string;
   /** Key that signs approval URLs of suspended flows (preview: random per run). */
   resumeKey?: string;
+  /** An approval was recorded for job `id` (wake it). */
+  onResume?: (id: string) => void;
 }
 
 export const API_VERSION = 'CE v1.819.0';
@@ -248,6 +250,23 @@ export class ApiServer {
       return { text: m.rest };
     });
 
+    r('POST', 'jobs/wac/inline_checkpoint/([^/]+)', async (req, m) => {
+      if (m.rest !== m.auth.jobId) throw new HttpError(403, 'a job can only checkpoint its own steps');
+      const b = (await readJson(req)) ?? {};
+      const { inlineCheckpoint } = await import('./wac/rounds.js');
+      try {
+        return { json: await inlineCheckpoint(store, m.rest, b) };
+      } catch (e) {
+        throw new HttpError(400, (e as Error).message);
+      }
+    });
+    r('GET', 'jobs/wac_approval_urls/([^/]+/[^/]+)', async (_q, m) => {
+      const [id, key] = m.rest.split('/') as [string, string];
+      const j = await job(m.ws, id);
+      if (!ctx.resumeKey) throw new HttpError(404, 'approvals are not available in this runner');
+      const [{ resumeUrlsFor }, { approvalResumeId }] = await Promise.all([import('./flow/resume.js'), import('./wac/rounds.js')]);
+      return { json: resumeUrlsFor(this.baseUrl, m.ws, ctx.resumeKey, j.parentJob && j.wacKey ? j.parentJob : j.id, approvalResumeId(key), m.query.get('approver') ?? undefined) };
+    });
     r('GET', 'jobs/resume_urls/([^/]+/[0-9]+)', async (_q, m) => {
       const [id, rid] = m.rest.split('/') as [string, string];
       const j = await job(m.ws, id);
@@ -347,6 +366,7 @@ export class ApiServer {
         await recordResume(this.ctx.store, this.ctx.resumeKey, ws!, {
           jobId: jobId!, resumeId: resumeId!, signature: signature!, approver: url.searchParams.get('approver') ?? undefined, approved: what === 'resume', payload: payload ?? null,
         });
+        this.ctx.onResume?.(jobId!);
         return this.send(res, { status: 201, text: `Job ${jobId} ${what === 'resume' ? 'resumed' : 'canceled'}` });
       } catch (e) {
         if (e instanceof ResumeError || e instanceof HttpError) return this.send(res, { status: (e as { status: number }).status, text: (e as Error).message });

@@ -81,6 +81,58 @@ function paramNames(fn) {
   });
 }
 
+/**
+ * One round of a workflow-as-code v2 script with the npm windmill-client's own WorkflowCtx
+ * (spec/windmill-server.md §6.6): replay from the checkpoint, and report what to do next as one
+ * output {type: complete|dispatch|sleep|approval|inline_checkpoint, ..., keys}. \`keys\` lists
+ * every step key allocated this round, in order, for the runner's divergence check.
+ */
+async function runWorkflowRound(mod, args, checkpoint, argNames) {
+  const wm = await import('windmill-client');
+  const candidates = [mod.default, mod.main, ...Object.values(mod)];
+  const fn = candidates.find((f) => typeof f === 'function' && f._is_workflow);
+  if (!fn) throw new Error('no workflow found: export the function wrapped in workflow(...) (e.g. export const main = workflow(async (...) => ...))');
+  const ctx = new wm.WorkflowCtx(checkpoint);
+  const keys = [];
+  const alloc = ctx._allocKey.bind(ctx);
+  ctx._allocKey = (name) => {
+    const k = alloc(name);
+    keys.push(k);
+    return k;
+  };
+  wm.setWorkflowCtx(ctx);
+  const fromSuspend = (info) => {
+    switch (info.mode) {
+      case 'step_complete': return { type: 'complete', result: info.result ?? null };
+      case 'sequential': case 'parallel': return { type: 'dispatch', mode: info.mode, steps: info.steps };
+      case 'sleep': return { type: 'sleep', key: info.key, seconds: info.seconds };
+      case 'approval': return { type: 'approval', key: info.key, timeout: info.timeout, form: info.form ?? null, self_approval_disabled: !!info.self_approval_disabled, description: info.description ?? null };
+      case 'inline_checkpoint': return { type: 'inline_checkpoint', key: info.key, result: info.result ?? null, started_at: info.started_at, duration_ms: info.duration_ms };
+      default: throw new Error('unknown workflow suspend mode ' + info.mode);
+    }
+  };
+  let output;
+  try {
+    const names = Array.isArray(argNames) ? argNames : paramNames(fn);
+    const result = await fn(...names.map((n) => (n == null ? undefined : args[n])));
+    const failure = ctx._takePendingStepFailure && ctx._takePendingStepFailure();
+    if (failure) throw failure.error;
+    const swallowed = ctx._takePendingSuspend && ctx._takePendingSuspend();
+    if (swallowed) output = fromSuspend(swallowed.dispatchInfo);
+    else {
+      const pending = ctx._flushPending();
+      if (pending.length) output = { type: 'dispatch', mode: pending.length > 1 ? 'parallel' : 'sequential', steps: pending };
+      else output = { type: 'complete', result };
+    }
+  } catch (e) {
+    if (e && e.name === 'StepSuspend' && e.dispatchInfo) output = fromSuspend(e.dispatchInfo);
+    else throw e;
+  } finally {
+    if (ctx._warnUnobservedTaskFailures) ctx._warnUnobservedTaskFailures();
+  }
+  return { ...output, keys };
+}
+
 let code = 0;
 let out;
 try {
@@ -92,12 +144,16 @@ try {
     else process.env[k] = v;
   }
   const mod = await import(pathToFileURL(input.script).href);
-  const main = typeof mod.main === 'function' ? mod.main : mod.default && typeof mod.default.main === 'function' ? mod.default.main : undefined;
-  if (typeof main !== 'function') throw new Error('main function is missing: the script must export a function named main');
   const args = input.args || {};
-  const names = Array.isArray(input.argNames) ? input.argNames : paramNames(main);
-  const result = await main(...names.map((n) => (n == null ? undefined : args[n])));
-  out = toJson(result);
+  if (input.wac) {
+    out = toJson({ __wac: await runWorkflowRound(mod, args, input.wac.checkpoint || {}, input.argNames) });
+  } else {
+    const main = typeof mod.main === 'function' ? mod.main : mod.default && typeof mod.default.main === 'function' ? mod.default.main : undefined;
+    if (typeof main !== 'function') throw new Error('main function is missing: the script must export a function named main');
+    const names = Array.isArray(input.argNames) ? input.argNames : paramNames(main);
+    const result = await main(...names.map((n) => (n == null ? undefined : args[n])));
+    out = toJson(result);
+  }
 } catch (e) {
   code = 1;
   out = toJson({ error: serializeError(e) });

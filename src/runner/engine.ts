@@ -18,6 +18,7 @@ import { newJobId, newToken } from './ids.js';
 import type { Store } from './store.js';
 import { errorResult, isFinal, type ExecOutcome, type JobKind, type JobRecord, type JobSpec } from './types.js';
 import { interpolate, NotFoundError } from './workspace-items.js';
+import { checkKeySequence, failureMarker, isWorkflowScript, normalizeStepResult, prepareRound, type PreparedRound } from './wac/rounds.js';
 import type { Language } from '../workspace/languages.js';
 
 export interface EngineOptions {
@@ -48,6 +49,14 @@ export interface EngineOptions {
   mintToken?: (job: JobRecord) => string;
   /** Called once after a job became final (schedules queue their next tick here). */
   afterComplete?: (job: JobRecord) => Promise<void>;
+  /** Workflow-as-code: resolve a `taskScript`/`taskFlow` target into the child job's runnable. */
+  resolveTask?: (job: JobRecord, step: { script: string; dispatch_type: string }) => Promise<Partial<JobSpec> | undefined>;
+  /** Workflow-as-code: approval URLs of step `key` (signed for this job). */
+  approvalUrls?: (job: JobRecord, key: string) => Promise<{ resume: string; cancel: string; approvalPage?: string } | undefined>;
+  /** Workflow-as-code: told when a workflow starts waiting for an approval (preview prints or approves). */
+  onApproval?: (job: JobRecord, key: string, urls: { resume: string; cancel: string } | undefined) => void;
+  /** Workflow-as-code: multiply sleeps by this (preview --fast-sleep: 0). */
+  sleepScale?: number;
   /** Key signing approval URLs served by the engine's loopback API (preview). */
   resumeKey?: string;
   /** Base URL jobs use for the API (default: a loopback API server started by the engine). */
@@ -168,6 +177,11 @@ export class Engine {
     this.opts.apiBaseUrl = url;
   }
 
+  /** How this host resolves workflow `taskScript`/`taskFlow` targets and signs approval URLs. */
+  setWacHosting(h: Pick<EngineOptions, 'resolveTask' | 'approvalUrls' | 'onApproval' | 'sleepScale'>): void {
+    Object.assign(this.opts, h);
+  }
+
   /** Run jobs of `kind` in-process with `h`. */
   setHandler(kind: JobKind, h: JobHandler): void {
     this.opts.handlers = { ...this.opts.handlers, [kind]: h };
@@ -195,6 +209,7 @@ export class Engine {
         log: (id, chunk) => this.log(id, chunk),
         user: this.user,
         resumeKey: this.opts.resumeKey,
+        onResume: (id) => void this.store.wake(id).then(() => this.poke()),
       });
       await s.listen();
       this.api = s;
@@ -247,11 +262,11 @@ export class Engine {
   }
 
   /** Queue a job; returns its id. `onLog` receives every log chunk of the job, from the first one. */
-  async submit(spec: JobSpec, opts: { onLog?: (chunk: string) => void } = {}): Promise<string> {
+  async submit(spec: JobSpec, opts: { onLog?: (chunk: string) => void; id?: string } = {}): Promise<string> {
     if (this.closed) throw new Error('engine is closed');
     const job: JobRecord = {
       ...spec,
-      id: newJobId(),
+      id: opts.id ?? newJobId(),
       status: 'queued',
       created_at: new Date().toISOString(),
       permissionedAs: spec.permissionedAs ?? `u/${this.user}`,
@@ -314,6 +329,10 @@ export class Engine {
       return true;
     }
     await this.store.updateJob(id, { cancel_requested: true, canceled_by: by, canceled_reason: reason });
+    // A parked workflow's children go with it.
+    for (const child of Object.values((j.wacState?.pending_steps?.job_ids ?? {}) as Record<string, string>)) {
+      void this.cancel(child, by, 'parent workflow canceled').catch(() => undefined);
+    }
     if (j.status === 'queued') {
       await this.complete(j, { success: false, result: canceledResult(by, reason) }, 'canceled', { by, reason });
     }
@@ -330,6 +349,8 @@ export class Engine {
   async close(): Promise<void> {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
+    for (const t of this.wakeTimers) clearTimeout(t);
+    this.wakeTimers.clear();
     if (this.beatTimer) clearInterval(this.beatTimer);
     const watches = [...this.watches.values()];
     this.watches.clear();
@@ -386,6 +407,7 @@ export class Engine {
     let timer: NodeJS.Timeout | undefined;
     let outcome: ExecOutcome;
     let prewarmed: Prewarmed | undefined;
+    let wac: PreparedRound | undefined;
     try {
       // A cancel that raced with the pull.
       const fresh = await this.store.getJob(job.id);
@@ -427,6 +449,12 @@ export class Engine {
           }, seconds * 1000);
         }
         if (this.opts.prepare) Object.assign(job, (await this.opts.prepare(job, jobDir)) ?? {});
+        if (isWorkflowScript(job)) {
+          const prep = await prepareRound(job, this.store);
+          if ('fail' in prep) throw Object.assign(new Error(prep.fail), { name: 'WorkflowError' });
+          wac = prep;
+          job.wac = { checkpoint: prep.checkpoint };
+        }
         const jobVars = this.jobVars(job, token, apiBase);
         outcome = await executor.run({
           job,
@@ -451,6 +479,20 @@ export class Engine {
       if (jobDir) rmSync(jobDir, { recursive: true, force: true });
     }
     const reason = run.reason;
+    const output = (outcome.result as { __wac?: Record<string, any> } | null)?.__wac;
+    if (!reason && wac && outcome.success && output) {
+      // A workflow round ended: complete, or park until its children/timer/approval.
+      try {
+        const next = await this.afterRound(job, wac.state, output);
+        if (next === 'parked') {
+          this.running.delete(job.id);
+          return;
+        }
+        outcome = next;
+      } catch (e) {
+        outcome = { success: false, result: errorResult('WorkflowError', (e as Error).message) };
+      }
+    }
     if (reason?.kind === 'cancel') {
       await this.complete(job, { success: false, result: canceledResult(reason.by, reason.message) }, 'canceled', {
         by: reason.by,
@@ -486,9 +528,112 @@ export class Engine {
     });
     this.events.emit(`done:${job.id}`);
     this.events.removeAllListeners(`log:${job.id}`);
+    if (first && job.parentJob && job.wacKey) {
+      const value = status === 'success' ? (outcome.result ?? null) : failureMarker(job.wacKey, job.id, outcome.result);
+      if (await this.store.childDone(job.parentJob, job.wacKey, job.id, value).catch(() => false)) this.poke();
+    }
     if (first && this.opts.afterComplete) {
       const final = await this.store.getJob(job.id);
       if (final) await this.opts.afterComplete(final).catch(() => undefined);
+    }
+  }
+
+  private wakeTimers = new Set<NodeJS.Timeout>();
+
+  /** Wake the worker loop at `at` (a parked workflow's timer). */
+  private wakeAt(at: number): void {
+    const t = setTimeout(() => {
+      this.wakeTimers.delete(t);
+      this.poke();
+    }, Math.max(0, at - Date.now()) + 5);
+    this.wakeTimers.add(t);
+  }
+
+  /** Act on a workflow round's output: the final outcome, or 'parked'. */
+  private async afterRound(job: JobRecord, state: Record<string, any>, out: Record<string, any>): Promise<ExecOutcome | 'parked'> {
+    // step() results the round checkpointed through the API during the round are in the store.
+    const saved = (await this.store.getJob(job.id))?.wacState?.completed_steps as Record<string, unknown> | undefined;
+    if (saved) state.completed_steps = { ...saved, ...state.completed_steps };
+    if (!job.wacKey) {
+      const diverged = checkKeySequence(state, out.keys);
+      if (diverged) return { success: false, result: errorResult('ReplayDivergence', diverged) };
+    }
+    const park = async (suspend: number, untilMs: number) => {
+      await this.logChain;
+      await this.store.parkJob(job.id, { suspend, until: new Date(untilMs).toISOString(), state });
+      this.events.emit(`parked:${job.id}`);
+      if (suspend === 0 || untilMs <= Date.now()) this.poke();
+      else if (untilMs - Date.now() < 2 ** 31 - 1) this.wakeAt(untilMs);
+    };
+    switch (out.type) {
+      case 'complete':
+        return { success: true, result: out.result ?? null };
+      case 'inline_checkpoint':
+        state.completed_steps[out.key] = normalizeStepResult(out.key, out.result);
+        await park(0, Date.now());
+        return 'parked';
+      case 'sleep': {
+        const seconds = Math.max(0, Number(out.seconds) || 0) * (this.opts.sleepScale ?? 1);
+        state.pending_steps = { mode: 'sleep', keys: [out.key] };
+        this.log(job.id, `[wmill] workflow sleeping ${out.seconds}s (${out.key}); no worker is held\n`);
+        await park(1, Date.now() + seconds * 1000);
+        return 'parked';
+      }
+      case 'approval': {
+        const key = String(out.key);
+        state.approval_deadlines ??= {};
+        state.approval_deadlines[key] ??= Date.now() + Math.max(1, Number(out.timeout) || 1800) * 1000;
+        state.pending_steps = { mode: 'approval', keys: [key] };
+        const urls = await this.opts.approvalUrls?.(job, key);
+        state._approval = { key, ...(urls ?? {}) };
+        this.log(job.id, `[wmill] workflow waiting for approval '${key}'${urls ? `: resume ${urls.resume} , cancel ${urls.cancel}` : ''}\n`);
+        await park(1, state.approval_deadlines[key]);
+        this.opts.onApproval?.(job, key, urls);
+        return 'parked';
+      }
+      case 'dispatch': {
+        const steps = (out.steps ?? []) as { name: string; script: string; args?: Record<string, unknown>; key: string; dispatch_type: string; timeout?: number; tag?: string; priority?: number }[];
+        if (!steps.length) return { success: false, result: errorResult('WorkflowError', 'the workflow dispatched no steps') };
+        if (new Set(steps.map((s) => s.key)).size !== steps.length) return { success: false, result: errorResult('WorkflowError', 'duplicate step keys in one dispatch') };
+        const ids: Record<string, string> = {};
+        for (const s of steps) ids[s.key] = newJobId();
+        state.pending_steps = { mode: out.mode, keys: steps.map((s) => s.key), job_ids: ids };
+        state.job_ids = { ...(state.job_ids ?? {}), ...ids };
+        // Park first, then push: a child can never complete before its parent waits for it.
+        await park(steps.length, Date.now() + 14 * 24 * 3600 * 1000);
+        for (const s of steps) {
+          const common: Partial<JobSpec> = {
+            workspace: job.workspace,
+            createdBy: job.createdBy,
+            permissionedAs: job.permissionedAs,
+            parentJob: job.id,
+            wacKey: s.key,
+            ...(s.timeout ? { timeoutS: s.timeout } : {}),
+            ...(s.tag ? { tag: s.tag } : {}),
+            ...(s.priority !== undefined ? { priority: s.priority } : {}),
+          };
+          let spec: JobSpec | undefined;
+          if (s.dispatch_type === 'inline') {
+            spec = {
+              ...common, kind: job.kind, path: job.path, language: job.language, content: job.content, args: state.input_args ?? job.args ?? {},
+              ...(job.file ? { file: job.file } : {}), ...(job.root ? { root: job.root } : {}), ...(job.scriptHash ? { scriptHash: job.scriptHash } : {}),
+              wacState: { completed_steps: state.completed_steps },
+            } as JobSpec;
+          } else {
+            const target = await this.opts.resolveTask?.(job, { script: s.script, dispatch_type: s.dispatch_type }).catch(() => undefined);
+            if (target) spec = { ...common, args: s.args ?? {}, ...target } as JobSpec;
+          }
+          if (!spec) {
+            const missing = failureMarker(s.key, undefined, { error: { name: 'NotFound', message: `${s.dispatch_type === 'flow' ? 'flow' : 'script'} ${s.script} not found` } });
+            if (await this.store.childDone(job.id, s.key, ids[s.key]!, missing)) this.poke();
+            continue;
+          }
+          await this.submit(spec, { id: ids[s.key] });
+        }
+        return 'parked';
+      }
+      default:
+        return { success: false, result: errorResult('WorkflowError', `unknown workflow output ${JSON.stringify(out.type)}`) };
     }
   }
 

@@ -10,6 +10,7 @@ export interface ResumeEvent {
   approved: boolean;
   payload: unknown;
   approver?: string;
+  resumeId?: number;
 }
 
 /** The fields of a job the engine changes after it is queued. */
@@ -32,6 +33,21 @@ export interface Store {
    * was presumed dead or a racing cancel, changes nothing).
    */
   completeJob(id: string, patch: JobPatch): Promise<boolean>;
+  /**
+   * Park a running workflow between rounds (it holds no worker): back to queued, not claimable
+   * until `suspend` events arrived or `until` passed; its checkpoint saved.
+   */
+  parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }): Promise<void>;
+  /**
+   * A child of workflow `parentId` finished step `key`: record `value` in the parent's checkpoint and
+   * count it, exactly once (only if the parent waits for this child under this key). Returns true
+   * when the parent became runnable.
+   */
+  childDone(parentId: string, key: string, childId: string, value: unknown): Promise<boolean>;
+  /** Read-modify-write of a workflow's checkpoint under a lock (step() fast path). */
+  updateWacState(id: string, fn: (state: Record<string, any>) => Record<string, any>): Promise<Record<string, any> | undefined>;
+  /** Make a parked job runnable now (an approval arrived). */
+  wake(id: string): Promise<void>;
   /** Record an approval event for a suspended job; false when (job, resumeId) was already recorded. */
   addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean>;
   /** The approval events of a job, oldest first. */
@@ -82,12 +98,13 @@ export class MemoryStore implements Store {
     let best: JobRecord | undefined;
     for (const j of this.jobs.values()) {
       if (j.status !== 'queued' || j.cancel_requested) continue;
-      if (j.scheduledFor && Date.parse(j.scheduledFor) > now) continue;
+      if ((j.suspend ?? 0) > 0 ? !(j.suspendUntil && Date.parse(j.suspendUntil) <= now) : j.scheduledFor && Date.parse(j.scheduledFor) > now) continue;
       if (!best || (j.priority ?? -Infinity) > (best.priority ?? -Infinity)) best = j;
     }
     if (!best) return undefined;
     best.status = 'running';
-    best.started_at = new Date().toISOString();
+    best.started_at ??= new Date().toISOString();
+    best.suspend = 0;
     best.worker = worker;
     return structuredClone(best);
   }
@@ -101,6 +118,36 @@ export class MemoryStore implements Store {
 
   private resumes = new Map<string, (ResumeEvent & { resumeId: number })[]>();
 
+  async parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }): Promise<void> {
+    const j = this.jobs.get(id);
+    if (!j || isFinal(j.status)) return;
+    Object.assign(j, { status: 'queued', suspend: p.suspend, suspendUntil: p.until, wacState: structuredClone(p.state), worker: undefined });
+  }
+
+  async childDone(parentId: string, key: string, childId: string, value: unknown): Promise<boolean> {
+    const j = this.jobs.get(parentId);
+    const st = j?.wacState;
+    if (!j || !st || isFinal(j.status) || st.pending_steps?.job_ids?.[key] !== childId) return false;
+    st.completed_steps ??= {};
+    if (key in st.completed_steps) return false;
+    st.completed_steps[key] = structuredClone(value);
+    j.suspend = Math.max(0, (j.suspend ?? 0) - 1);
+    if (j.suspend === 0) delete st.pending_steps;
+    return j.suspend === 0;
+  }
+
+  async updateWacState(id: string, fn: (state: Record<string, any>) => Record<string, any>): Promise<Record<string, any> | undefined> {
+    const j = this.jobs.get(id);
+    if (!j) return undefined;
+    j.wacState = fn(structuredClone(j.wacState ?? {}));
+    return structuredClone(j.wacState);
+  }
+
+  async wake(id: string): Promise<void> {
+    const j = this.jobs.get(id);
+    if (j && (j.suspend ?? 0) > 0) j.suspend = 0;
+  }
+
   async addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean> {
     const list = this.resumes.get(jobId) ?? [];
     if (list.some((x) => x.resumeId === e.resumeId)) return false;
@@ -110,7 +157,7 @@ export class MemoryStore implements Store {
   }
 
   async listResumes(jobId: string): Promise<ResumeEvent[]> {
-    return (this.resumes.get(jobId) ?? []).map(({ approved, payload, approver }) => ({ approved, payload, ...(approver ? { approver } : {}) }));
+    return (this.resumes.get(jobId) ?? []).map(({ approved, payload, approver, resumeId }) => ({ approved, payload, resumeId, ...(approver ? { approver } : {}) }));
   }
 
   async heartbeat(_worker: string, ids: string[]): Promise<string[]> {

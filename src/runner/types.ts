@@ -48,6 +48,12 @@ export interface JobSpec {
   flowStepId?: string;
   /** Flow jobs: the OpenFlow value that runs. */
   flow?: unknown;
+  /** Workflow-as-code: the step key this child job executes for its parent workflow. */
+  wacKey?: string;
+  /** Workflow-as-code: the checkpoint document (completed steps, pending children, ...). */
+  wacState?: Record<string, any>;
+  /** Workflow-as-code: set by the engine for one round; the executor hands it to the wrapper. */
+  wac?: { checkpoint: Record<string, unknown> };
 }
 
 export interface JobError {
@@ -75,6 +81,9 @@ export interface JobRecord extends JobSpec {
   worker?: string;
   /** Flow jobs: the orchestration state (finished steps, child in flight, approvals). */
   flowState?: unknown;
+  /** Parked (workflow waiting): events still awaited, and the time it is woken anyway. */
+  suspend?: number;
+  suspendUntil?: string;
 }
 
 export const isFinal = (s: JobStatus): boolean => s === 'success' || s === 'failure' || s === 'canceled';
@@ -96,6 +105,8 @@ export interface VariableRecord {
 
 /** What an executor reports back. */
 export interface ExecOutcome {
+  /** Workflow-as-code round output (what to do next) instead of a final result. */
+  wac?: Record<string, any>;
   success: boolean;
   result: unknown;
 }

@@ -211,6 +211,11 @@ export const MIGRATIONS: string[] = [
     UNIQUE (job_id, resume_id)
   );
   `,
+  `
+  ALTER TABLE job ADD COLUMN wac_status json;
+  ALTER TABLE job ADD COLUMN suspend integer NOT NULL DEFAULT 0;
+  ALTER TABLE job ADD COLUMN suspend_until timestamptz;
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */

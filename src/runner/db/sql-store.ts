@@ -31,6 +31,10 @@ export function rowToJob(r: Record<string, any>): JobRecord {
     ...(spec.flowStepId ? { flowStepId: spec.flowStepId } : {}),
     ...(spec.flow ? { flow: spec.flow } : {}),
     ...(r.flow_status ? { flowState: r.flow_status } : {}),
+    ...(r.wac_status ? { wacState: r.wac_status } : {}),
+    ...(spec.wacKey ? { wacKey: spec.wacKey } : {}),
+    ...(r.suspend ? { suspend: r.suspend } : {}),
+    ...(r.suspend_until ? { suspendUntil: iso(r.suspend_until) } : {}),
     createdBy: r.created_by,
     permissionedAs: r.permissioned_as,
     ...(r.tag ? { tag: r.tag } : {}),
@@ -62,11 +66,11 @@ export const DONE_CHANNEL = 'wmill_job_done';
 
 /** Insert a job row through `q` (a transaction when the caller needs atomicity with other writes). */
 export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
-  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow };
+  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow, wacKey: job.wacKey };
   await q.query(
     `INSERT INTO job (id, workspace_id, kind, path, language, content, script_hash, args, spec, created_at, created_by,
-       permissioned_as, tag, scheduled_for, schedule_path, priority, status)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8::json,$9::json,$10,$11,$12,$13,COALESCE($14::timestamptz, clock_timestamp()),$15,$16,$17)`,
+       permissioned_as, tag, scheduled_for, schedule_path, priority, status, wac_status)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8::json,$9::json,$10,$11,$12,$13,COALESCE($14::timestamptz, clock_timestamp()),$15,$16,$17,$18::json)`,
     [
       job.id,
       job.workspace,
@@ -85,6 +89,7 @@ export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
       job.schedulePath ?? null,
       job.priority ?? null,
       job.status,
+      job.wacState ? JSON.stringify(job.wacState) : null,
     ],
   );
   // A queued job wakes the workers that LISTEN (same statement: no extra round trip).
@@ -140,9 +145,10 @@ export class SqlStore implements Store {
 
   async claimNext(worker: string): Promise<JobRecord | undefined> {
     const [r] = await this.db.query(
-      `UPDATE job SET status = 'running', started_at = clock_timestamp(), worker = $1, ping = clock_timestamp(), runs = runs + 1
+      `UPDATE job SET status = 'running', started_at = COALESCE(started_at, clock_timestamp()), worker = $1, ping = clock_timestamp(), runs = runs + 1, suspend = 0
        WHERE id = (
-         SELECT id FROM job WHERE status = 'queued' AND NOT cancel_requested AND scheduled_for <= clock_timestamp()
+         SELECT id FROM job WHERE status = 'queued' AND NOT cancel_requested
+           AND ((suspend <= 0 AND scheduled_for <= clock_timestamp()) OR (suspend > 0 AND suspend_until <= clock_timestamp()))
          ORDER BY priority DESC NULLS LAST, scheduled_for, created_at
          FOR UPDATE SKIP LOCKED LIMIT 1)
        RETURNING *`,
@@ -175,8 +181,49 @@ export class SqlStore implements Store {
   }
 
   async listResumes(jobId: string): Promise<ResumeEvent[]> {
-    const rows = await this.db.query(`SELECT approved, payload, approver FROM resume_job WHERE job_id = $1 ORDER BY seq`, [jobId]);
-    return rows.map((r) => ({ approved: r.approved, payload: r.payload, ...(r.approver ? { approver: r.approver } : {}) }));
+    const rows = await this.db.query(`SELECT approved, payload, approver, resume_id FROM resume_job WHERE job_id = $1 ORDER BY seq`, [jobId]);
+    return rows.map((r) => ({ approved: r.approved, payload: r.payload, resumeId: Number(r.resume_id), ...(r.approver ? { approver: r.approver } : {}) }));
+  }
+
+  async parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }): Promise<void> {
+    await this.db.query(
+      `UPDATE job SET status = 'queued', worker = NULL, ping = NULL, suspend = $2, suspend_until = $3, wac_status = $4::json, scheduled_for = clock_timestamp()
+       WHERE id = $1 AND status = 'running'${this.db.kind === 'postgres' ? ` RETURNING pg_notify('${QUEUED_CHANNEL}', '')` : ''}`,
+      [id, p.suspend, p.until, json(p.state)],
+    );
+  }
+
+  async childDone(parentId: string, key: string, childId: string, value: unknown): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      const [r] = await q.query(`SELECT status, suspend, wac_status FROM job WHERE id = $1 FOR UPDATE`, [parentId]);
+      const st = r?.wac_status as Record<string, any> | null;
+      if (!r || !st || !['queued', 'running'].includes(r.status) || st.pending_steps?.job_ids?.[key] !== childId) return false;
+      st.completed_steps ??= {};
+      if (key in st.completed_steps) return false;
+      st.completed_steps[key] = value ?? null;
+      const suspend = Math.max(0, Number(r.suspend) - 1);
+      if (suspend === 0) delete st.pending_steps;
+      await q.query(`UPDATE job SET suspend = $2, wac_status = $3::json WHERE id = $1`, [parentId, suspend, json(st)]);
+      if (suspend === 0 && this.db.kind === 'postgres') await q.query(`SELECT pg_notify('${QUEUED_CHANNEL}', '')`);
+      return suspend === 0;
+    });
+  }
+
+  async updateWacState(id: string, fn: (state: Record<string, any>) => Record<string, any>): Promise<Record<string, any> | undefined> {
+    return this.db.tx(async (q) => {
+      const [r] = await q.query(`SELECT wac_status FROM job WHERE id = $1 FOR UPDATE`, [id]);
+      if (!r) return undefined;
+      const next = fn((r.wac_status as Record<string, any>) ?? {});
+      await q.query(`UPDATE job SET wac_status = $2::json WHERE id = $1`, [id, json(next)]);
+      return next;
+    });
+  }
+
+  async wake(id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE job SET suspend = 0 WHERE id = $1 AND suspend > 0 AND status = 'queued'${this.db.kind === 'postgres' ? ` RETURNING pg_notify('${QUEUED_CHANNEL}', '')` : ''}`,
+      [id],
+    );
   }
 
   async heartbeat(worker: string, ids: string[]): Promise<string[]> {

@@ -60,7 +60,7 @@ export async function runWrapped(ctx: ExecContext, w: WrapperCommand, script: st
   });
   handle.bindSignal(ctx.signal);
   handle.send(
-    JSON.stringify({ script, args: ctx.args, argNames: ctx.job.argNames ?? null, root: ctx.job.root ?? null, env: ctx.jobVars }),
+    JSON.stringify({ script, args: ctx.args, argNames: ctx.job.argNames ?? null, root: ctx.job.root ?? null, env: ctx.jobVars, wac: ctx.job.wac ?? null }),
   );
   const end = await handle.done;
   return outcomeOf(end, readResultFile(resultPath(ctx.jobDir)), w.label, tail);

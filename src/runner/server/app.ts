@@ -28,6 +28,7 @@ import { registerJobs, scriptJobSpec } from './jobs.js';
 import { byHash, headAt, registerScripts } from './scripts.js';
 import { flowHandler } from '../flow/handler.js';
 import { resumeUrlsFor } from '../flow/resume.js';
+import { approvalResumeId } from '../wac/rounds.js';
 import { workspaceArchive } from './tarball.js';
 import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
@@ -117,6 +118,17 @@ export function engineFor(
     resumeUrls: async (job) => resumeUrlsFor(opts.publicUrl(), job.workspace, await store.workspaceKey(job.workspace), job.id),
   });
   engine.setHandler('flow', flows);
+  engine.setWacHosting({
+    resolveTask: async (job, step) => {
+      if (step.dispatch_type === 'flow') {
+        const [f] = await store.db.query(`SELECT value FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [job.workspace, step.script]);
+        return f ? { kind: 'flow', path: step.script, language: 'flow' as never, content: '', flow: f.value } : undefined;
+      }
+      const head = await headAt(store.db, job.workspace, step.script);
+      return head ? { kind: 'script', path: head.path, language: head.language, content: head.content, scriptHash: head.hash } : undefined;
+    },
+    approvalUrls: async (job, key) => resumeUrlsFor(opts.publicUrl(), job.workspace, await store.workspaceKey(job.workspace), job.id, approvalResumeId(key)),
+  });
   engine.setHandler('flowpreview', flows);
   return engine;
 }

@@ -16,6 +16,7 @@ import { accessTo } from './auth.js';
 import type { FlowState } from '../flow/executor.js';
 import { applyInputDefaults, validateFlow, type FlowValue } from '../flow/schema.js';
 import { recordResume, ResumeError, resumeSignature, resumeUrlsFor } from '../flow/resume.js';
+import { approvalResumeId, inlineCheckpoint } from '../wac/rounds.js';
 
 function argsOf(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
@@ -190,12 +191,42 @@ export function registerJobs(r: Router<Env>): void {
       if (err instanceof ResumeError) throw new HttpError(err.status, err.message);
       throw err;
     }
+    await e.store.wake(c.params[0]!);
+    e.engine.poke();
     return text(approved ? `Job ${c.params[0]} resumed` : `Job ${c.params[0]} canceled`, 201);
   };
   r.post('jobs_u/resume/([^/]+)/([^/]+)/([^/]+)', resume(true));
   r.get('jobs_u/resume/([^/]+)/([^/]+)/([^/]+)', resume(true));
   r.post('jobs_u/cancel/([^/]+)/([^/]+)/([^/]+)', resume(false));
   r.get('jobs_u/cancel/([^/]+)/([^/]+)/([^/]+)', resume(false));
+  r.post('jobs/wac/inline_checkpoint/([^/]+)', async (c, e) => {
+    const id = c.params[0]!;
+    if (e.p.jobId !== id && !e.p.isAdmin) throw forbidden('a job can only checkpoint its own steps');
+    await getJobIn(e, c.ws, id);
+    try {
+      return json(await inlineCheckpoint(e.store, id, await c.obj()));
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
+  });
+  r.get('jobs/wac_approval_urls/([^/]+)/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    const target = j.parentJob && j.wacKey ? j.parentJob : j.id;
+    return json(resumeUrlsFor(e.baseUrl, c.ws, await e.store.workspaceKey(c.ws), target, approvalResumeId(c.params[1]!), c.query.get('approver') ?? undefined));
+  });
+  // Resume a suspended flow or workflow as an authenticated user (what `wmill job resume` calls).
+  r.post('jobs/flow/resume/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    if (!e.p.isAdmin && j.createdBy !== e.p.username) throw forbidden(`${e.p.username} cannot resume job ${j.id}`);
+    const b = await c.obj();
+    const waitingKey = (j.wacState?.pending_steps?.mode === 'approval' ? j.wacState.pending_steps.keys?.[0] : undefined) as string | undefined;
+    const rid = waitingKey ? approvalResumeId(waitingKey) : Math.floor(Math.random() * 2 ** 31);
+    const ok = await e.store.addResume(j.id, { resumeId: rid, approved: b.approved !== false, payload: b.payload ?? null, approver: e.p.username });
+    if (!ok) throw badRequest('resume request already sent');
+    await e.store.wake(j.id);
+    e.engine.poke();
+    return text(`Job ${j.id} ${b.approved === false ? 'rejected' : 'resumed'}`, 201);
+  });
   r.get('jobs/resume_urls/([^/]+)/([0-9]+)', async (c, e) => {
     const j = await getJobIn(e, c.ws, c.params[0]!);
     const target = j.parentJob ?? j.id;
