@@ -87,13 +87,16 @@ function paramNames(fn) {
  * output {type: complete|dispatch|sleep|approval|inline_checkpoint, ..., keys}. \`keys\` lists
  * every step key allocated this round, in order, for the runner's divergence check.
  */
+let wacKeys = null;
+let wacExecuting = null;
 async function runWorkflowRound(mod, args, checkpoint, argNames) {
   const wm = await import('windmill-client');
+  wacExecuting = checkpoint._executing_key ?? null;
   const candidates = [mod.default, mod.main, ...Object.values(mod)];
   const fn = candidates.find((f) => typeof f === 'function' && f._is_workflow);
   if (!fn) throw new Error('no workflow found: export the function wrapped in workflow(...) (e.g. export const main = workflow(async (...) => ...))');
   const ctx = new wm.WorkflowCtx(checkpoint);
-  const keys = [];
+  const keys = (wacKeys = []);
   const alloc = ctx._allocKey.bind(ctx);
   ctx._allocKey = (name) => {
     const k = alloc(name);
@@ -135,6 +138,17 @@ async function runWorkflowRound(mod, args, checkpoint, argNames) {
 
 let code = 0;
 let out;
+// A workflow body left waiting on a promise that never settles (a replay that never reaches the
+// step a child round must execute): the event loop empties without a result; say why.
+process.on('beforeExit', () => {
+  if (out !== undefined) return;
+  const reached = (wacKeys ?? []).join(', ') || 'none';
+  const message = wacExecuting
+    ? "replay diverged: re-running the workflow never reached step '" + wacExecuting + "' (steps reached: " + reached + ")"
+    : "the workflow stopped without finishing: it awaits a promise that never settles (steps reached: " + reached + ")";
+  writeFileSync(resultPath, toJson({ error: { name: 'ReplayDivergence', message }, __wac_keys: wacKeys }));
+  process.exit(1);
+});
 try {
   const chunks = [];
   for await (const c of process.stdin) chunks.push(c);
@@ -156,7 +170,7 @@ try {
   }
 } catch (e) {
   code = 1;
-  out = toJson({ error: serializeError(e) });
+  out = toJson(wacKeys ? { error: serializeError(e), __wac_keys: wacKeys } : { error: serializeError(e) });
 }
 writeFileSync(resultPath, out);
 process.exit(code);

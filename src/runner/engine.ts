@@ -480,6 +480,14 @@ export class Engine {
     }
     const reason = run.reason;
     const output = (outcome.result as { __wac?: Record<string, any> } | null)?.__wac;
+    const failedKeys = (outcome.result as { __wac_keys?: unknown } | null)?.__wac_keys;
+    if (outcome.result && typeof outcome.result === 'object' && '__wac_keys' in outcome.result) {
+      // A failed round: a replay divergence explains it better than the error it led to.
+      const { __wac_keys: _k, ...rest } = outcome.result as Record<string, unknown>;
+      outcome = { ...outcome, result: rest };
+      const diverged = wac && !job.wacKey ? checkKeySequence(wac.state, failedKeys) : undefined;
+      if (diverged) outcome = { success: false, result: errorResult('ReplayDivergence', diverged) };
+    }
     if (!reason && wac && outcome.success && output) {
       // A workflow round ended: complete, or park until its children/timer/approval.
       try {
