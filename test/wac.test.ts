@@ -168,6 +168,38 @@ describe('workflow-as-code on wmill serve', () => {
     expect(done.result).toEqual({ plus: '42', waited: true, approved: true, by: 'anonymous' });
   }, 180_000);
 
+  it('wmill job resume approves a waiting workflow with a payload; wmill job cancel cancels a parked one', async () => {
+    const api = srv.api;
+    await api.deploy({
+      path: 'u/admin/wf_wait',
+      language: 'bun',
+      content: WF(`  const r = await waitForApproval({ timeout: 300 });
+  return r;`),
+    });
+    const remote = ['--base-url', srv.url, '--token', srv.token, '--workspace', 'admins'];
+    const waitParked = async (id: string) => {
+      for (let i = 0; i < 300; i++) {
+        if ((await srv.server.store.getJob(id))?.wacState?.pending_steps?.mode === 'approval') return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('never parked');
+    };
+    const id = (await api.post('jobs/run/p/u/admin/wf_wait', {})).text;
+    await waitParked(id);
+    const r = await run([BIN, 'job', 'resume', id, '-d', '{"ticket":7}', ...remote], tmp);
+    expect(r.code, r.stderr).toBe(0);
+    const done = await api.waitJob(id, 60_000);
+    expect(done.result).toEqual({ value: { ticket: 7 }, approver: 'admin', approved: true });
+
+    const id2 = (await api.post('jobs/run/p/u/admin/wf_wait', {})).text;
+    await waitParked(id2);
+    const c = await run([BIN, 'job', 'cancel', id2, ...remote], tmp);
+    expect(c.code, c.stderr).toBe(0);
+    const done2 = await api.waitJob(id2, 60_000);
+    expect(done2.success).toBe(false);
+    expect((await api.get(`jobs_u/completed/get/${id2}`)).json.canceled).toBe(true);
+  }, 120_000);
+
   it('a server killed mid-way through a 20-task workflow restarts and completes; each side effect happens once', async () => {
     const data = mkdtempSync(join(tmpdir(), 'wmill-wac-kill-'));
     const marker = join(data, 'effects.txt');
