@@ -1,4 +1,3 @@
-import { request, Agent } from 'undici';
 import { WmillError } from '../errors.js';
 import { normalizeRemote } from './url.js';
 
@@ -23,8 +22,6 @@ export class ApiError extends WmillError {
     super(status === 401 || status === 403 ? 'auth' : status === 404 ? 'not_found' : status === 409 ? 'conflict' : 'failure', message, { status });
   }
 }
-
-const agent = new Agent({ keepAliveTimeout: 10_000, connections: 16 });
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -54,28 +51,23 @@ export class ApiClient {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    let res;
+    // Node's own fetch (keep-alive by default): no HTTP library to load at start-up.
+    let res: Response;
     try {
-      res = await request(url, {
-        method: method as 'GET',
-        headers,
-        body,
-        dispatcher: agent,
-        headersTimeout: this.opts.timeoutMs ?? 60_000,
-        bodyTimeout: this.opts.timeoutMs ?? 60_000,
-      });
+      res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 60_000) });
     } catch (e) {
-      throw new WmillError('network', `Network error: could not connect to the server at ${this.remote} (${(e as Error).message})`);
+      const cause = (e as { cause?: Error }).cause?.message;
+      throw new WmillError('network', `Network error: could not connect to the server at ${this.remote} (${cause ?? (e as Error).message})`);
     }
-    const contentType = String(res.headers['content-type'] ?? '');
+    const contentType = res.headers.get('content-type') ?? '';
     if (opts.raw) {
-      const buffer = Buffer.from(await res.body.arrayBuffer());
-      if (res.statusCode >= 400) throw this.error(res.statusCode, method, path, buffer.toString('utf8'));
-      return { status: res.statusCode, text: '', contentType, buffer };
+      const buffer = Buffer.from(await res.arrayBuffer());
+      if (res.status >= 400) throw this.error(res.status, method, path, buffer.toString('utf8'));
+      return { status: res.status, text: '', contentType, buffer };
     }
-    const text = await res.body.text();
-    if (res.statusCode >= 400) throw this.error(res.statusCode, method, path, text);
-    return { status: res.statusCode, text, contentType };
+    const text = await res.text();
+    if (res.status >= 400) throw this.error(res.status, method, path, text);
+    return { status: res.status, text, contentType };
   }
 
   private error(status: number, method: string, path: string, text: string): ApiError {

@@ -4,14 +4,15 @@
  * schedules (when `includeSchedules`), folders and resource types, honouring `wmill.yaml`
  * includes/excludes and skip flags exactly as discovery does for generate-metadata.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../util/fs.js';
 import { join } from 'node:path';
 import { WmillError } from '../errors.js';
 import { discover } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { parseYamlStrict } from '../metadata/yaml.js';
 import {
-  flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,
+  bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,
 } from './canonical.js';
 
 export interface SyncOptions {
@@ -56,11 +57,67 @@ export function kindIncluded(kind: ItemKind, o: SyncOptions): boolean {
 export interface LocalItem extends SyncItem {
   /** Root-relative files this item is made of (for messages and pull). */
   files: string[];
+  /** Content hash of the canonical body. */
+  hash: string;
 }
 
 export interface LocalRead {
   items: Map<string, LocalItem>;
   warnings: string[];
+}
+
+/**
+ * `.wmill/sync-cache.json`: each item's hash with the size and times of the files it was made
+ * from. An item whose files did not change is not read or parsed again (its body is loaded only
+ * if a change needs it), so a no-op sync of a large folder is a walk and a stat per file.
+ */
+interface SyncCache {
+  version: 1;
+  items: Record<string, { hash: string; files: Record<string, string> }>;
+}
+
+const CACHE_FILE = join('.wmill', 'sync-cache.json');
+
+function statSig(root: string, rel: string): string | undefined {
+  try {
+    const st = statSync(join(root, rel));
+    return `${st.mtimeMs}:${st.ctimeMs}:${st.size}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function loadCache(root: string): SyncCache {
+  try {
+    const c = JSON.parse(readFileSync(join(root, CACHE_FILE), 'utf8')) as SyncCache;
+    if (c?.version === 1 && c.items && typeof c.items === 'object') return c;
+  } catch {
+    /* no cache yet, or unreadable: start over */
+  }
+  return { version: 1, items: {} };
+}
+
+/** Remember the items' hashes and file signatures for the next sync (best effort). */
+export function saveSyncCache(root: string, items: Map<string, LocalItem>): void {
+  const c: SyncCache = { version: 1, items: {} };
+  for (const [k, it] of items) {
+    if (it.kind === 'variable') continue;
+    const files: Record<string, string> = {};
+    let ok = true;
+    for (const f of it.files) {
+      const sig = statSig(root, f);
+      if (!sig) ok = false;
+      else files[f] = sig;
+    }
+    if (ok) c.items[k] = { hash: it.hash, files };
+  }
+  try {
+    mkdirSync(join(root, '.wmill'), { recursive: true });
+    if (!existsSync(join(root, '.wmill', '.gitignore'))) writeFileAtomic(join(root, '.wmill', '.gitignore'), '*\n');
+    writeFileAtomic(join(root, CACHE_FILE), JSON.stringify(c));
+  } catch {
+    /* a read-only folder still syncs, just without the cache */
+  }
 }
 
 function readYaml(root: string, rel: string): Record<string, any> {
@@ -94,62 +151,84 @@ export function resolveInline(v: unknown, root: string, dir: string, where: stri
   return v;
 }
 
-export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg)): LocalRead {
+export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg), opts: { cache?: boolean } = {}): LocalRead {
   const d = discover(cfg);
   const items = new Map<string, LocalItem>();
   const warnings: string[] = [];
+  const cache = opts.cache === false ? { version: 1 as const, items: {} } : loadCache(cfg.root);
   for (const p of d.problems) warnings.push(`${p.file}: ${p.message} (skipped)`);
-  const add = (kind: ItemKind, path: string, body: Record<string, unknown>, files: string[]) => {
+  /** Add an item: from the cache when its files are unchanged, else by loading it now. */
+  const add = (kind: ItemKind, path: string, primary: string, load: () => { body: Record<string, unknown>; files: string[] }) => {
     if (!kindIncluded(kind, o)) return;
     const key = itemKey(kind, path);
     const prev = items.get(key);
-    if (prev) throw new WmillError('usage', `${files[0]} and ${prev.files[0]} are both ${kind} ${path}; keep one of them`);
-    items.set(key, { kind, path, body, files });
+    if (prev) throw new WmillError('usage', `${primary} and ${prev.files[0]} are both ${kind} ${path}; keep one of them`);
+    const cached = cache.items[key];
+    if (cached && Object.keys(cached.files)[0] === primary && Object.entries(cached.files).every(([f, sig]) => statSig(cfg.root, f) === sig)) {
+      let body: Record<string, unknown> | undefined;
+      items.set(key, {
+        kind,
+        path,
+        files: Object.keys(cached.files),
+        hash: cached.hash,
+        get body() {
+          return (body ??= load().body);
+        },
+      });
+      return;
+    }
+    const { body, files } = load();
+    items.set(key, { kind, path, body, files, hash: bodyHash(body) });
   };
 
   for (const s of d.scripts) {
-    let meta: Record<string, any> = {};
-    const files = [s.file];
-    if (s.metaFile) {
-      meta = readYaml(cfg.root, s.metaFile);
-      files.push(s.metaFile);
-      if (typeof meta.lock === 'string' && meta.lock.startsWith('!inline ')) {
-        meta = { ...meta, lock: resolveInline(meta.lock, cfg.root, '', s.metaFile, files) };
+    add('script', s.path, s.file, () => {
+      let meta: Record<string, any> = {};
+      const files = [s.file];
+      if (s.metaFile) {
+        meta = readYaml(cfg.root, s.metaFile);
+        files.push(s.metaFile);
+        if (typeof meta.lock === 'string' && meta.lock.startsWith('!inline ')) {
+          meta = { ...meta, lock: resolveInline(meta.lock, cfg.root, '', s.metaFile, files) };
+        }
       }
-    } else {
-      warnings.push(`${s.file}: no metadata file; pushing it without a schema (run 'wmill generate-metadata' first)`);
-    }
-    add('script', s.path, scriptBody({ ...meta, content: readFileSync(join(cfg.root, s.file), 'utf8'), language: s.language }), files);
+      return { body: scriptBody({ ...meta, content: readFileSync(join(cfg.root, s.file), 'utf8'), language: s.language }), files };
+    });
+    if (!s.metaFile) warnings.push(`${s.file}: no metadata file; pushing it without a schema (run 'wmill generate-metadata' first)`);
   }
   for (const f of d.flows) {
     const yamlFile = existsSync(join(cfg.root, f.folder, 'flow.yaml')) ? `${f.folder}/flow.yaml` : `${f.folder}/flow.json`;
-    const files = [yamlFile];
-    const raw = readYaml(cfg.root, yamlFile);
-    const resolved = resolveInline(raw, cfg.root, f.folder, yamlFile, files) as Record<string, any>;
     // The flow's Windmill path has no folder suffix (`etl__flow/` → `f/x/etl`).
-    add('flow', f.folder.replace(/(\.flow|__flow)$/, ''), flowBody(resolved), files);
+    add('flow', f.folder.replace(/(\.flow|__flow)$/, ''), yamlFile, () => {
+      const files = [yamlFile];
+      const resolved = resolveInline(readYaml(cfg.root, yamlFile), cfg.root, f.folder, yamlFile, files) as Record<string, any>;
+      return { body: flowBody(resolved), files };
+    });
   }
   for (const x of d.others) {
     if (x.kind === 'trigger') continue;
-    const v = readYaml(cfg.root, x.file);
     switch (x.kind) {
       case 'resource':
-        add('resource', x.path, resourceBody(resolveInline(v, cfg.root, '', x.file, []) as Record<string, any>), [x.file]);
+        add('resource', x.path, x.file, () => ({ body: resourceBody(resolveInline(readYaml(cfg.root, x.file), cfg.root, '', x.file, []) as Record<string, any>), files: [x.file] }));
         break;
-      case 'variable':
+      case 'variable': {
+        // Always read: whether it is a secret decides if it takes part.
+        const v = readYaml(cfg.root, x.file);
         if (v.is_secret && o.skipSecrets) break;
-        add('variable', x.path, variableBody(v), [x.file]);
+        const body = variableBody(v);
+        if (kindIncluded('variable', o)) items.set(itemKey('variable', x.path), { kind: 'variable', path: x.path, body, files: [x.file], hash: bodyHash(body) });
         break;
+      }
       case 'schedule':
-        add('schedule', x.path, scheduleBody(v), [x.file]);
+        add('schedule', x.path, x.file, () => ({ body: scheduleBody(readYaml(cfg.root, x.file)), files: [x.file] }));
         break;
       case 'folder': {
         const name = x.path.split('/')[1]!;
-        add('folder', name, folderBody(name, v), [x.file]);
+        add('folder', name, x.file, () => ({ body: folderBody(name, readYaml(cfg.root, x.file)), files: [x.file] }));
         break;
       }
       case 'resource-type':
-        add('resource-type', x.path, resourceTypeBody(v), [x.file]);
+        add('resource-type', x.path, x.file, () => ({ body: resourceTypeBody(readYaml(cfg.root, x.file)), files: [x.file] }));
         break;
     }
   }

@@ -7,7 +7,7 @@ import type { ApiClient } from '../api/client.js';
 import { looksEncrypted } from '../runner/secrets.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { bodyHash, itemKey, variableBody } from './canonical.js';
-import { readLocal, syncOptions, type LocalItem } from './local.js';
+import { readLocal, saveSyncCache, syncOptions, type LocalItem } from './local.js';
 import { makePlan, type Plan } from './plan.js';
 import { readRemote, type RemoteRead } from './remote.js';
 
@@ -24,9 +24,13 @@ export async function prepareSync(
   opts: { direction: 'push' | 'pull'; keepDeleted?: boolean; workspace: string },
 ): Promise<Prepared> {
   const o = syncOptions(cfg);
+  // The manifest request goes out first; the server works on it while we read the folder.
+  const remoteP = readRemote(client, o);
+  remoteP.catch(() => undefined);
   const { items, warnings } = readLocal(cfg, o);
-  const remote = await readRemote(client, o);
-  const localSides = new Map([...items].map(([k, v]) => [k, { kind: v.kind, path: v.path, hash: bodyHash(v.body) }]));
+  saveSyncCache(cfg.root, items);
+  const remote = await remoteP;
+  const localSides = new Map([...items].map(([k, v]) => [k, { kind: v.kind, path: v.path, hash: v.hash }]));
   for (const [k, v] of items) {
     const r = remote.items.get(k);
     if (v.kind !== 'variable' || !v.body.is_secret || !r || looksEncrypted(String(v.body.value))) continue;
