@@ -127,6 +127,67 @@ describe('workflow-as-code in preview', () => {
   }, 120_000);
 });
 
+const PY_WF = `import asyncio
+import wmill
+from wmill import workflow, task, task_script, step, sleep, wait_for_approval, TaskError
+
+
+@task
+async def double(x: int):
+    return x * 2
+
+
+@task
+async def boom(msg: str):
+    raise ValueError("boom: " + msg)
+
+
+@workflow
+async def main(n: int = 3):
+    t0 = await step("t0", lambda: str(asyncio.get_event_loop().time()))
+    a = await double(n)
+    b, c = await asyncio.gather(double(a), double(a + 1))
+    try:
+        await boom("x")
+        caught = ""
+    except TaskError as e:
+        caught = "TaskError: " + str(e)
+    await sleep(1)
+    ok = await wait_for_approval(key="boss", timeout=120)
+    t1 = await step("t1", lambda: t0)
+    return {"a": a, "b": b, "c": c, "caught": caught, "approved": ok["approved"], "value": ok["value"], "stable": t0 == t1}
+`;
+
+describe('workflow-as-code in Python (our wmill module)', () => {
+  it('preview: tasks in sequence and gathered, step stable, TaskError caught, sleep and approval', async () => {
+    writeFileSync(join(tmp, 'f/w/pyflow.py'), PY_WF);
+    const r = await run([BIN, 'script', 'preview', 'f/w/pyflow.py', '-d', '{"n":3}', '--approve', '--fast-sleep', '-s'], tmp);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ a: 6, b: 12, c: 14, caught: 'TaskError: boom: x', approved: true, value: null, stable: true });
+  }, 120_000);
+
+  it('server: a Python workflow calling a deployed script, approved over HTTP', async () => {
+    const api = srv.api;
+    await api.deploy({ path: 'u/admin/py_add', language: 'bash', content: 'x="$1"\necho "$((x + 1))"\n' });
+    await api.deploy({
+      path: 'u/admin/py_wf',
+      language: 'python3',
+      content: `from wmill import workflow, task_script, wait_for_approval\n\nadd = task_script("u/admin/py_add")\n\n@workflow\nasync def main(n: int):\n    x = await add({"x": n})\n    ok = await wait_for_approval(timeout=120)\n    return {"x": x, "approved": ok["approved"], "value": ok["value"]}\n`,
+    });
+    const id = (await api.post('jobs/run/p/u/admin/py_wf', { n: 1 })).text;
+    for (let i = 0; i < 300; i++) {
+      if ((await srv.server.store.getJob(id))?.wacState?.pending_steps?.mode === 'approval') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const urls = (await api.get(`jobs/wac_approval_urls/${id}/approval`)).json;
+    const res = await fetch(urls.resume, { method: 'POST', body: '{"n":1}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(201);
+    const done = await api.waitJob(id, 60_000);
+    expect(done.success, JSON.stringify(done.result)).toBe(true);
+    expect(done.result).toEqual({ x: '2', approved: true, value: { n: 1 } });
+  }, 120_000);
+});
+
 describe('workflow-as-code on wmill serve', () => {
   it('a 5 s sleep holds no worker (other jobs run meanwhile); taskScript calls a deployed script; approval over HTTP', async () => {
     const api = srv.api;

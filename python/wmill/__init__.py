@@ -4,6 +4,8 @@ Same names and behaviour as the `wmill` package of Windmill's Python client for 
 job makes against its worker (resources, variables, state, job results), over the job's API
 (`BASE_INTERNAL_URL` + `/api`, `WM_TOKEN`, `WM_WORKSPACE`). Only the standard library is used
 (urllib), and nothing heavy is imported until a call is made, so `import wmill` is free.
+Workflow-as-code v2 (`@workflow`, `@task`, `step`, `sleep`, `wait_for_approval`, ...) is in
+_wac.py, re-exported here.
 
 wmill's runner puts this folder first on PYTHONPATH of every Python job.
 """
@@ -28,6 +30,18 @@ __all__ = [
     "get_result",
     "get_job_status",
     "get_root_job_id",
+    "get_resume_urls",
+    # workflow-as-code v2 (_wac.py)
+    "workflow",
+    "task",
+    "task_script",
+    "task_flow",
+    "step",
+    "sleep",
+    "wait_for_approval",
+    "get_approval_urls",
+    "parallel",
+    "TaskError",
 ]
 
 
@@ -64,7 +78,15 @@ class Windmill:
         assert self.workspace, "workspace required as an argument or as WM_WORKSPACE environment variable"
 
     # -- transport ---------------------------------------------------------------------------
-    def _request(self, method: str, endpoint: str, json: Any = None, params: Optional[Dict[str, Any]] = None, raise_for_status: bool = True) -> _Response:
+    def _request(
+        self,
+        method: str,
+        endpoint: str,
+        json: Any = None,
+        params: Optional[Dict[str, Any]] = None,
+        raise_for_status: bool = True,
+        timeout: Optional[float] = None,
+    ) -> _Response:
         import urllib.error
         import urllib.parse
         import urllib.request
@@ -81,7 +103,7 @@ class Windmill:
             headers["Content-Type"] = "application/json"
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req) as r:
+            with (urllib.request.urlopen(req) if timeout is None else urllib.request.urlopen(req, timeout=timeout)) as r:
                 resp = _Response(r.status, r.read(), r.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as e:
             resp = _Response(e.code, e.read(), e.headers.get("Content-Type", "") if e.headers else "")
@@ -90,10 +112,12 @@ class Windmill:
         return resp
 
     def get(self, endpoint: str, raise_for_status: bool = True, **kwargs) -> _Response:
-        return self._request("GET", endpoint, params=kwargs.get("params"), raise_for_status=raise_for_status)
+        return self._request("GET", endpoint, params=kwargs.get("params"), raise_for_status=raise_for_status, timeout=kwargs.get("timeout"))
 
     def post(self, endpoint: str, raise_for_status: bool = True, **kwargs) -> _Response:
-        return self._request("POST", endpoint, json=kwargs.get("json"), params=kwargs.get("params"), raise_for_status=raise_for_status)
+        return self._request(
+            "POST", endpoint, json=kwargs.get("json"), params=kwargs.get("params"), raise_for_status=raise_for_status, timeout=kwargs.get("timeout")
+        )
 
     # -- meta --------------------------------------------------------------------------------
     @property
@@ -164,6 +188,14 @@ class Windmill:
         self.set_resource(value, path=self.state_path, resource_type="state")
 
     # -- jobs --------------------------------------------------------------------------------
+    def get_resume_urls(self, approver: Optional[str] = None) -> dict:
+        """{approvalPage, resume, cancel} URLs that resume/cancel this job, signed for a random nonce."""
+        import random
+
+        nonce = random.randint(0, 4294967294)
+        job_id = _os.environ.get("WM_JOB_ID") or "NO_JOB_ID"
+        return self.get(f"/w/{self.workspace}/jobs/resume_urls/{job_id}/{nonce}", params={"approver": approver}).json()
+
     def get_job(self, job_id: str) -> dict:
         return self.get(f"/w/{self.workspace}/jobs_u/get/{job_id}").json()
 
@@ -253,3 +285,21 @@ def get_job_status(job_id: str) -> str:
 
 def get_root_job_id(job_id: Optional[str] = None) -> str:
     return _c().get_root_job_id(job_id)
+
+
+def get_resume_urls(approver: Optional[str] = None) -> dict:
+    return _c().get_resume_urls(approver)
+
+
+from ._wac import (  # noqa: E402 - needs nothing above; kept at the end so it reads as an extension
+    TaskError,
+    get_approval_urls,
+    parallel,
+    sleep,
+    step,
+    task,
+    task_flow,
+    task_script,
+    wait_for_approval,
+    workflow,
+)

@@ -9,6 +9,20 @@ The script is imported as a module (its `if __name__ == "__main__":` block does 
 `main` is called with the arguments by name (async mains are awaited), and its return value
 is written to result.json as JSON. An exception writes {"error": {name, message, stack}} and
 exits 1. stdout/stderr are the job's logs. Only the standard library is used.
+
+Workflow-as-code v2: when stdin has "wac": {"checkpoint": {...}} (non-null), the job is one round
+of a workflow (wmill/_wac.py): the function marked @workflow (`main` first) is run with a
+WorkflowCtx built from the checkpoint (`completed_steps`, `_executing_key`), and result.json is
+{"__wac": OUTPUT} (exit 0), OUTPUT being one of
+  {"type": "complete", "result": R}
+  {"type": "dispatch", "mode": "sequential" | "parallel", "steps": [{name, script, args, key,
+      dispatch_type: "inline" | "script" | "flow", timeout?, tag?, cache_ttl?, priority?,
+      concurrent_limit?, concurrency_key?, concurrency_time_window_s?}]}
+  {"type": "inline_checkpoint", "key", "result", "started_at", "duration_ms"}
+  {"type": "sleep", "key", "seconds"}
+  {"type": "approval", "key", "timeout", "form", "self_approval_disabled", "skin"?, "description"?}
+each with "keys": every step key allocated in the round, in order. An exception escaping the
+body (or the executed task, in a child round) is a job failure as above.
 """
 import json
 import os
@@ -69,9 +83,14 @@ def _convert(value, annotation):
 
 
 def _call(main, args):
+    return _finish(main(**_kwargs(main, args)))
+
+
+def _kwargs(main, args):
+    """The job's arguments that main accepts, by name, converted to its annotated types."""
     code = getattr(main, "__code__", None)
     if code is None:  # a callable object or a builtin: pass everything by name
-        return _finish(main(**args))
+        return dict(args)
     flags = code.co_flags
     accepts_kwargs = bool(flags & 0x08)
     positional = code.co_varnames[: code.co_argcount]
@@ -82,7 +101,7 @@ def _call(main, args):
     for k, v in args.items():
         if k in names or accepts_kwargs:
             kwargs[k] = _convert(v, annotations.get(k))
-    return _finish(main(**kwargs))
+    return kwargs
 
 
 def _finish(result):
@@ -94,6 +113,18 @@ def _finish(result):
 
         result = asyncio.run(_await(result))
     return result
+
+
+def _error_json(e, tb):
+    import traceback
+
+    # Frames of this wrapper (and of the workflow harness, and asyncio's) are noise in the user's traceback.
+    noise = (__file__, getattr(sys.modules.get("wmill._wac"), "__file__", None))
+    asyncio_dir = os.path.dirname(getattr(sys.modules.get("asyncio"), "__file__", None) or "/nonexistent/x")
+    while tb is not None and (tb.tb_frame.f_code.co_filename in noise or tb.tb_frame.f_code.co_filename.startswith(asyncio_dir + os.sep)):
+        tb = tb.tb_next
+    stack = "".join(traceback.format_exception(type(e), e, tb))
+    return json.dumps({"error": {"name": type(e).__name__, "message": str(e), "stack": stack}}, default=_default)
 
 
 def _run():
@@ -116,26 +147,33 @@ def _run():
         module = importlib.util.module_from_spec(spec)
         sys.modules["__wmill_main__"] = module
         spec.loader.exec_module(module)
-        main = getattr(module, "main", None)
-        if not callable(main):
-            raise AttributeError("main function is missing: the script must define a function named main")
-        result = _call(main, data.get("args") or {})
-        out = json.dumps(result, default=_default, separators=(",", ":"), allow_nan=False)
-    except BaseException as e:  # noqa: B036 - SystemExit/KeyboardInterrupt are failures too
-        import traceback
+        wac = data.get("wac")
+        checkpoint = wac.get("checkpoint") if isinstance(wac, dict) else None
+        if checkpoint is not None:
+            from wmill import _wac
 
+            main = _wac.find_workflow(module)
+            if not callable(main):
+                raise AttributeError("main function is missing: the script must define a function named main")
+            kind, value = _wac.run_round(main, _kwargs(main, data.get("args") or {}), checkpoint)
+            if kind == "ok":
+                out = json.dumps({"__wac": value}, default=_default, separators=(",", ":"), allow_nan=False)
+            else:
+                status = 1
+                out = _error_json(*value)
+        else:
+            main = getattr(module, "main", None)
+            if not callable(main):
+                raise AttributeError("main function is missing: the script must define a function named main")
+            result = _call(main, data.get("args") or {})
+            out = json.dumps(result, default=_default, separators=(",", ":"), allow_nan=False)
+    except BaseException as e:  # noqa: B036 - SystemExit/KeyboardInterrupt are failures too
         status = 1
         if isinstance(e, SystemExit) and (e.code is None or e.code == 0):
             status = 0
             out = "null"
         else:
-            tb = e.__traceback__
-            # Frames of this wrapper are noise in the user's traceback.
-            while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-                tb = tb.tb_next
-            stack = "".join(traceback.format_exception(type(e), e, tb))
-            err = {"name": type(e).__name__, "message": str(e), "stack": stack}
-            out = json.dumps({"error": err}, default=_default)
+            out = _error_json(e, e.__traceback__)
     sys.stdout.flush()
     sys.stderr.flush()
     with open(result_path, "w", encoding="utf-8") as f:

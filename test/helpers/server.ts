@@ -24,7 +24,7 @@ export interface TestServer {
 
 export async function startTestServer(opts: { databaseUrl?: string; workers?: number; staleAfterMs?: number } = {}): Promise<TestServer> {
   const dataDir = opts.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'wmill-serve-test-'));
-  const server = await startServer({ port: 0, dataDir, databaseUrl: opts.databaseUrl, adminToken: ADMIN_TOKEN, workers: opts.workers ?? 2, staleAfterMs: opts.staleAfterMs });
+  const server = await startServer({ log: process.env.WMILL_LOG_REQUESTS ? (l) => console.error(l) : undefined, port: 0, dataDir, databaseUrl: opts.databaseUrl, adminToken: ADMIN_TOKEN, workers: opts.workers ?? 2, staleAfterMs: opts.staleAfterMs });
   return {
     url: `${server.url}/`,
     token: ADMIN_TOKEN,
@@ -143,14 +143,23 @@ export async function spawnServe(args: string[], env: Record<string, string> = {
   child.stderr!.on('data', (d) => (stderr += d));
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`wmill serve did not start: ${stderr}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // not ready: nobody else holds it to stop it
+      reject(new Error(`wmill serve did not start: ${stderr}`));
+    }, 60_000);
     child.stdout!.on('data', (d) => {
       buf += d;
-      const line = buf.split('\n').find((l) => l.startsWith('{'));
-      if (line) {
-        clearTimeout(timer);
-        resolve(JSON.parse(line).url);
+      // One JSON object (on one line or pretty-printed over several): parse once it is whole.
+      const at = buf.indexOf('{');
+      if (at < 0) return;
+      let ready: { url?: string } | undefined;
+      try {
+        ready = JSON.parse(buf.slice(at));
+      } catch {
+        return;
       }
+      clearTimeout(timer);
+      resolve(ready!.url!);
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

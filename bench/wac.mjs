@@ -1,0 +1,99 @@
+// Workflow-as-code overhead on `wmill serve`: per step() (the fast checkpoint path inside one
+// round), per task (one child job + one parent round each), and a 40-task sequential workflow end
+// to end, embedded (PGlite) and on PostgreSQL. Baseline in the same run: the same TypeScript
+// script run once as a plain job (one process start), so the ratios say how many process
+// starts' worth a workflow costs.
+//   node bench/wac.mjs [--steps 200] [--tasks 10]
+import { median } from './lib.mjs';
+import { call, freshDatabase, startPg, startServe } from './support/server.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (name, d) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : d;
+};
+const STEPS = flag('steps', 200);
+const TASKS = flag('tasks', 10);
+
+const wf = (body, extra = '') => `import { workflow, task, step } from "windmill-client";
+${extra}
+export const main = workflow(async (n: number) => {
+${body}
+});
+`;
+const TASK = 'const inc = task(async function inc(x: number) { return x + 1; });';
+const LANGS = {
+  ts: {
+    language: 'bun',
+    plain: 'export async function main(n: number) { return n; }\n',
+    steps: wf('  let s = 0;\n  for (let i = 0; i < n; i++) s += await step("s", () => i);\n  return s;'),
+    tasks: wf('  let x = 0;\n  for (let i = 0; i < n; i++) x = await inc(x);\n  return x;', TASK),
+  },
+  python: {
+    language: 'python3',
+    plain: 'def main(n: int):\n    return n\n',
+    steps: 'from wmill import workflow, step\n\n@workflow\nasync def main(n: int):\n    s = 0\n    for i in range(n):\n        s += await step("s", lambda: i)\n    return s\n',
+    tasks: 'from wmill import workflow, task\n\n@task\nasync def inc(x: int):\n    return x + 1\n\n@workflow\nasync def main(n: int):\n    x = 0\n    for i in range(n):\n        x = await inc(x)\n    return x\n',
+  },
+};
+
+async function runOnce(url, path, n) {
+  const t0 = performance.now();
+  const r = await call(url, 'POST', `jobs/run_wait_result/p/${path}`, { n });
+  const ms = performance.now() - t0;
+  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${r.text.slice(0, 300)}`);
+  return { ms, result: r.json };
+}
+
+async function measure(url, lang) {
+  const L = LANGS[lang];
+  for (const k of ['plain', 'steps', 'tasks']) {
+    const d = await call(url, 'POST', 'scripts/create', { path: `u/admin/${lang}_${k}`, content: L[k], language: L.language, summary: '', description: '' });
+    if (d.status !== 201) throw new Error(`deploy ${k}: ${d.status} ${d.text}`);
+  }
+  const p = (k) => `u/admin/${lang}_${k}`;
+  await runOnce(url, p('plain'), 1); // warm-up
+  const plainRuns = [];
+  for (let i = 0; i < 3; i++) plainRuns.push((await runOnce(url, p('plain'), 1)).ms);
+  const plain = median(plainRuns);
+  const steps1 = (await runOnce(url, p('steps'), 1)).ms;
+  const stepsN = await runOnce(url, p('steps'), STEPS);
+  if (stepsN.result !== (STEPS * (STEPS - 1)) / 2) throw new Error(`steps: wrong result ${stepsN.result}`);
+  const tasks = await runOnce(url, p('tasks'), TASKS);
+  if (tasks.result !== TASKS) throw new Error(`tasks: wrong result ${tasks.result}`);
+  const t40 = await runOnce(url, p('tasks'), 40);
+  if (t40.result !== 40) throw new Error(`40 tasks: wrong result ${t40.result}`);
+  return {
+    plain,
+    perStep: (stepsN.ms - steps1) / (STEPS - 1),
+    perTask: (tasks.ms - plain) / TASKS,
+    forty: t40.ms,
+  };
+}
+
+const rows = [];
+const pgServer = await startPg();
+try {
+  for (const cfg of ['embedded', 'postgresql']) {
+    const db = cfg === 'postgresql' ? await freshDatabase(pgServer.url) : undefined;
+    const s = await startServe({ databaseUrl: db?.url, workers: 2 });
+    try {
+      for (const lang of ['python', 'ts']) rows.push({ cfg: `${cfg} ${lang}`, ...(await measure(s.url, lang)) });
+    } finally {
+      await s.stop();
+    }
+  }
+} finally {
+  await pgServer.stop();
+}
+
+const f = (x) => x.toFixed(1).padStart(9);
+console.log(`workflow-as-code on wmill serve (Python; TypeScript on node+tsx; steps=${STEPS}, tasks=${TASKS})`);
+console.log('config              plain job ms   per step() ms   per task ms   40 tasks ms   40 tasks / plain job');
+for (const r of rows) {
+  console.log(`${r.cfg.padEnd(18)} ${f(r.plain)}      ${f(r.perStep)}       ${f(r.perTask)}     ${f(r.forty)}     ${(r.forty / r.plain).toFixed(1)}x`);
+}
+console.log('goals: step() under 1 ms embedded; 40 sequential tasks under 1000 ms');
+for (const r of rows) {
+  console.log(`  ${r.cfg}: per step ${r.perStep.toFixed(2)} ms ${r.perStep < 1 ? 'met' : 'NOT MET'}; 40 tasks ${r.forty.toFixed(0)} ms ${r.forty < 1000 ? 'met' : 'NOT MET'}`);
+}
