@@ -190,7 +190,7 @@ describe('sync push / pull', () => {
       writeFileSync(join(ws, `f/many/s${i}.script.yaml`), `summary: script ${i}\ndescription: ''\nlock: ''\nkind: script\nschema:\n  $schema: https://json-schema.org/draft/2020-12/schema\n  type: object\n  properties: {}\n  required: []\n`);
     }
     let killedAfter = 0;
-    const first = await ours(ws, ['sync', 'push', '--yes', '--concurrency', '2'], 's4', (s, kill) => {
+    const first = await ours(ws, ['sync', 'push', '--yes', '--one-by-one', '--concurrency', '2'], 's4', (s, kill) => {
       const n = (s.match(/^pushed /gm) ?? []).length;
       if (n >= 20 && !killedAfter) {
         killedAfter = n;
@@ -216,6 +216,18 @@ describe('sync push / pull', () => {
     delete b['wmill-lock.yaml'];
     expect(b).toEqual(a);
   }, 180_000);
+
+  it('a push to wmill serve is one transaction: a bad change refuses the whole push, nothing applied', async () => {
+    await newWorkspace('s5');
+    const ws = join(tmp, 'atomic');
+    cpSync(join(REPO, 'examples'), ws, { recursive: true });
+    writeFileSync(join(ws, 'f/examples/greet_daily.schedule.yaml'), readFileSync(join(ws, 'f/examples/greet_daily.schedule.yaml'), 'utf8').replace('0 0 8 * * *', '0 61 8 * * *'));
+    const bad = await ours(ws, ['sync', 'push', '--yes', '--json'], 's5');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout + bad.stderr).toMatch(/push refused, nothing was applied: change \d+ \(add schedule f\/examples\/greet_daily\): invalid schedule: .*minute 61/);
+    const manifest = (await srv.api.req('POST', '/api/w/s5/wmill/sync_manifest', {})).json.items;
+    expect(manifest).toEqual([]);
+  }, 120_000);
 
   it('the tarball (what a real Windmill serves) gives the same item hashes as our manifest', async () => {
     const zip = await fetch(`${srv.url}api/w/s1/workspaces/tarball?archive_type=zip&skip_secrets=true&include_schedules=true`, { headers: { authorization: `Bearer ${srv.token}` } });

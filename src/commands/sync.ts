@@ -17,6 +17,7 @@ interface SyncFlags {
   planOut?: string;
   plan?: string;
   concurrency?: string;
+  oneByOne?: boolean;
   workspace?: string;
   baseUrl?: string;
   token?: string;
@@ -53,13 +54,14 @@ export function registerSync(program: Command): void {
   const sync = program.command('sync').description('Push the folder to a workspace, or pull a workspace into the folder, with a plan first');
   common(sync.command('push').description('Deploy local changes to the remote workspace'))
     .option('--message <message>', 'deployment message recorded on each script and flow version')
-    .option('--concurrency <n>', 'changes of one kind applied at once', '8')
+    .option('--concurrency <n>', 'changes of one kind applied at once (change by change mode)', '8')
+    .option('--one-by-one', 'against wmill serve: apply change by change instead of in one transaction')
     .action((opts: SyncFlags) => run('push', opts));
   common(sync.command('pull').description('Bring the remote workspace into the local folder')).action((opts: SyncFlags) => run('pull', opts));
 }
 
 async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
-  const [{ loadConfig }, { resolveWorkspace }, { ApiClient }, { prepareSync }, { renderPlan }, { applyPush }, { applyPull }] = await Promise.all([
+  const [{ loadConfig }, { resolveWorkspace }, { ApiClient }, { prepareSync }, { renderPlan }, { applyPush, applyPushAtomic }, { applyPull }] = await Promise.all([
     import('../workspace/config.js'),
     import('../workspace/profiles.js'),
     import('../api/client.js'),
@@ -122,11 +124,19 @@ async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
   }
 
   if (direction === 'push') {
-    const res = await applyPush(client, plan, local, {
+    const applyOpts = {
       message: opts.message ?? (cfg.raw as { message?: string }).message,
       concurrency,
-      onChange: (c, outcome, e) => err(outcome === 'done' ? `${c.op === 'delete' ? 'deleted' : 'pushed'} ${c.kind} ${c.path}` : `failed ${c.kind} ${c.path}: ${e}`),
-    });
+      onChange: (c: { op: string; kind: string; path: string }, outcome: 'done' | 'failed', e?: string) =>
+        err(outcome === 'done' ? `${c.op === 'delete' ? 'deleted' : 'pushed'} ${c.kind} ${c.path}` : `failed ${c.kind} ${c.path}: ${e}`),
+    };
+    // Our server takes the whole plan in one transaction (all or nothing); a real Windmill, change by change.
+    const res =
+      (remote.source === 'manifest' && !opts.oneByOne ? await applyPushAtomic(client, plan, local, applyOpts) : undefined) ??
+      (await applyPush(client, plan, local, applyOpts));
+    if (res.failed.length && remote.source === 'manifest' && !opts.oneByOne) {
+      throw new WmillError('failure', `push refused, nothing was applied: ${res.failed[0]!.error.trim()}`, { failed: res.failed });
+    }
     if (opts.json) printJson({ ok: res.failed.length === 0, plan, applied: res.done.length, failed: res.failed, ms: Date.now() - started });
     else err(`Done: ${res.done.length} of ${plan.changes.length} change(s) applied to ${plan.workspace} (${Date.now() - started} ms)`);
     if (res.failed.length) {

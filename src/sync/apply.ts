@@ -145,3 +145,28 @@ export async function applyPush(client: ApiClient, plan: Plan, local: Map<string
   }
   return res;
 }
+
+/**
+ * Apply the whole plan in one request and one server transaction (our server's
+ * `wmill/sync_apply`): all or nothing. Returns undefined when the plan is too large for one
+ * request (the caller then applies it change by change).
+ */
+export async function applyPushAtomic(client: ApiClient, plan: Plan, local: Map<string, LocalItem>, opts: ApplyOptions = {}): Promise<ApplyResult | undefined> {
+  const changes = plan.changes.map((c) => ({
+    op: c.op,
+    kind: c.kind,
+    path: c.path,
+    ...(c.op === 'delete' ? {} : { body: local.get(itemKey(c.kind as ItemKind, c.path))?.body ?? {} }),
+    ...(c.parent ? { parent: c.parent } : {}),
+  }));
+  const body = JSON.stringify({ changes, ...(opts.message ? { message: opts.message } : {}) });
+  if (body.length > 12 * 1024 * 1024) return undefined;
+  try {
+    await client.call('POST', client.ws('/wmill/sync_apply'), { body });
+  } catch (e) {
+    const msg = e instanceof ApiError ? e.body || e.message : (e as Error).message;
+    return { done: [], failed: [{ change: plan.changes[0]!, error: msg }] };
+  }
+  for (const c of plan.changes) opts.onChange?.(c, 'done');
+  return { done: [...plan.changes], failed: [] };
+}
