@@ -6,8 +6,10 @@
 //   node bench/preview.mjs [--runs N] [--json]
 //
 // Each command runs 2 warm-up times then N times (default 15), one after the other; the
-// median wall time is reported with the ratio wmill / raw. The metadata of the scripts is
-// generated first, so preview takes its fast path (schema from .script.yaml, no parser).
+// median wall time is reported with the ratio wmill / raw, and `node -e 0` (Node's own start-up,
+// which bounds how close wmill can get to an interpreter that starts in a few ms, like bash).
+// The metadata of the scripts is generated first, so preview takes its fast path (schema from
+// .script.yaml, no parser).
 // Run `npm run build` first (the bench uses bin/wmill.mjs, i.e. dist/). BENCH_KEEP=1 keeps the
 // temporary workspace; WMILL_DEBUG_TIMING=1 on a preview prints where wmill's own time goes.
 import { spawnSync } from 'node:child_process';
@@ -105,6 +107,9 @@ const median = (xs) => {
 };
 
 const results = [];
+// `node -e 0`, timed along with every case: the floor of any `wmill` command (Node's own start-up).
+const nodeStart = [];
+const NODE = [process.execPath, ['-e', '0']];
 try {
   for (const c of cases) {
     const first = { wmill: time(c.wmill), raw: time(c.raw) };
@@ -116,6 +121,7 @@ try {
     for (let i = 0; i < runs; i++) {
       w.push(time(c.wmill).ms);
       r.push(time(c.raw).ms);
+      nodeStart.push(time(NODE).ms);
     }
     const wm = median(w);
     const rm = median(r);
@@ -127,7 +133,7 @@ try {
 }
 
 if (asJson) {
-  console.log(JSON.stringify({ node: process.version, results }, null, 2));
+  console.log(JSON.stringify({ node: process.version, node_start_ms: +median(nodeStart).toFixed(1), results }, null, 2));
 } else {
   console.log(`preview overhead, median of ${runs} runs (node ${process.version})`);
   console.log('case        wmill ms   raw ms   ratio   overhead   raw baseline');
@@ -136,4 +142,5 @@ if (asJson) {
       `${x.case.padEnd(11)} ${String(x.wmill_ms).padStart(8)} ${String(x.raw_ms).padStart(8)} ${(x.ratio + 'x').padStart(7)} ${(x.overhead_ms + ' ms').padStart(10)}   ${x.raw}`,
     );
   }
+  console.log(`node -e 0: ${median(nodeStart).toFixed(1)} ms (Node's own start-up, the floor of any wmill command)`);
 }

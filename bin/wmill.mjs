@@ -5,6 +5,27 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0]
   const { readFileSync } = await import('node:fs');
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   process.stdout.write(`${pkg.version}\n`);
+} else if (argv[0] === 'script' && argv[1] === 'preview') {
+  // `script preview` has its own bundle (dist/preview.mjs: the command, engine and executors in
+  // one file, see scripts/build.mjs). For TypeScript and Python the job's interpreter is started
+  // first, so that its start-up overlaps loading and running wmill (src/preview-early.ts); one
+  // left unused is killed. WMILL_DEBUG_TIMING=1: where the time goes (ms since process start).
+  const mark = process.env.WMILL_DEBUG_TIMING ? (l) => process.stderr.write(`[timing] ${l} ${performance.now().toFixed(1)}ms\n`) : () => {};
+  mark('bin start');
+  let early;
+  const ext = argv.find((a) => /\.(py|ts)$/.test(a))?.slice(-3);
+  if (ext) {
+    try {
+      early = await import(ext === '.py' ? '../dist/preview-early-python.mjs' : '../dist/preview-early-typescript.mjs');
+      early.start(argv.slice(2));
+    } catch {
+      early = undefined;
+    }
+  }
+  const { main } = await import('../dist/preview.mjs');
+  mark('cli loaded');
+  process.exitCode = await main(process.argv);
+  early?.discardEarly();
 } else {
   const { main } = await import('../dist/cli.mjs');
   process.exitCode = await main(process.argv);

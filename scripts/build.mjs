@@ -1,22 +1,105 @@
 // Bundles the CLI into dist/ so `wmill` starts without resolving hundreds of modules.
 // Heavy parsers (typescript) stay external and are loaded lazily only when needed.
+//
+// Two builds:
+// 1. `script preview` (start-up time matters, see bench/preview.mjs): dist/preview-early-*.mjs
+//    (start the job's interpreter, src/preview-early.ts) and dist/preview.mjs (the CLI with
+//    the preview command, engine and executors), each one self-contained file: every module
+//    file loaded costs ~1 ms. What the usual preview does not need (other commands, zod, the
+//    yaml package, schema inference, ...) is not in them: those dynamic imports load the
+//    entries the main build writes under dist/lazy/. errors.ts also comes from there, so that
+//    the error classes are the same ones on both sides (`instanceof WmillError`).
+// 2. Everything else: dist/cli.mjs with code splitting, plus the dist/lazy/ entries.
 import { build } from 'esbuild';
-import { readFileSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
-mkdirSync(new URL('../dist/', import.meta.url), { recursive: true });
-await build({
-  entryPoints: { cli: 'src/cli.ts' },
+
+const common = {
   outdir: 'dist',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   outExtension: { '.js': '.mjs' },
-  external: ['typescript'],
+  external: ['typescript', '@electric-sql/pglite'],
   define: { __WMILL_VERSION__: JSON.stringify(pkg.version) },
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
+};
+
+const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+
+// What the usual preview does not need, loaded with dynamic imports (src/ paths): left out of
+// the preview bundle, loaded from the main build. Everything else is bundled, so that no module
+// exists twice in one process unless listed here (these share no state with the bundle).
+const PREVIEW_LAZY = new Set([
+  'workspace/config.ts', // zod; only when wmill.yaml is outside the quick reader (config-fast.ts)
+  'metadata/yaml.ts',
+  'metadata/lockfile.ts',
+  'metadata/parsers/index.ts', // schema inference when the metadata is not current
+  'metadata/schema.ts',
+  'runner/executors/postgresql.ts', // pg
+]);
+const previewLazy = (rel) => PREVIEW_LAZY.has(rel) || (rel.startsWith('commands/') && rel !== 'commands/preview.ts');
+// One instance for both builds (`instanceof WmillError` where errors are rendered).
+const SHARED = new Set(['errors.ts']);
+
+/** src/ modules the preview build leaves to the main build: entry name → source file. */
+const lazy = new Map();
+/** Modules the preview bundle has anyway (statically imported): never left out. */
+const bundled = new Set();
+const lazyImports = {
+  name: 'lazy-imports',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (a) => {
+      if (!a.importer.startsWith(SRC)) return undefined;
+      const ts = resolve(a.resolveDir, a.path.replace(/\.js$/, '.ts'));
+      if (!existsSync(ts)) return undefined;
+      const rel = relative(SRC, ts).split(sep).join('/');
+      if (!SHARED.has(rel) && !(a.kind === 'dynamic-import' && previewLazy(rel) && !bundled.has(rel))) return undefined;
+      const name = `lazy/${rel.replace(/\.ts$/, '')}`;
+      lazy.set(name, `src/${rel}`);
+      return { path: `./${name}.mjs`, external: true };
+    });
+  },
+};
+
+const previewOptions = {
+  ...common,
+  entryPoints: {
+    preview: 'src/cli.ts',
+    'preview-early-python': 'src/preview-early-python.ts',
+    'preview-early-typescript': 'src/preview-early-typescript.ts',
+  },
+  splitting: false,
+  metafile: true,
+  plugins: [lazyImports],
+};
+for (;;) {
+  lazy.clear();
+  const { metafile } = await build({ ...previewOptions, write: false });
+  const inputs = Object.keys(metafile.inputs).map((f) => relative(SRC, resolve(f)).split(sep).join('/'));
+  const more = inputs.filter((rel) => previewLazy(rel) && !bundled.has(rel));
+  if (more.length === 0) break;
+  for (const rel of more) bundled.add(rel);
+}
+lazy.clear();
+const preview = await build({ ...previewOptions, write: false });
+
+const main = await build({
+  ...common,
+  entryPoints: { cli: 'src/cli.ts', ...Object.fromEntries(lazy) },
+  splitting: true,
+  write: false,
 });
+
+// Built in memory, written at once: dist/ is incomplete for as short a time as possible (the
+// CLI may be running from it meanwhile).
+rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
+for (const f of [...preview.outputFiles, ...main.outputFiles]) {
+  mkdirSync(dirname(f.path), { recursive: true });
+  writeFileSync(f.path, f.contents);
+}

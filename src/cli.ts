@@ -1,16 +1,32 @@
 import { Command, CommanderError } from 'commander';
 import { WmillError, EXIT } from './errors.js';
 import { err, printJson } from './util/output.js';
-import { registerGenerateMetadata } from './commands/generate-metadata.js';
-import { registerInit } from './commands/init.js';
-import { registerScript } from './commands/script.js';
-import { registerHelp } from './commands/help.js';
-import { registerWorkspace } from './commands/workspace.js';
 
 declare const __WMILL_VERSION__: string;
 const VERSION = typeof __WMILL_VERSION__ === 'string' ? __WMILL_VERSION__ : '0.0.0-dev';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * The commands, in help order. Each module is loaded only when the program is built for it, so
+ * that a command's start-up does not pay for the others (keep new commands in this list, not as
+ * static imports).
+ */
+const COMMANDS: (() => Promise<Register>)[] = [
+  async () => (await import('./commands/init.js')).registerInit,
+  async () => (await import('./commands/script.js')).registerScript,
+  async () => (await import('./commands/draft.js')).registerDraft,
+  async () => (await import('./commands/generate-metadata.js')).registerGenerateMetadata,
+  async () => (await import('./commands/workspace.js')).registerWorkspace,
+  async () => (await import('./commands/serve.js')).registerServe,
+  async () => (await import('./commands/sync.js')).registerSync,
+  async () => (await import('./commands/flow.js')).registerFlow,
+  async () => (await import('./commands/job.js')).registerJob,
+  async () => (await import('./commands/help.js')).registerHelp,
+];
+
+/** The program for `argv` (all commands, or only `script preview` when that is what runs). */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name('wmill')
@@ -18,17 +34,20 @@ export function buildProgram(): Command {
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerInit(program);
-  registerScript(program);
-  registerGenerateMetadata(program);
-  registerWorkspace(program);
-  registerHelp(program);
+  if (argv[2] === 'script' && argv[3] === 'preview') {
+    // The hot path: `script preview` alone, defined as registerScript defines it, so that
+    // neither the other commands nor their dependencies (zod, yaml, minimatch) are loaded.
+    const { registerPreview } = await import('./commands/preview.js');
+    registerPreview(program.command('script').description('Work with scripts'));
+    return program;
+  }
+  for (const register of await Promise.all(COMMANDS.map((load) => load()))) register(program);
   return program;
 }
 
 /** Run the CLI; returns the exit code. Errors are rendered once, here. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   const wantsJson = argv.includes('--json');
   try {
     await program.parseAsync(argv);

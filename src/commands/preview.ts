@@ -12,12 +12,17 @@
  */
 import type { Command } from 'commander';
 import { WmillError } from '../errors.js';
+import { readDataArg } from '../util/data-arg.js';
 
 export interface PreviewOptions {
   data?: string;
   silent?: boolean;
   json?: boolean;
   timeout?: string;
+  /** Workflows: sleeps end at once. */
+  fastSleep?: boolean;
+  /** Workflows: approvals are granted at once instead of waiting for their URL. */
+  approve?: boolean;
 }
 
 export interface PreviewIO {
@@ -37,6 +42,8 @@ export function registerPreview(script: Command): void {
     .option('-s, --silent', 'print only the result, as compact JSON (no live logs)')
     .option('--json', 'print {ok, result, job: {id, status, duration_ms}} as JSON on stdout')
     .option('--timeout <seconds>', 'kill the job and fail when it runs longer than this')
+    .option('--fast-sleep', 'workflows: do not wait out sleep() calls')
+    .option('--approve', 'workflows: grant waitForApproval() at once instead of printing its URLs and waiting')
     .description('Run a local script file in the embedded runner, offline; logs on stderr, result as JSON on stdout')
     .action(async (file: string, opts: PreviewOptions) => {
       process.exitCode = await preview(file, opts, {
@@ -66,33 +73,8 @@ async function readStdin(): Promise<string> {
 
 const usage = (message: string, meta: Record<string, unknown> = {}) => new WmillError('usage', message, meta);
 
-async function readData(data: string | undefined, io: PreviewIO): Promise<Record<string, unknown>> {
-  if (data === undefined) return {};
-  let text = data;
-  let from = '-d';
-  if (data === '@-') {
-    text = await io.readStdin();
-    from = 'stdin (-d @-)';
-  } else if (data.startsWith('@')) {
-    const { resolve } = await import('node:path');
-    const { readTextOrNull } = await import('../util/fs.js');
-    const f = resolve(io.cwd, data.slice(1));
-    const t = readTextOrNull(f);
-    if (t === null) throw usage(`-d ${data}: file not found: ${f}`);
-    text = t;
-    from = data.slice(1);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw usage(`invalid JSON in ${from}: ${(e as Error).message}; pass an object such as -d '{"x": 1}'`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw usage(`${from} must be a JSON object of arguments (name → value), got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
-  }
-  return value as Record<string, unknown>;
-}
+/** `-d` parsing lives in src/util/data-arg.ts (shared with `script run`). */
+const readData = readDataArg;
 
 /** The whole command, testable in-process. Returns the exit code. Throws WmillError for usage errors (exit 2). */
 export async function preview(file: string, opts: PreviewOptions, io: PreviewIO): Promise<number> {
@@ -119,17 +101,47 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
     throw usage(`${file} is a metadata file; preview the script file next to it instead`, { file });
   }
 
-  const [{ languageOf, remotePathOf }, { isSupported, SUPPORTED_LANGUAGES }, { Engine }, { MemoryStore }] = await Promise.all([
-    import('../workspace/languages.js'),
-    import('../runner/executors/index.js'),
-    import('../runner/engine.js'),
-    import('../runner/store.js'),
-  ]);
+  // Everything the usual path needs, in one go; none of it loads zod or the yaml package
+  // (they come only when wmill.yaml or the metadata is outside what the quick readers take).
+  const [{ languageOf, remotePathOf }, { isSupported, SUPPORTED_LANGUAGES }, { Engine }, { MemoryStore }, { loadConfigFast }, { WorkspaceFiles }] =
+    await Promise.all([
+      import('../workspace/languages.js'),
+      import('../runner/executors/index.js'),
+      import('../runner/engine.js'),
+      import('../runner/store.js'),
+      import('../workspace/config-fast.js'),
+      import('../runner/workspace-items.js'),
+    ]);
+  mark('modules loaded');
   // Start the interpreter now, from the file extension alone, so that its start-up overlaps
   // wmill's own work below (config, schema, argument checks). It runs no user code until the
-  // job is sent; if anything below fails, close() kills it.
+  // job is sent; if anything below fails, close() kills it. (Run from bin/wmill.mjs, it was
+  // started even before this code loaded, src/preview-early.ts: the executor adopts that one.)
   const store = new MemoryStore();
-  const engine = new Engine({ store, config: { tsRuntime: 'node' } });
+  const resumeKey = (await import('node:crypto')).randomBytes(32).toString('hex');
+  const engine: InstanceType<typeof Engine> = new Engine({
+    store,
+    config: { tsRuntime: 'node' },
+    resumeKey,
+    sleepScale: opts.fastSleep ? 0 : 1,
+    // Workflow approvals: URLs on the loopback API, printed (or granted with --approve).
+    approvalUrls: async (job, key) => {
+      const [{ resumeUrlsFor }, { approvalResumeId }] = await Promise.all([import('../runner/flow/resume.js'), import('../runner/wac/rounds.js')]);
+      return resumeUrlsFor((await engine.apiServer()).baseUrl, job.workspace, resumeKey, job.id, approvalResumeId(key));
+    },
+    onApproval: (job, key, urls) => {
+      if (opts.approve) {
+        void import('../runner/wac/rounds.js').then(async ({ approvalResumeId }) => {
+          await store.addResume(job.id, { resumeId: approvalResumeId(key), approved: true, payload: null, approver: 'wmill script preview --approve' });
+          await store.wake(job.id);
+          engine.poke();
+        });
+        io.stderr(`approval '${key}': granted (--approve)\n`);
+      } else if (urls) {
+        io.stderr(`approval '${key}' is needed; the workflow waits:\n  approve: curl -X POST '${urls.resume}'\n  reject:  curl -X POST '${urls.cancel}'\n  (or re-run with --approve)\n`);
+      }
+    },
+  });
   const guess = languageOf(basename(abs), 'bun');
   if (guess === 'bun' || guess === 'nativets' || guess === 'python3') engine.prewarm(guess);
   let interrupted: NodeJS.Signals | undefined;
@@ -141,9 +153,10 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
   });
   const interruptedCode = () => (interrupted === 'SIGTERM' ? 143 : 130);
   try {
-    const [{ loadConfig }, { WorkspaceFiles }] = await Promise.all([import('../workspace/config.js'), import('../runner/workspace-items.js')]);
     engine.apiServer().catch(() => undefined); // started early; a failure surfaces when the job needs it
-    const cfg = loadConfig(dirname(abs));
+    // A simple, valid wmill.yaml is read without zod; anything else goes through loadConfig,
+    // which validates it and reports errors.
+    const cfg = loadConfigFast(dirname(abs)) ?? (await import('../workspace/config.js')).loadConfig(dirname(abs));
     const rel = relative(cfg.root, abs);
     const inside = rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) && /^[ufg]\//.test(rel.split(sep).join('/'));
     const relFile = inside ? rel.split(sep).join('/') : null;
@@ -179,7 +192,8 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
       const more = checked.errors.length > 1 ? ` (and ${checked.errors.length - 1} more: ${checked.errors.slice(1).map((e) => e.name).join(', ')})` : '';
       throw usage(`${first.message}${more}`, { arg: first.name, errors: checked.errors });
     }
-    if (checked.unknown.length > 0 && sch.schema && !opts.json) {
+    const isWorkflow = /\bworkflow\b/.test(content) && /windmill-client|\bwmill\b/.test(content);
+    if (checked.unknown.length > 0 && sch.schema && !opts.json && !isWorkflow) {
       const known = Object.keys(sch.schema.properties ?? {});
       io.stderr(`warning: ${checked.unknown.map((u) => `'${u}'`).join(', ')} ${checked.unknown.length > 1 ? 'are not arguments' : 'is not an argument'} of ${relFile ?? file}${known.length ? ` (arguments: ${known.join(', ')})` : ''}\n`);
     }
@@ -213,7 +227,9 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
     }, { onLog: opts.silent ? undefined : (chunk) => io.stderr(chunk) }));
     mark('job submitted');
     if (interrupted) void engine.cancel(id, engine.user, `interrupted (${interrupted})`);
-    const job = await engine.wait(id);
+    // A workflow may wait on a timer or an approval with nothing else keeping the process alive.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const job = await engine.wait(id).finally(() => clearInterval(keepAlive));
     mark('job done');
     const summary = { id: job.id, status: job.status, duration_ms: job.duration_ms ?? 0 };
     const ok = job.status === 'success';

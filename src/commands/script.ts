@@ -9,6 +9,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { out, printJson } from '../util/output.js';
 import { defaultMetadata, renderMetadata } from '../metadata/script-metadata.js';
 import { registerPreview } from './preview.js';
+import { registerScriptRemote } from './script-remote.js';
 
 const PATH_RE = /^[ufg](\/[^/.\s]+){2,}$/;
 
@@ -43,6 +44,7 @@ export function newScript(root: string, path: string, language: string, defaultT
 export function registerScript(program: Command): void {
   const script = program.command('script').description('Work with scripts');
   registerPreview(script);
+  registerScriptRemote(script);
   script
     .command('new')
     .alias('bootstrap')

@@ -9,6 +9,7 @@
  */
 import { join } from 'node:path';
 import { readTextOrNull } from '../util/fs.js';
+import { parseSimpleYaml } from '../util/simple-yaml.js';
 import type { Language } from '../workspace/languages.js';
 import type { JsonSchema } from './args.js';
 
@@ -26,10 +27,53 @@ export function metadataFiles(relFile: string, path: string): string[] {
   return [`${base}.yaml`, `${base}.json`];
 }
 
-function parseMeta(text: string, file: string): Record<string, any> | undefined {
+async function parseMeta(text: string, file: string): Promise<Record<string, any> | undefined> {
+  let v: unknown;
   try {
-    if (file.endsWith('.json')) return JSON.parse(text);
+    if (file.endsWith('.json')) v = JSON.parse(text);
+    else {
+      // Metadata as wmill writes it is read without loading the yaml package.
+      const quick = parseSimpleYaml(text);
+      v = quick ? quick.value : (await import('../metadata/yaml.js')).parseYaml(text);
+    }
+  } catch {
     return undefined;
+  }
+  return v && typeof v === 'object' ? (v as Record<string, any>) : undefined;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The hash wmill-lock.yaml records for `path`, as readLockFile (src/metadata/lockfile.ts) reads
+ * it: from a simple, valid lock file without loading zod and yaml, else through readLockFile.
+ * Undefined when there is none or the file is unreadable.
+ */
+async function recordedHash(root: string, path: string): Promise<string | undefined> {
+  try {
+    const text = readTextOrNull(join(root, 'wmill-lock.yaml'));
+    if (text === null) return undefined;
+    const doc = parseSimpleYaml(text)?.value;
+    // The shape readLockFile accepts: {version?: 'v1' | 'v2', locks?: null | {key: hash | {sub: hash}}}.
+    if (isMap(doc) && (doc.version === undefined || doc.version === 'v1' || doc.version === 'v2')) {
+      const locks = doc.locks;
+      if (locks === undefined || locks === null) return undefined;
+      if (isMap(locks) && Object.values(locks).every((v) => typeof v === 'string' || (isMap(v) && Object.values(v).every((h) => typeof h === 'string')))) {
+        const found = new Map<string, string>();
+        for (const [k, v] of Object.entries(locks)) {
+          const key = k.startsWith('./') ? k.slice(2) : k;
+          if (typeof v === 'string') found.set(key, v);
+          else for (const [sub, h] of Object.entries(v as Record<string, string>)) found.set(`${key}+${sub}`, h);
+        }
+        return found.get(path);
+      }
+    }
+  } catch {
+    /* decided by readLockFile below */
+  }
+  try {
+    const { readLockFile } = await import('../metadata/lockfile.js');
+    return readLockFile(root).locks.get(path);
   } catch {
     return undefined;
   }
@@ -55,23 +99,8 @@ export async function scriptSchema(opts: {
   }
   let meta: Record<string, any> | undefined;
   if (metaText !== null && metaFile) {
-    meta = parseMeta(metaText, metaFile);
-    if (!meta && metaFile.endsWith('.yaml')) {
-      try {
-        const { parseYaml } = await import('../metadata/yaml.js');
-        const v = parseYaml(metaText);
-        meta = v && typeof v === 'object' ? (v as Record<string, any>) : undefined;
-      } catch {
-        meta = undefined;
-      }
-    }
-    const [{ readLockFile }, { scriptHash }] = await Promise.all([import('../metadata/lockfile.js'), import('../metadata/hash.js')]);
-    let recorded: string | undefined;
-    try {
-      recorded = readLockFile(opts.root).locks.get(opts.path);
-    } catch {
-      recorded = undefined;
-    }
+    meta = await parseMeta(metaText, metaFile);
+    const [recorded, { scriptHash }] = await Promise.all([recordedHash(opts.root, opts.path), import('../metadata/hash.js')]);
     if (meta && recorded !== undefined && recorded === scriptHash(opts.content, metaText) && meta.schema && typeof meta.schema === 'object') {
       return { schema: meta.schema, source: 'metadata' };
     }

@@ -4,11 +4,31 @@
  * `$var:` / `$res:` interpolation Windmill applies to resource values and job arguments.
  * Nothing is read until a job asks: a preview that uses no resource reads no file.
  */
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { readTextOrNull } from '../util/fs.js';
-import { parseYaml } from '../metadata/yaml.js';
+import { parseSimpleYaml } from '../util/simple-yaml.js';
 import type { ItemSource, Store } from './store.js';
 import type { ResourceRecord, VariableRecord } from './types.js';
+
+let fullYaml: ((text: string) => unknown) | undefined;
+
+/**
+ * An item file's YAML. The engine loads this module on every start, so it does not import the
+ * yaml package: item files as wmill writes them go through the small reader, anything else
+ * through the `yaml` package, loaded on first need, synchronously (ItemSource is synchronous),
+ * with the options of parseYaml (src/metadata/yaml.ts: `!inline` tags read as `!inline <file>`).
+ */
+function parseItemYaml(text: string): unknown {
+  const quick = parseSimpleYaml(text);
+  if (quick) return quick.value;
+  if (!fullYaml) {
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    const customTags = ['!inline', '!inline_fileset'].map((tag) => ({ tag, resolve: (s: string) => `${tag} ${s}` }));
+    fullYaml = (t) => parse(t, { customTags });
+  }
+  return fullYaml(text);
+}
 
 export class WorkspaceFiles implements ItemSource {
   private cache = new Map<string, unknown>();
@@ -23,7 +43,7 @@ export class WorkspaceFiles implements ItemSource {
       if (text === null) continue;
       let doc: unknown;
       try {
-        doc = ext === 'json' ? JSON.parse(text) : parseYaml(text);
+        doc = ext === 'json' ? JSON.parse(text) : parseItemYaml(text);
       } catch (e) {
         throw new Error(`${path}.${kind}.${ext}: cannot be parsed: ${(e as Error).message}`);
       }

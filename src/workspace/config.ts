@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { configFrom, findSyncRoot } from './config-fast.js';
 import { WmillError } from '../errors.js';
 import { readText } from '../util/fs.js';
 import { parseYamlStrict } from '../metadata/yaml.js';
@@ -69,17 +69,8 @@ export interface WorkspaceConfig {
   raw: WmillYaml;
 }
 
-/** Find the sync root: walk up from `start` to the first folder with wmill.yaml, not past a git top-level. */
-export function findSyncRoot(start: string): string | null {
-  let dir = resolve(start);
-  for (;;) {
-    if (existsSync(join(dir, 'wmill.yaml'))) return dir;
-    if (existsSync(join(dir, '.git'))) return null;
-    const up = dirname(dir);
-    if (up === dir) return null;
-    dir = up;
-  }
-}
+// Shared with the zod-free start-up path (config-fast.ts, used by `script preview`).
+export { findSyncRoot };
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
@@ -117,14 +108,5 @@ export function loadConfig(start: string): WorkspaceConfig {
   const dir = root ?? resolve(start);
   const file = root ? join(root, 'wmill.yaml') : null;
   const raw = file ? parseWmillYaml(readText(file), file) : {};
-  return {
-    root: dir,
-    file,
-    defaultTs: raw.defaultTs ?? 'bun',
-    includes: raw.includes ?? ['f/**'],
-    excludes: raw.excludes ?? [],
-    extraIncludes: raw.extraIncludes ?? [],
-    nonDottedPaths: raw.nonDottedPaths ?? false,
-    raw,
-  };
+  return configFrom(dir, file, raw);
 }

@@ -8,9 +8,10 @@ import { delimiter, join } from 'node:path';
 import { packageRoot } from '../../paths.js';
 import type { ExecOutcome } from '../types.js';
 import { prewarmWrapper, resultPath, runWrapped, type WrapperCommand } from './common.js';
+import { adoptEarly } from './early.js';
 import type { ExecContext, Executor, PrewarmContext, Prewarmed, RunnerConfig } from './index.js';
 
-function wrapperCommand(config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string): WrapperCommand {
+export function wrapperCommand(config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string): WrapperCommand {
   const pyDir = join(packageRoot(), 'python');
   return {
     cmd: config.python,
@@ -29,7 +30,9 @@ function wrapperCommand(config: RunnerConfig, env: Record<string, string | undef
 
 export const pythonExecutor: Executor = {
   prewarm(ctx: PrewarmContext): Prewarmed {
-    return prewarmWrapper(ctx, wrapperCommand(ctx.config, ctx.env, ctx.jobDir));
+    const build = (jobDir: string) => wrapperCommand(ctx.config, ctx.env, jobDir);
+    // The interpreter bin/wmill.mjs started for this preview, if it is exactly this one.
+    return adoptEarly(ctx, build) ?? prewarmWrapper(ctx, build(ctx.jobDir));
   },
   async run(ctx: ExecContext): Promise<ExecOutcome> {
     let file = ctx.job.file;

@@ -12,6 +12,7 @@ import { packageRoot } from '../../paths.js';
 import { assetDir } from '../assets.js';
 import type { ExecOutcome } from '../types.js';
 import { prewarmWrapper, resultPath, runWrapped, type WrapperCommand } from './common.js';
+import { adoptEarly } from './early.js';
 import type { ExecContext, Executor, PrewarmContext, Prewarmed, RunnerConfig } from './index.js';
 
 interface NodeSetup {
@@ -57,7 +58,7 @@ function scriptFile(ctx: ExecContext): string {
 }
 
 /** The wrapper command for this configuration (node + tsx, or bun when asked for and on PATH). */
-function wrapperCommand(config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string): WrapperCommand & { bunMissing: boolean } {
+export function wrapperCommand(config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string): WrapperCommand & { bunMissing: boolean } {
   const assets = assetDir();
   const s = nodeSetup();
   const result = resultPath(jobDir);
@@ -85,7 +86,9 @@ function wrapperCommand(config: RunnerConfig, env: Record<string, string | undef
 
 export const typescriptExecutor: Executor = {
   prewarm(ctx: PrewarmContext): Prewarmed {
-    return prewarmWrapper(ctx, wrapperCommand(ctx.config, ctx.env, ctx.jobDir));
+    const build = (jobDir: string) => wrapperCommand(ctx.config, ctx.env, jobDir);
+    // The interpreter bin/wmill.mjs started for this preview, if it is exactly this one.
+    return adoptEarly(ctx, build) ?? prewarmWrapper(ctx, build(ctx.jobDir));
   },
   async run(ctx: ExecContext): Promise<ExecOutcome> {
     const w = wrapperCommand(ctx.config, ctx.env, ctx.jobDir);
