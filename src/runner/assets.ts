@@ -229,7 +229,63 @@ if (dir && typeof Bun !== 'undefined') {
 }
 `;
 
+const SPAWNER = `// wmill: job process spawner (generated; see src/runner/assets.ts and executors/spawner.ts)
+// Started by \`wmill serve\` / \`wmill worker\` before the database loads: forking from this small
+// process costs a few ms, forking from the server (hundreds of MB of PGlite memory) tens of ms.
+import { spawn } from 'node:child_process';
+const procs = new Map();
+const send = (m) => { try { process.send(m); } catch {} };
+process.on('message', (m) => {
+  if (m.t === 'spawn') {
+    let c;
+    try {
+      c = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (e) {
+      send({ t: 'error', id: m.id, code: e.code, message: e.message });
+      return;
+    }
+    procs.set(m.id, c);
+    let open = 2;
+    let exited = null;
+    let done = false;
+    const fin = () => {
+      if (done || open > 0 || !exited) return;
+      done = true;
+      procs.delete(m.id);
+      send({ t: 'exit', id: m.id, code: exited.code, signal: exited.signal });
+    };
+    c.on('error', (e) => {
+      if (c.pid === undefined || e.code === 'ENOENT' || e.code === 'EACCES') {
+        done = true;
+        procs.delete(m.id);
+        send({ t: 'error', id: m.id, code: e.code, message: e.message });
+      }
+    });
+    if (c.pid !== undefined) send({ t: 'spawned', id: m.id, pid: c.pid });
+    for (const s of ['stdout', 'stderr']) {
+      c[s].on('data', (b) => send({ t: 'out', id: m.id, s, b }));
+      c[s].on('close', () => { open--; fin(); });
+    }
+    c.stdin.on('error', () => {});
+    c.on('exit', (code, signal) => {
+      exited = { code, signal };
+      try { process.kill(-c.pid, 'SIGKILL'); } catch {}
+      if (open > 0) setTimeout(() => { c.stdout.destroy(); c.stderr.destroy(); open = 0; fin(); }, 1000).unref();
+      fin();
+    });
+  } else if (m.t === 'stdin') {
+    const c = procs.get(m.id);
+    if (c && !c.stdin.destroyed) c.stdin.end(m.data);
+  }
+});
+process.on('disconnect', () => {
+  for (const c of procs.values()) { try { process.kill(-c.pid, 'SIGKILL'); } catch {} }
+  process.exit(0);
+});
+`;
+
 export const ASSETS: Record<string, string> = {
+  'spawner.mjs': SPAWNER,
   'ts-wrapper.mjs': TS_WRAPPER,
   'node-hook.mjs': NODE_HOOK,
   'node-register.mjs': NODE_REGISTER,

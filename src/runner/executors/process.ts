@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import { spawnerActive, startRemoteProcess } from './spawner.js';
 
 export interface SpawnSpec {
   cmd: string;
@@ -61,6 +62,7 @@ export interface ProcessHandle {
 }
 
 export function startProcess(spec: SpawnSpec): ProcessHandle {
+  if (spawnerActive()) return startRemoteProcess(spec);
   let child: ChildProcess | undefined;
   let spawnError: NodeJS.ErrnoException | undefined;
   try {

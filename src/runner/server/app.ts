@@ -30,6 +30,7 @@ import { flowHandler } from '../flow/handler.js';
 import { resumeUrlsFor } from '../flow/resume.js';
 import { approvalResumeId } from '../wac/rounds.js';
 import { workspaceArchive } from './tarball.js';
+import { startSpawner } from '../executors/spawner.js';
 import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
 import { registerSyncApply } from './sync-apply.js';
@@ -62,6 +63,8 @@ export interface RunningServer {
 }
 
 export async function openDatabase(opts: { dataDir?: string; databaseUrl?: string }): Promise<Db> {
+  // Job processes are forked from a small helper started now, before the database grows this process.
+  if (!process.env.WMILL_NO_SPAWNER) startSpawner();
   const db = opts.databaseUrl ? await openPostgres(opts.databaseUrl) : await openPglite(opts.dataDir);
   try {
     await migrate(db);
