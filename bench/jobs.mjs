@@ -16,14 +16,12 @@
 // still after initdb ran in-process on the first start) address space, hence the two rows.
 // PostgreSQL: WMILL_TEST_PG_URL or DATABASE_URL, else a throwaway cluster (initdb/pg_ctl; as the
 // `postgres` user when running as root). Run `npm run build` first (bin/wmill.mjs uses dist/).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { BIN, REPO, median } from './lib.mjs';
+import { REPO, median } from './lib.mjs';
+import { call, freshDatabase, killAll, serveReady, startChild, startPg, stopAll, stopChild } from './support/server.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name, dflt) => {
@@ -40,7 +38,6 @@ const M = flag('latency', 30);
 const C = flag('concurrency', 2);
 const asJson = argv.includes('--json');
 const IN_FLIGHT = 50;
-const TOKEN = 'bench_admin_token_0123456789';
 const SCRIPT = 'n="$1"\necho "$n"\n';
 
 if (!existsSync(join(REPO, 'dist/cli.mjs'))) {
@@ -49,126 +46,6 @@ if (!existsSync(join(REPO, 'dist/cli.mjs'))) {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'wmill-bench-jobs-'));
-const children = new Set();
-
-// ---- PostgreSQL (the minimal logic of test/helpers/pg.ts) ----
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startPg() {
-  const fromEnv = process.env.WMILL_TEST_PG_URL || process.env.DATABASE_URL;
-  if (fromEnv) return { url: fromEnv, stop: async () => {} };
-  const asRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'wmill-bench-pg-'));
-  const data = join(dir, 'data');
-  chmodSync(dir, 0o700);
-  if (asRoot) {
-    const id = (f) => Number(execFileSync('id', [f, 'postgres'], { encoding: 'utf8' }).trim());
-    chownSync(dir, id('-u'), id('-g'));
-  }
-  const run = (cmd, args) => {
-    const [c, a] = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-    const r = spawnSync(c, a, { encoding: 'utf8', timeout: 60_000 });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stdout}\n${r.stderr}`);
-  };
-  const port = await freePort();
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
-    stop: async () => {
-      try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
-}
-
-async function freshDatabase(serverUrl) {
-  const name = `wmill_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(serverUrl);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
-      await c.end();
-    },
-  };
-}
-
-// ---- child processes ----
-function startChild(args, env, ready) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, NO_COLOR: '1', WMILL_ADMIN_TOKEN: TOKEN, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start:\n${err}`)), 60_000);
-    const check = () => {
-      const v = ready(out, err);
-      if (v !== undefined) {
-        clearTimeout(timer);
-        resolve({ child, value: v });
-      }
-    };
-    child.stdout.on('data', (d) => ((out += d), check()));
-    child.stderr.on('data', (d) => ((err += d), check()));
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${args[0]} exited (${code ?? signal}) before it was ready:\n${err}`));
-    });
-  });
-}
-
-const serveReady = (out) => {
-  const at = out.indexOf('{');
-  if (at < 0) return undefined;
-  try {
-    return JSON.parse(out.slice(at)).url.replace(/\/$/, '');
-  } catch {
-    return undefined;
-  }
-};
-
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await done;
-  clearTimeout(t);
-}
-
-// ---- HTTP ----
-async function call(base, method, path, body) {
-  const res = await fetch(`${base}/api/w/admins/${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, text: await res.text() };
-}
 
 async function measure(base) {
   const d = await call(base, 'POST', 'scripts/create', { path: 'f/bench/echo', content: SCRIPT, language: 'bash', summary: '', description: '' });
@@ -270,7 +147,7 @@ async function main() {
     results.push(await runConfig(`PostgreSQL: serve --workers 0 + 2 workers (c=${C})`, { pgServer, workers: 2 }));
     for (const r of results) r.ratio = r.jobs_per_s / base.jobs_per_s;
   } finally {
-    await Promise.all([...children].map(stopChild));
+    await stopAll();
     await pgServer?.stop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -289,7 +166,7 @@ async function main() {
 }
 
 const onSignal = () => {
-  for (const c of children) c.kill('SIGKILL');
+  killAll();
   process.exit(130);
 };
 process.once('SIGINT', onSignal);

@@ -66,7 +66,15 @@ export async function freshDatabase(serverUrl) {
   await admin.end();
   const u = new URL(serverUrl);
   u.pathname = `/${name}`;
-  return { url: u.toString() };
+  return {
+    url: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+      await c.end();
+    },
+  };
 }
 
 /** Start `wmill <args>`; resolves when `ready(stdout, stderr)` returns a value. */
@@ -94,7 +102,7 @@ export function startChild(args, env, ready) {
   });
 }
 
-const serveReady = (out) => {
+export const serveReady = (out) => {
   const at = out.indexOf('{');
   if (at < 0) return undefined;
   try {
@@ -121,6 +129,15 @@ export async function startServe({ databaseUrl, workers = 2, args = [] } = {}) {
 export async function startWorker(databaseUrl, concurrency = 2) {
   const { child } = await startChild(['worker', '--concurrency', String(concurrency)], { DATABASE_URL: databaseUrl }, (_o, e) => (e.includes('started') ? true : undefined));
   return { child, stop: () => stopChild(child) };
+}
+
+/** Stop every child this module started. */
+export async function stopAll() {
+  await Promise.all([...children].map(stopChild));
+}
+
+export function killAll() {
+  for (const c of children) c.kill('SIGKILL');
 }
 
 export async function stopChild(child) {
