@@ -29,4 +29,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0]
 } else {
   const { main } = await import('../dist/cli.mjs');
   process.exitCode = await main(process.argv);
+  // Done: exit now instead of waiting for idle keep-alive connections (fetch) to time out, once
+  // what was written to stdout/stderr is flushed.
+  const drained = (s) => (s.writableLength ? new Promise((r) => s.once('drain', r)) : undefined);
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit();
 }

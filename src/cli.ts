@@ -12,17 +12,17 @@ type Register = (program: Command) => void;
  * that a command's start-up does not pay for the others (keep new commands in this list, not as
  * static imports).
  */
-const COMMANDS: (() => Promise<Register>)[] = [
-  async () => (await import('./commands/init.js')).registerInit,
-  async () => (await import('./commands/script.js')).registerScript,
-  async () => (await import('./commands/draft.js')).registerDraft,
-  async () => (await import('./commands/generate-metadata.js')).registerGenerateMetadata,
-  async () => (await import('./commands/workspace.js')).registerWorkspace,
-  async () => (await import('./commands/serve.js')).registerServe,
-  async () => (await import('./commands/sync.js')).registerSync,
-  async () => (await import('./commands/flow.js')).registerFlow,
-  async () => (await import('./commands/job.js')).registerJob,
-  async () => (await import('./commands/help.js')).registerHelp,
+const COMMANDS: [string[], () => Promise<Register>][] = [
+  [['init'], async () => (await import('./commands/init.js')).registerInit],
+  [['script'], async () => (await import('./commands/script.js')).registerScript],
+  [['draft'], async () => (await import('./commands/draft.js')).registerDraft],
+  [['generate-metadata'], async () => (await import('./commands/generate-metadata.js')).registerGenerateMetadata],
+  [['workspace', 'profile'], async () => (await import('./commands/workspace.js')).registerWorkspace],
+  [['serve', 'worker'], async () => (await import('./commands/serve.js')).registerServe],
+  [['sync'], async () => (await import('./commands/sync.js')).registerSync],
+  [['flow'], async () => (await import('./commands/flow.js')).registerFlow],
+  [['job'], async () => (await import('./commands/job.js')).registerJob],
+  [['help'], async () => (await import('./commands/help.js')).registerHelp],
 ];
 
 /** The program for `argv` (all commands, or only `script preview` when that is what runs). */
@@ -41,7 +41,11 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     registerPreview(program.command('script').description('Work with scripts'));
     return program;
   }
-  for (const register of await Promise.all(COMMANDS.map((load) => load()))) register(program);
+  // A known command loads only its own module (e.g. `sync push` does not load the parsers);
+  // anything else (no command, --help, a typo) gets every command, for help and suggestions.
+  const one = COMMANDS.find(([names]) => names.includes(argv[2] ?? '') && argv[2] !== 'help');
+  const chosen = one ? [one] : COMMANDS;
+  for (const register of await Promise.all(chosen.map(([, load]) => load()))) register(program);
   return program;
 }
 

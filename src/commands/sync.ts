@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { z } from 'zod';
 import { WmillError } from '../errors.js';
 import { color, confirm, err, isInteractive, out, printJson } from '../util/output.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -24,14 +23,20 @@ interface SyncFlags {
   configDir?: string;
 }
 
-const SavedPlan = z.object({
-  version: z.literal(1),
-  direction: z.enum(['push', 'pull']),
-  workspace: z.string(),
-  remote: z.string(),
-  remoteFingerprint: z.string(),
-  changes: z.array(z.object({ op: z.enum(['add', 'update', 'delete']), kind: z.string(), path: z.string(), hash: z.string().optional() }).loose()),
-}).loose();
+/** A plan file saved by --plan-out, validated when it is read (zod is loaded only then). */
+async function savedPlanSchema() {
+  const { z } = await import('zod');
+  return z
+    .object({
+      version: z.literal(1),
+      direction: z.enum(['push', 'pull']),
+      workspace: z.string(),
+      remote: z.string(),
+      remoteFingerprint: z.string(),
+      changes: z.array(z.object({ op: z.enum(['add', 'update', 'delete']), kind: z.string(), path: z.string(), hash: z.string().optional() }).loose()),
+    })
+    .loose();
+}
 
 function common(cmd: Command): Command {
   return cmd
@@ -61,8 +66,8 @@ export function registerSync(program: Command): void {
 }
 
 async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
-  const [{ loadConfig }, { resolveWorkspace }, { ApiClient }, { prepareSync }, { renderPlan }, { applyPush, applyPushAtomic }, { applyPull }] = await Promise.all([
-    import('../workspace/config.js'),
+  const [{ loadConfigFast }, { resolveWorkspace }, { ApiClient }, { prepareSync }, { renderPlan }, { applyPush, applyPushAtomic }, { applyPull }] = await Promise.all([
+    import('../workspace/config-fast.js'),
     import('../workspace/profiles.js'),
     import('../api/client.js'),
     import('../sync/run.js'),
@@ -73,7 +78,7 @@ async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
   const concurrency = opts.concurrency === undefined ? 8 : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new WmillError('usage', `--concurrency must be a positive integer (got "${opts.concurrency}")`);
   if (opts.delete && opts.keepDeleted) throw new WmillError('usage', '--delete and --keep-deleted contradict each other; pick one');
-  const cfg = loadConfig(process.cwd());
+  const cfg = loadConfigFast(process.cwd()) ?? (await import('../workspace/config.js')).loadConfig(process.cwd());
   const ws = resolveWorkspace({ workspace: opts.workspace, baseUrl: opts.baseUrl, token: opts.token, configDir: opts.configDir });
   const client = new ApiClient({ remote: ws.remote, token: ws.token, workspace: ws.workspaceId });
   const started = Date.now();
@@ -81,9 +86,9 @@ async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
   for (const w of warnings) err(`warning: ${w}`);
 
   if (opts.plan) {
-    let saved: z.infer<typeof SavedPlan>;
+    let saved: { direction: string; workspace: string; remote: string; remoteFingerprint: string; changes: { op: string; kind: string; path: string; hash?: string }[] };
     try {
-      saved = SavedPlan.parse(JSON.parse(readFileSync(resolve(opts.plan), 'utf8')));
+      saved = (await savedPlanSchema()).parse(JSON.parse(readFileSync(resolve(opts.plan), 'utf8')));
     } catch (e) {
       throw new WmillError('usage', `${opts.plan}: not a plan saved by 'wmill sync ${direction} --plan-out' (${(e as Error).message.split('\n')[0]})`);
     }

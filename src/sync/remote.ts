@@ -33,22 +33,14 @@ export async function readRemote(client: ApiClient, o: SyncOptions): Promise<Rem
     const m = new Map<string, RemoteItem>();
     for (const x of xs) {
       if (!kindIncluded(x.kind, o)) continue;
-      if (x.kind === 'variable' && o.skipSecrets && x.body?.is_secret) continue;
+      if (x.kind === 'variable' && o.skipSecrets && (x.body?.is_secret || (x as { is_secret?: boolean }).is_secret)) continue;
       m.set(itemKey(x.kind, x.path), x);
     }
     return m;
   };
   try {
     const r = await client.json<{ items: RemoteItem[] }>('POST', client.ws('/wmill/sync_manifest'), { body: { bodies: false } });
-    let items = filter(r.items);
-    if (o.skipSecrets) {
-      // Secrets are filtered by their flag, which needs the bodies of the variables only.
-      const vars = [...items.values()].filter((x) => x.kind === 'variable').map((x) => itemKey(x.kind, x.path));
-      if (vars.length) {
-        const withBodies = await client.json<{ items: RemoteItem[] }>('POST', client.ws('/wmill/sync_manifest'), { body: { bodies: vars } });
-        for (const x of withBodies.items) if (x.kind === 'variable' && x.body?.is_secret) items.delete(itemKey(x.kind, x.path));
-      }
-    }
+    const items = filter(r.items);
     return {
       items,
       source: 'manifest',

@@ -17,6 +17,8 @@ export interface ManifestEntry {
   hash: string;
   /** Scripts: the deployed version hash (the parent of the next deploy). */
   version?: string;
+  /** Variables: set for secrets (so a client skipping secrets needs no bodies). */
+  is_secret?: boolean;
   body?: Record<string, unknown>;
 }
 
@@ -25,7 +27,8 @@ export async function manifest(e: Env, ws: string, wantBodies: Set<string> | tru
   const visible = async (path: string) => (await accessTo(e.db, ws, e.p, path)) !== 'none';
   const push = (kind: ItemKind, path: string, body: Record<string, unknown>, version?: string) => {
     const withBody = wantBodies === true || wantBodies.has(itemKey(kind, path));
-    out.push({ kind, path, hash: bodyHash(body), ...(version ? { version } : {}), ...(withBody ? { body } : {}) });
+    const secret = kind === 'variable' && body.is_secret ? { is_secret: true } : {};
+    out.push({ kind, path, hash: bodyHash(body), ...(version ? { version } : {}), ...secret, ...(withBody ? { body } : {}) });
   };
   for (const f of await e.db.query(`SELECT * FROM folder WHERE workspace_id = $1 ORDER BY name`, [ws])) push('folder', f.name, folderBody(f.name, f));
   for (const t of await e.db.query(`SELECT * FROM resource_type WHERE workspace_id = $1 ORDER BY name`, [ws])) push('resource-type', t.name, resourceTypeBody(t.body));
