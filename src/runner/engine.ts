@@ -541,8 +541,7 @@ export class Engine {
       if (await this.store.childDone(job.parentJob, job.wacKey, job.id, value).catch(() => false)) this.poke();
     }
     if (first && this.opts.afterComplete) {
-      const final = await this.store.getJob(job.id);
-      if (final) await this.opts.afterComplete(final).catch(() => undefined);
+      await this.opts.afterComplete({ ...job, status, result: outcome.result ?? null }).catch(() => undefined);
     }
   }
 

@@ -129,7 +129,13 @@ export class FlowRun {
     this.state = prior && typeof prior === 'object' && prior.done ? structuredClone(prior) : { done: {}, running: {}, consumedResumes: 0 };
   }
 
-  private save = async () => this.host.saveState(this.state);
+  private saving: Promise<void> = Promise.resolve();
+  /** Saves are queued in order; a caller that needs the state durable awaits the returned promise. */
+  private save = (): Promise<void> => {
+    const snapshot = structuredClone(this.state);
+    this.saving = this.saving.then(() => this.host.saveState(snapshot)).catch(() => undefined);
+    return this.saving;
+  };
 
   private where(m: FlowModule, field: string) {
     return `flow ${this.job.path}, module '${m.id}' ${field}`;
@@ -162,7 +168,9 @@ export class FlowRun {
     if (!id) {
       id = await this.host.submit({ ...spec, parentJob: this.job.id, flowStepId: key });
       this.state.running[key] = id;
-      await this.save();
+      // Recorded in the background while the child runs (for progress views and re-attaching after
+      // a restart); a step's result is always awaited (record) before the flow moves on.
+      void this.save();
     }
     const j = await this.host.wait(id);
     const rec: StepRecord = { success: j.status === 'success', result: j.result ?? null, job: id };
