@@ -66,14 +66,13 @@ export function registerSync(program: Command): void {
 }
 
 async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
-  const [{ loadConfigFast }, { resolveWorkspace }, { ApiClient }, { prepareSync }, { renderPlan }, { applyPush, applyPushAtomic }, { applyPull }] = await Promise.all([
+  const [{ loadConfigFast }, { resolveWorkspace }, { ApiClient }, { prepareSync }, { renderPlan }, { applyPush, applyPushAtomic }] = await Promise.all([
     import('../workspace/config-fast.js'),
     import('../workspace/profiles.js'),
     import('../api/client.js'),
     import('../sync/run.js'),
     import('../sync/plan.js'),
     import('../sync/apply.js'),
-    import('../sync/pull.js'),
   ]);
   const concurrency = opts.concurrency === undefined ? 8 : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new WmillError('usage', `--concurrency must be a positive integer (got "${opts.concurrency}")`);
@@ -152,6 +151,7 @@ async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
 
   const keys = plan.changes.filter((c) => c.op !== 'delete').map((c) => `${c.kind}:${c.path}`);
   const bodies = await remote.bodies(keys);
+  const { applyPull } = await import('../sync/pull.js');
   const res = applyPull(cfg, plan.changes, bodies, local);
   const { rehash } = await import('../metadata/generate.js');
   rehash(cfg);

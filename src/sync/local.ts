@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { WmillError } from '../errors.js';
 import { discover } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
-import { parseYamlStrict } from '../metadata/yaml.js';
+import { createRequire } from 'node:module';
+import { parseSimpleYaml } from '../util/simple-yaml.js';
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,
 } from './canonical.js';
@@ -120,9 +121,23 @@ export function saveSyncCache(root: string, items: Map<string, LocalItem>): void
   }
 }
 
+/** YAML as wmill writes it goes through the small reader; anything else through the yaml package (loaded on first need). */
+function parseYamlFile(text: string): { value: unknown } | { error: string; line?: number } {
+  const quick = parseSimpleYaml(text);
+  if (quick) return quick;
+  const Y = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  const customTags = ['!inline', '!inline_fileset'].map((tag) => ({ tag, resolve: (s: string) => `${tag} ${s}` }));
+  const doc = Y.parseDocument(text, { customTags });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    return { error: e.message.split('\n')[0]!, line: e.linePos?.[0]?.line };
+  }
+  return { value: doc.toJS() };
+}
+
 function readYaml(root: string, rel: string): Record<string, any> {
   const text = readFileSync(join(root, rel), 'utf8');
-  const parsed = rel.endsWith('.json') ? safeJson(text) : parseYamlStrict(text);
+  const parsed = rel.endsWith('.json') ? safeJson(text) : parseYamlFile(text);
   if ('error' in parsed) throw new WmillError('usage', `${rel}${parsed.line ? `:${parsed.line}` : ''}: ${parsed.error}; fix the file and re-run`);
   const v = parsed.value ?? {};
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new WmillError('usage', `${rel}: expected a mapping at the top level`);

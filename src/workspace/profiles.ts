@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { createRequire } from 'node:module';
 import { WmillError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { normalizeRemote } from '../api/url.js';
@@ -11,13 +11,23 @@ import { normalizeRemote } from '../api/url.js';
  * `<config>/windmill/remotes.ndjson` (one `{name, remote, workspaceId, token}` per line) and
  * `<config>/windmill/activeWorkspace` (the active profile's name). Files are written 0600.
  */
-export const ProfileSchema = z.object({
-  name: z.string().min(1),
-  remote: z.string().min(1),
-  workspaceId: z.string().min(1),
-  token: z.string(),
-});
-export type Profile = z.infer<typeof ProfileSchema>;
+export interface Profile {
+  name: string;
+  remote: string;
+  workspaceId: string;
+  token: string;
+}
+
+/** The zod schema of a profile line (loaded only when a line fails the quick check, for its message). */
+function profileSchema() {
+  const { z } = createRequire(import.meta.url)('zod') as typeof import('zod');
+  return z.object({ name: z.string().min(1), remote: z.string().min(1), workspaceId: z.string().min(1), token: z.string() });
+}
+
+const isProfile = (v: unknown): v is Profile => {
+  const o = v as Record<string, unknown> | null;
+  return !!o && typeof o === 'object' && [o.name, o.remote, o.workspaceId].every((x) => typeof x === 'string' && x.length > 0) && typeof o.token === 'string';
+};
 
 export function configDir(flag?: string): string {
   const base =
@@ -39,7 +49,11 @@ export function readProfiles(dir = configDir()): Profile[] {
       } catch {
         throw new WmillError('usage', `${file}:${i + 1}: not valid JSON; fix or remove that line`);
       }
-      const r = ProfileSchema.safeParse(v);
+      if (isProfile(v)) {
+        out.push({ name: v.name, remote: v.remote, workspaceId: v.workspaceId, token: v.token });
+        return;
+      }
+      const r = profileSchema().safeParse(v);
       if (!r.success) throw new WmillError('usage', `${file}:${i + 1}: field ${r.error.issues[0]!.path.join('.')}: ${r.error.issues[0]!.message}`);
       out.push(r.data);
     });
