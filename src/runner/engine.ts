@@ -416,13 +416,7 @@ export class Engine {
       const handler = this.opts.handlers?.[job.kind];
       const executor = handler ? undefined : await executorFor(job.language);
       if (handler && !run.reason) {
-        if (job.timeoutS && job.timeoutS > 0) {
-          const seconds = job.timeoutS;
-          timer = setTimeout(() => {
-            run.reason ??= { kind: 'timeout', seconds };
-            run.abort.abort();
-          }, seconds * 1000);
-        }
+        timer = armTimeout(job, run);
         outcome = await handler(job, { signal: run.abort.signal, log: (c) => this.log(job.id, c) });
       } else if (!executor) {
         outcome = { success: false, result: errorResult('ExecutionErr', `${job.language} is not supported by this runner yet`) };
@@ -441,13 +435,7 @@ export class Engine {
         this.tokens.set(token, { token, jobId: job.id, workspace: job.workspace });
         prewarmed = await this.takePrewarm(job.language);
         jobDir = prewarmed?.jobDir ?? mkdtempSync(join(this.tmpRoot, 'wmill-job-'));
-        if (job.timeoutS && job.timeoutS > 0) {
-          const seconds = job.timeoutS;
-          timer = setTimeout(() => {
-            run.reason ??= { kind: 'timeout', seconds };
-            run.abort.abort();
-          }, seconds * 1000);
-        }
+        timer = armTimeout(job, run);
         if (this.opts.prepare) Object.assign(job, (await this.opts.prepare(job, jobDir)) ?? {});
         if (isWorkflowScript(job)) {
           const prep = await prepareRound(job, this.store);
@@ -675,6 +663,16 @@ export class Engine {
       WM_BASE_URL: baseUrl,
     };
   }
+}
+
+/** The job's time limit: past it, the run is aborted with a timeout reason. */
+function armTimeout(job: JobRecord, run: Running): NodeJS.Timeout | undefined {
+  const seconds = job.timeoutS;
+  if (!seconds || seconds <= 0) return undefined;
+  return setTimeout(() => {
+    run.reason ??= { kind: 'timeout', seconds };
+    run.abort.abort();
+  }, seconds * 1000);
 }
 
 function canceledResult(by: string, reason?: string) {

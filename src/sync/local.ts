@@ -65,6 +65,8 @@ export interface LocalItem extends SyncItem {
 export interface LocalRead {
   items: Map<string, LocalItem>;
   warnings: string[];
+  /** The sync cache no longer describes the folder (an item was read afresh, or one is gone). */
+  cacheStale: boolean;
 }
 
 /**
@@ -193,8 +195,10 @@ export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg
       return;
     }
     const { body, files } = load();
+    fresh++;
     items.set(key, { kind, path, body, files, hash: bodyHash(body) });
   };
+  let fresh = 0;
 
   for (const s of d.scripts) {
     add('script', s.path, s.file, () => {
@@ -247,5 +251,6 @@ export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg
         break;
     }
   }
-  return { items, warnings };
+  const cacheStale = fresh > 0 || Object.keys(cache.items).some((k) => !items.has(k));
+  return { items, warnings, cacheStale };
 }

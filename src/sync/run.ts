@@ -27,8 +27,8 @@ export async function prepareSync(
   // The manifest request goes out first; the server works on it while we read the folder.
   const remoteP = readRemote(client, o);
   remoteP.catch(() => undefined);
-  const { items, warnings } = readLocal(cfg, o);
-  saveSyncCache(cfg.root, items);
+  const { items, warnings, cacheStale } = readLocal(cfg, o);
+  if (cacheStale) saveSyncCache(cfg.root, items);
   const remote = await remoteP;
   const localSides = new Map([...items].map(([k, v]) => [k, { kind: v.kind, path: v.path, hash: v.hash }]));
   for (const [k, v] of items) {

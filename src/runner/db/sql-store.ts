@@ -295,11 +295,7 @@ export class SqlStore implements Store {
   }
 
   async putResource(workspace: string, r: ResourceRecord): Promise<void> {
-    await this.db.query(
-      `INSERT INTO resource (workspace_id, path, resource_type, value, description) VALUES ($1,$2,$3,$4::json,$5)
-       ON CONFLICT (workspace_id, path) DO UPDATE SET resource_type = EXCLUDED.resource_type, value = EXCLUDED.value, description = EXCLUDED.description`,
-      [workspace, r.path, r.resource_type, json(r.value), r.description ?? null],
-    );
+    await upsertResourceRow(this.db, workspace, r);
   }
 
   /** The variable with its plain value (secrets decrypted). */
@@ -312,10 +308,24 @@ export class SqlStore implements Store {
 
   async putVariable(workspace: string, v: VariableRecord): Promise<void> {
     const stored = v.is_secret ? encryptSecret(await this.workspaceKey(workspace), v.value) : v.value;
-    await this.db.query(
-      `INSERT INTO variable (workspace_id, path, value, is_secret, description) VALUES ($1,$2,$3,$4,$5)
-       ON CONFLICT (workspace_id, path) DO UPDATE SET value = EXCLUDED.value, is_secret = EXCLUDED.is_secret, description = EXCLUDED.description`,
-      [workspace, v.path, stored, v.is_secret, v.description ?? ''],
-    );
+    await upsertVariableRow(this.db, workspace, { ...v, value: stored });
   }
+}
+
+/** Create or replace a resource row (through `q`: a transaction when the caller has one). */
+export async function upsertResourceRow(q: Sql, workspace: string, r: ResourceRecord): Promise<void> {
+  await q.query(
+    `INSERT INTO resource (workspace_id, path, resource_type, value, description) VALUES ($1,$2,$3,$4::json,$5)
+     ON CONFLICT (workspace_id, path) DO UPDATE SET resource_type = EXCLUDED.resource_type, value = EXCLUDED.value, description = EXCLUDED.description`,
+    [workspace, r.path, r.resource_type, json(r.value), r.description ?? null],
+  );
+}
+
+/** Create or replace a variable row; `v.value` is stored as given (a secret's must already be encrypted). */
+export async function upsertVariableRow(q: Sql, workspace: string, v: VariableRecord): Promise<void> {
+  await q.query(
+    `INSERT INTO variable (workspace_id, path, value, is_secret, description) VALUES ($1,$2,$3,$4,$5)
+     ON CONFLICT (workspace_id, path) DO UPDATE SET value = EXCLUDED.value, is_secret = EXCLUDED.is_secret, description = EXCLUDED.description`,
+    [workspace, v.path, v.value, v.is_secret, v.description ?? ''],
+  );
 }

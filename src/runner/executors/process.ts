@@ -61,6 +61,30 @@ export interface ProcessHandle {
   kill(): void;
 }
 
+/** A process's output, held until someone attaches (a prewarmed process may print before its job is known). */
+export function outputBuffer() {
+  let sink: ProcessSpec['onOutput'] | undefined;
+  const buffered: [string, 'stdout' | 'stderr'][] = [];
+  return {
+    emit(text: string, s: 'stdout' | 'stderr') {
+      if (!text) return;
+      if (sink) sink(text, s);
+      else buffered.push([text, s]);
+    },
+    attach(onOutput: ProcessSpec['onOutput']) {
+      sink = onOutput;
+      for (const [t, s] of buffered.splice(0)) onOutput(t, s);
+    },
+  };
+}
+
+/** Kill when `signal` aborts (at once if it already has), until the process is `done`. */
+export function bindAbort(signal: AbortSignal, kill: () => void, done: Promise<unknown>): void {
+  if (signal.aborted) kill();
+  else signal.addEventListener('abort', kill, { once: true });
+  void done.then(() => signal.removeEventListener('abort', kill));
+}
+
 export function startProcess(spec: SpawnSpec): ProcessHandle {
   if (spawnerActive()) return startRemoteProcess(spec);
   let child: ChildProcess | undefined;
@@ -73,13 +97,8 @@ export function startProcess(spec: SpawnSpec): ProcessHandle {
   const pid = child?.pid;
   let aborted = false;
   let killTimer: NodeJS.Timeout | undefined;
-  let sink: ProcessSpec['onOutput'] | undefined;
-  const buffered: [string, 'stdout' | 'stderr'][] = [];
-  const emit = (text: string, s: 'stdout' | 'stderr') => {
-    if (!text) return;
-    if (sink) sink(text, s);
-    else buffered.push([text, s]);
-  };
+  const output = outputBuffer();
+  const emit = output.emit;
 
   let over = false;
   const kill = () => {
@@ -144,15 +163,8 @@ export function startProcess(spec: SpawnSpec): ProcessHandle {
   return {
     pid,
     done,
-    attach(onOutput) {
-      sink = onOutput;
-      for (const [t, s] of buffered.splice(0)) onOutput(t, s);
-    },
-    bindSignal(signal) {
-      if (signal.aborted) kill();
-      else signal.addEventListener('abort', kill, { once: true });
-      void done.then(() => signal.removeEventListener('abort', kill));
-    },
+    attach: output.attach,
+    bindSignal: (signal) => bindAbort(signal, kill, done),
     send(input) {
       if (!child?.stdin || child.stdin.destroyed) return;
       child.stdin.end(input);

@@ -10,7 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { assetDir } from '../assets.js';
-import type { ProcessEnd, ProcessHandle, ProcessSpec, SpawnSpec } from './process.js';
+import { bindAbort, killGroup, outputBuffer, type ProcessEnd, type ProcessHandle, type SpawnSpec } from './process.js';
 
 type Msg =
   | { t: 'spawned'; id: number; pid: number }
@@ -44,13 +44,6 @@ export function stopSpawner(): void {
 
 export const spawnerActive = (): boolean => !!helper?.connected;
 
-function killGroup(pid: number, sig: NodeJS.Signals) {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    /* gone */
-  }
-}
 
 export function startRemoteProcess(spec: SpawnSpec): ProcessHandle {
   const id = ++seq;
@@ -59,14 +52,9 @@ export function startRemoteProcess(spec: SpawnSpec): ProcessHandle {
   let over = false;
   let killWanted = false;
   let killTimer: NodeJS.Timeout | undefined;
-  let sink: ProcessSpec['onOutput'] | undefined;
-  const buffered: [string, 'stdout' | 'stderr'][] = [];
+  const output = outputBuffer();
   const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-  const emit = (text: string, s: 'stdout' | 'stderr') => {
-    if (!text) return;
-    if (sink) sink(text, s);
-    else buffered.push([text, s]);
-  };
+  const emit = output.emit;
   const doKill = () => {
     if (pid === undefined) return;
     killGroup(pid, 'SIGTERM');
@@ -102,15 +90,8 @@ export function startRemoteProcess(spec: SpawnSpec): ProcessHandle {
       return pid;
     },
     done,
-    attach(onOutput) {
-      sink = onOutput;
-      for (const [t, s] of buffered.splice(0)) onOutput(t, s);
-    },
-    bindSignal(signal) {
-      if (signal.aborted) kill();
-      else signal.addEventListener('abort', kill, { once: true });
-      void done.then(() => signal.removeEventListener('abort', kill));
-    },
+    attach: output.attach,
+    bindSignal: (signal) => bindAbort(signal, kill, done),
     send(input) {
       helper?.send({ t: 'stdin', id, data: input });
     },

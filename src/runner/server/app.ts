@@ -12,10 +12,9 @@ import { ApiServer, API_VERSION } from '../api-server.js';
 import { nextTick, parseCron } from '../cron.js';
 import { openPglite, openPostgres, redactUrl, type Db } from '../db/db.js';
 import { migrate } from '../db/migrations.js';
-import { SqlStore, rowToJob } from '../db/sql-store.js';
+import { SqlStore } from '../db/sql-store.js';
 import { Engine } from '../engine.js';
 import { newJobId } from '../ids.js';
-import type { JobRecord } from '../types.js';
 import {
   accountOfToken, addMember, bootstrap, createToken, createWorkspace, instanceSecret, jobIdOfToken, jobTokenFor,
   memberByUsername, memberPrincipal, type Principal,
@@ -79,7 +78,7 @@ export async function openDatabase(opts: { dataDir?: string; databaseUrl?: strin
 export function engineFor(
   store: SqlStore,
   secret: string,
-  opts: { worker: string; concurrency: number; apiBaseUrl?: string; schedules: (job: JobRecord) => Promise<void>; publicUrl: () => string },
+  opts: { worker: string; concurrency: number; apiBaseUrl?: string; publicUrl: () => string },
 ): Engine {
   const engine = new Engine({
     store,
@@ -89,7 +88,10 @@ export function engineFor(
     heartbeatMs: 1000,
     apiBaseUrl: opts.apiBaseUrl,
     mintToken: (job) => jobTokenFor(secret, job.id),
-    afterComplete: opts.schedules,
+    // A schedule's tick that finished queues the next one.
+    afterComplete: async (job) => {
+      if (job.schedulePath) await armSchedule(store.db, job.workspace, job.schedulePath, new Date(Math.max(Date.now(), Date.parse(job.scheduledFor ?? '') || 0)));
+    },
     prepare: async (job, jobDir) => {
       // A schedule tick runs the script's version current at run time, not at arming time.
       if (job.schedulePath) {
@@ -162,11 +164,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const { generatedToken } = await db.tx((q) => bootstrap(q, opts.adminToken));
   const secret = await instanceSecret(db);
   const store = new SqlStore(db);
-  const schedules = async (job: JobRecord) => {
-    if (job.schedulePath) await armSchedule(db, job.workspace, job.schedulePath, new Date(Math.max(Date.now(), Date.parse(job.scheduledFor ?? '') || 0)));
-  };
   let baseUrl = '';
-  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, schedules, publicUrl: () => baseUrl });
+  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, publicUrl: () => baseUrl });
   // The in-job routes (interpolated resources, state, ...) shared with preview's loopback API.
   const jobApi = new ApiServer({
     store,
@@ -402,15 +401,12 @@ export async function startWorker(opts: { databaseUrl: string; concurrency?: num
   const db = await openDatabase({ databaseUrl: opts.databaseUrl });
   const secret = await instanceSecret(db);
   const store = new SqlStore(db);
-  const schedules = async (job: JobRecord) => {
-    if (job.schedulePath) await armSchedule(db, job.workspace, job.schedulePath, new Date(Math.max(Date.now(), Date.parse(job.scheduledFor ?? '') || 0)));
-  };
   let apiBaseUrl = opts.apiBaseUrl;
   if (!apiBaseUrl) {
     const [r] = await db.query<{ value: string }>(`SELECT value FROM instance WHERE key = 'api_url'`);
     apiBaseUrl = r?.value;
   }
-  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, schedules, publicUrl: () => apiBaseUrl ?? '' });
+  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, publicUrl: () => apiBaseUrl ?? '' });
   const staleMs = opts.staleAfterMs ?? 30_000;
   const sweep = setInterval(() => void store.requeueStale(staleMs).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
   sweep.unref();

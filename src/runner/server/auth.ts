@@ -116,11 +116,16 @@ export async function memberPrincipal(q: Sql, ws: string, account: Account): Pro
     if (!w) return undefined;
     return { email: account.email, username: account.email.split('@')[0]!, isAdmin: true, superAdmin: true, operator: false, groups: ['all'] };
   }
+  return principalOfMember(r, account.superAdmin);
+}
+
+/** A workspace member row as a principal (everyone is also in group `all`). */
+function principalOfMember(r: Record<string, any>, superAdmin: boolean): Principal {
   return {
     email: r.email,
     username: r.username,
-    isAdmin: r.is_admin || account.superAdmin,
-    superAdmin: account.superAdmin,
+    isAdmin: r.is_admin || superAdmin,
+    superAdmin,
     operator: r.operator,
     groups: ['all', ...((r.groups as string[]) ?? [])],
   };
@@ -128,15 +133,7 @@ export async function memberPrincipal(q: Sql, ws: string, account: Account): Pro
 
 export async function memberByUsername(q: Sql, ws: string, username: string): Promise<Principal | undefined> {
   const [r] = await q.query(`SELECT m.*, a.super_admin FROM member m JOIN account a ON a.email = m.email WHERE workspace_id = $1 AND username = $2`, [ws, username]);
-  if (!r) return undefined;
-  return {
-    email: r.email,
-    username: r.username,
-    isAdmin: r.is_admin || r.super_admin,
-    superAdmin: r.super_admin,
-    operator: r.operator,
-    groups: ['all', ...((r.groups as string[]) ?? [])],
-  };
+  return r ? principalOfMember(r, r.super_admin) : undefined;
 }
 
 export type Access = 'none' | 'read' | 'write';

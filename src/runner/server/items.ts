@@ -60,7 +60,7 @@ export function flowView(r: Record<string, any>) {
   };
 }
 
-async function saveFlow(q: Sql, e: Env, ws: string, body: Record<string, unknown>, existingPath?: string) {
+export async function saveFlow(q: Sql, e: Env, ws: string, body: Record<string, unknown>, existingPath?: string) {
   const b = parse(FlowBody, body, 'flow');
   const path = checkItemPath(b.path);
   await requireItem(q, e, ws, path, 'write', 'Flow');

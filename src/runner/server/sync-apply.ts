@@ -12,7 +12,8 @@ import { decryptSecret, encryptSecret, looksEncrypted } from '../secrets.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, checkItemPath, checkName, forbidden, HttpError, json, type Router } from './http.js';
-import { checkSchedule } from './items.js';
+import { checkSchedule, saveFlow } from './items.js';
+import { upsertResourceRow, upsertVariableRow } from '../db/sql-store.js';
 import { createScript } from './scripts.js';
 
 interface Change {
@@ -67,30 +68,13 @@ async function applyOne(q: Sql, e: Env, ws: string, c: Change, message: string |
       );
       return;
     }
-    case 'flow': {
-      await canWrite(q, e, ws, c.path);
-      const { summary, description, value, schema, ...settings } = b;
-      if (!value || typeof value !== 'object' || !Array.isArray(value.modules)) throw badRequest('flow value.modules must be a list');
-      const [v] = await q.query<{ id: number }>(
-        `INSERT INTO flow_version (workspace_id, path, body, deployment_msg, created_by) VALUES ($1,$2,$3::json,$4,$5) RETURNING id`,
-        [ws, c.path, j(b), message ?? null, e.p.username],
-      );
-      await q.query(
-        `INSERT INTO flow (workspace_id, path, summary, description, value, schema, settings, edited_by, version_id) VALUES ($1,$2,$3,$4,$5::json,$6::json,$7::json,$8,$9)
-         ON CONFLICT (workspace_id, path) DO UPDATE SET summary = EXCLUDED.summary, description = EXCLUDED.description, value = EXCLUDED.value, schema = EXCLUDED.schema,
-           settings = EXCLUDED.settings, edited_by = EXCLUDED.edited_by, edited_at = now(), version_id = EXCLUDED.version_id, archived = false`,
-        [ws, c.path, summary ?? '', description ?? '', j(value), schema === undefined || schema === null ? null : j(schema), j(settings), e.p.username, v!.id],
-      );
+    case 'flow':
+      await saveFlow(q, e, ws, { ...b, path: c.path, ...(message ? { deployment_message: message } : {}), skip_draft_deletion: true });
       return;
-    }
     case 'resource':
       await canWrite(q, e, ws, c.path);
       if (typeof b.resource_type !== 'string' || !b.resource_type) throw badRequest('resource_type is required');
-      await q.query(
-        `INSERT INTO resource (workspace_id, path, resource_type, value, description) VALUES ($1,$2,$3,$4::json,$5)
-         ON CONFLICT (workspace_id, path) DO UPDATE SET resource_type = EXCLUDED.resource_type, value = EXCLUDED.value, description = EXCLUDED.description`,
-        [ws, c.path, b.resource_type, j(b.value), b.description ? b.description : null],
-      );
+      await upsertResourceRow(q, ws, { path: c.path, resource_type: b.resource_type, value: b.value ?? null, description: b.description ? b.description : undefined });
       return;
     case 'variable': {
       await canWrite(q, e, ws, c.path);
@@ -106,11 +90,7 @@ async function applyOne(q: Sql, e: Env, ws: string, c: Change, message: string |
           }
         } else value = encryptSecret(key, value);
       }
-      await q.query(
-        `INSERT INTO variable (workspace_id, path, value, is_secret, description) VALUES ($1,$2,$3,$4,$5)
-         ON CONFLICT (workspace_id, path) DO UPDATE SET value = EXCLUDED.value, is_secret = EXCLUDED.is_secret, description = EXCLUDED.description`,
-        [ws, c.path, value, !!b.is_secret, b.description ?? ''],
-      );
+      await upsertVariableRow(q, ws, { path: c.path, value, is_secret: !!b.is_secret, description: b.description ?? '' });
       return;
     }
     case 'schedule': {
