@@ -127,26 +127,36 @@ def _error_json(e, tb):
     return json.dumps({"error": {"name": type(e).__name__, "message": str(e), "stack": stack}}, default=_default)
 
 
-def _run():
-    result_path = sys.argv[1]
-    data = json.loads(sys.stdin.buffer.read().decode("utf-8").strip() or "{}")
-    for k, v in (data.get("env") or {}).items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    script = data.get("script")
-    if not script:  # no job came (the runner went away while this interpreter was prewarmed)
-        sys.exit(3)
-    _fix_sys_path(data.get("root"))
-    status = 0
-    try:
+_modules = {}
+
+
+def _load(script):
+    """The job's module, imported once per process (a resident process serves many rounds)."""
+    module = _modules.get(script)
+    if module is None:
         import importlib.util
 
         spec = importlib.util.spec_from_file_location("__wmill_main__", script)
         module = importlib.util.module_from_spec(spec)
         sys.modules["__wmill_main__"] = module
         spec.loader.exec_module(module)
+        _modules[script] = module
+    return module
+
+
+def _run_job(data):
+    """Run one job (or one workflow round): (exit status, result JSON)."""
+    for k, v in (data.get("env") or {}).items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    wmill = sys.modules.get("wmill")
+    if wmill is not None:  # the client reads its token and job from the environment when made
+        wmill._client = None
+    status = 0
+    try:
+        module = _load(data.get("script"))
         wac = data.get("wac")
         checkpoint = wac.get("checkpoint") if isinstance(wac, dict) else None
         if checkpoint is not None:
@@ -176,10 +186,69 @@ def _run():
             out = _error_json(e, e.__traceback__)
     sys.stdout.flush()
     sys.stderr.flush()
+    return status, out
+
+
+def _run():
+    result_path = sys.argv[1]
+    data = json.loads(sys.stdin.buffer.read().decode("utf-8").strip() or "{}")
+    if not data.get("script"):  # no job came (the runner went away while this interpreter was prewarmed)
+        sys.exit(3)
+    _fix_sys_path(data.get("root"))
+    status, out = _run_job(data)
     with open(result_path, "w", encoding="utf-8") as f:
         f.write(out)
     sys.exit(status)
 
 
+def _resident(nonce):
+    """Resident mode (src/runner/executors/resident.ts): one job per stdin line, each answered on
+    stdout by "\\x1e<nonce> R <status> <json>\\n" after the job's own output and by "\\x1e<nonce>\\n"
+    on stderr; the process lives until stdin closes. A workflow step() checkpoint goes on the same
+    pipes instead of over HTTP: "\\x1e<nonce> S <n> <body>\\n" on stdout, answered by the stdin
+    line {"__reply": n, "status": ..., "body": ...}."""
+    seq = [0]
+
+    def transport(payload):
+        seq[0] += 1
+        n = seq[0]
+        sys.stdout.write(f"\x1e{nonce} S {n} {json.dumps(payload, separators=(',', ':'), default=_default)}\n")
+        sys.stdout.flush()
+        while True:
+            raw = sys.stdin.buffer.readline()
+            if not raw:
+                raise RuntimeError("the runner went away")
+            if raw.startswith(b'{"__reply":'):
+                msg = json.loads(raw)
+                if msg.get("__reply") == n:
+                    return msg.get("status", 200), msg.get("body")
+
+    from wmill import _wac
+
+    _wac._checkpoint_transport = transport
+    fixed = False
+    for raw in sys.stdin.buffer:
+        line = raw.decode("utf-8").strip()
+        if not line:
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            status, out = 1, json.dumps({"error": {"name": "Error", "message": "bad job input"}})
+        else:
+            if not fixed:
+                _fix_sys_path(data.get("root"))
+                fixed = True
+            status, out = _run_job(data)
+        sys.stdout.write(f"\x1e{nonce} R {status} {out}\n")
+        sys.stdout.flush()
+        sys.stderr.write(f"\x1e{nonce}\n")
+        sys.stderr.flush()
+
+
 if __name__ == "__main__":
-    _run()
+    _nonce = os.environ.pop("WMILL_RESIDENT", None)
+    if _nonce:
+        _resident(_nonce)
+    else:
+        _run()

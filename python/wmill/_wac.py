@@ -518,8 +518,11 @@ class WorkflowCtx:
             stored_failure = None
             try:
                 async with self._inline_lock():
-                    loop = asyncio.get_running_loop()
-                    stored_failure = await loop.run_in_executor(None, _post_inline_checkpoint, payload, errored)
+                    if _checkpoint_transport is not None:  # a pipe round trip: no thread needed
+                        stored_failure = _post_inline_checkpoint(payload, errored)
+                    else:
+                        loop = asyncio.get_running_loop()
+                        stored_failure = await loop.run_in_executor(None, _post_inline_checkpoint, payload, errored)
                 ok = True
             except Exception as e:
                 _log(f"WAC v2 inline fast path failed for key {key}, falling back to suspend: {e}")
@@ -540,8 +543,18 @@ def _fast_path_enabled():
     return bool(env.get("WM_JOB_ID") and env.get("WM_WORKSPACE") and env.get("WM_TOKEN") and (env.get("BASE_INTERNAL_URL") or env.get("BASE_URL")))
 
 
+# Set by the resident runner (_runner.py): sends a checkpoint on the job's pipes and returns
+# (status, body) instead of a POST over HTTP.
+_checkpoint_transport = None
+
+
 def _post_inline_checkpoint(payload, errored):
     """POST one step() result; returns the server's normalized failure record for a failed step."""
+    if _checkpoint_transport is not None:
+        status, body = _checkpoint_transport(payload)
+        if status != 200:
+            raise RuntimeError(f"inline_checkpoint {status}: {body}")
+        return body.get("failure") if errored and isinstance(body, dict) else None
     from . import _c
 
     c = _c()

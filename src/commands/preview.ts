@@ -205,9 +205,9 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
     const argNames =
       Array.isArray(order) && props && props.every((p) => order.includes(p))
         ? (order as string[])
-        : sch.source === 'inferred'
+        : sch.source === 'inferred' && props?.length
           ? props
-          : undefined;
+          : undefined; // none found (e.g. \`export const main = workflow(async (n) => ...)\`): the wrapper reads main's own parameters
 
     if (interrupted) {
       io.stderr(`interrupted (${interrupted}) before the job started\n`);

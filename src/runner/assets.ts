@@ -89,8 +89,11 @@ function paramNames(fn) {
  */
 let wacKeys = null;
 let wacExecuting = null;
+// Imported once: with resolve hooks registered, every import() goes through them (another thread).
+let wmClient;
+const windmillClient = async () => (wmClient ??= await import('windmill-client'));
 async function runWorkflowRound(mod, args, checkpoint, argNames) {
-  const wm = await import('windmill-client');
+  const wm = await windmillClient();
   wacExecuting = checkpoint._executing_key ?? null;
   const candidates = [mod.default, mod.main, ...Object.values(mod)];
   const fn = candidates.find((f) => typeof f === 'function' && f._is_workflow);
@@ -136,44 +139,163 @@ async function runWorkflowRound(mod, args, checkpoint, argNames) {
   return { ...output, keys };
 }
 
-let code = 0;
-let out;
-// A workflow body left waiting on a promise that never settles (a replay that never reaches the
-// step a child round must execute): the event loop empties without a result; say why.
-process.on('beforeExit', () => {
-  if (out !== undefined) return;
-  const reached = (wacKeys ?? []).join(', ') || 'none';
-  const message = wacExecuting
-    ? "replay diverged: re-running the workflow never reached step '" + wacExecuting + "' (steps reached: " + reached + ")"
-    : "the workflow stopped without finishing: it awaits a promise that never settles (steps reached: " + reached + ")";
-  writeFileSync(resultPath, toJson({ error: { name: 'ReplayDivergence', message }, __wac_keys: wacKeys }));
-  process.exit(1);
-});
-try {
-  const chunks = [];
-  for await (const c of process.stdin) chunks.push(c);
-  const input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  for (const [k, v] of Object.entries(input.env || {})) {
-    if (v === null) delete process.env[k];
-    else process.env[k] = v;
-  }
-  const mod = await import(pathToFileURL(input.script).href);
-  const args = input.args || {};
-  if (input.wac) {
-    out = toJson({ __wac: await runWorkflowRound(mod, args, input.wac.checkpoint || {}, input.argNames) });
-  } else {
+/** Run one job (or one workflow round) in this process: {code, out} with out the result JSON. */
+let loaded = new Map();
+async function runJob(input) {
+  wacKeys = null;
+  wacExecuting = null;
+  try {
+    for (const [k, v] of Object.entries(input.env || {})) {
+      if (v === null) delete process.env[k];
+      else process.env[k] = v;
+    }
+    const url = pathToFileURL(input.script).href;
+    let mod = loaded.get(url);
+    if (!mod) loaded.set(url, (mod = await import(url)));
+    const args = input.args || {};
+    if (input.wac) {
+      // A resident process serves many rounds: the client must use this round's token.
+      if (RESIDENT) (await windmillClient()).setClient();
+      return { code: 0, out: toJson({ __wac: await runWorkflowRound(mod, args, input.wac.checkpoint || {}, input.argNames) }) };
+    }
     const main = typeof mod.main === 'function' ? mod.main : mod.default && typeof mod.default.main === 'function' ? mod.default.main : undefined;
     if (typeof main !== 'function') throw new Error('main function is missing: the script must export a function named main');
     const names = Array.isArray(input.argNames) ? input.argNames : paramNames(main);
     const result = await main(...names.map((n) => (n == null ? undefined : args[n])));
-    out = toJson(result);
+    return { code: 0, out: toJson(result) };
+  } catch (e) {
+    return { code: 1, out: toJson(wacKeys ? { error: serializeError(e), __wac_keys: wacKeys } : { error: serializeError(e) }) };
   }
-} catch (e) {
-  code = 1;
-  out = toJson(wacKeys ? { error: serializeError(e), __wac_keys: wacKeys } : { error: serializeError(e) });
 }
-writeFileSync(resultPath, out);
-process.exit(code);
+
+/** The body waits on a promise that never settles (the event loop emptied): say why. */
+function stuckOutcome() {
+  const reached = (wacKeys ?? []).join(', ') || 'none';
+  const message = wacExecuting
+    ? "replay diverged: re-running the workflow never reached step '" + wacExecuting + "' (steps reached: " + reached + ")"
+    : "the workflow stopped without finishing: it awaits a promise that never settles (steps reached: " + reached + ")";
+  return { code: 1, out: toJson({ error: { name: 'ReplayDivergence', message }, __wac_keys: wacKeys }) };
+}
+
+// Resident mode (WMILL_RESIDENT=<nonce>, src/runner/executors/resident.ts): one job per stdin line,
+// each answered on stdout by "\\x1e<nonce> R <code> <json>\\n" after the job's own output, and by
+// "\\x1e<nonce>\\n" on stderr; the process lives until stdin closes. A workflow's step() checkpoint
+// goes to the runner on the same pipes instead of over HTTP: "\\x1e<nonce> S <n> <body>\\n" on
+// stdout, answered by the stdin line {"__reply": n, "status": ..., "body": ...}.
+// stdin is unref'd while a job runs (unless a checkpoint awaits its answer), so a body stuck on a
+// promise that never settles empties the event loop: beforeExit answers for it and the process
+// goes back to waiting.
+const RESIDENT = process.env.WMILL_RESIDENT;
+if (RESIDENT) {
+  delete process.env.WMILL_RESIDENT;
+  const queue = [];
+  let pending = '';
+  let current = null;
+  const waiting = new Map();
+  let seq = 0;
+  const holdStdin = () => {
+    if (current && waiting.size === 0) process.stdin.unref();
+    else process.stdin.ref();
+  };
+  const reply = (r) => {
+    process.stdout.write('\\x1e' + RESIDENT + ' R ' + r.code + ' ' + r.out + '\\n');
+    process.stderr.write('\\x1e' + RESIDENT + '\\n');
+  };
+  const CHECKPOINT = /\\/api\\/w\\/[^/]+\\/jobs\\/wac\\/inline_checkpoint\\/([^/?#]+)$/;
+  const netFetch = globalThis.fetch;
+  globalThis.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input && input.url;
+    const m = current && typeof url === 'string' && (init?.method ?? 'GET').toUpperCase() === 'POST' ? CHECKPOINT.exec(url) : null;
+    if (!m || m[1] !== process.env.WM_JOB_ID || typeof init?.body !== 'string') return netFetch.apply(this, arguments);
+    return new Promise((resolve, reject) => {
+      const id = ++seq;
+      const signal = init.signal;
+      const onAbort = () => {
+        waiting.delete(id);
+        holdStdin();
+        reject(signal.reason ?? new Error('aborted'));
+      };
+      waiting.set(id, (msg) => {
+        signal?.removeEventListener?.('abort', onAbort);
+        resolve(new Response(JSON.stringify(msg.body ?? null), { status: msg.status ?? 200, headers: { 'content-type': 'application/json' } }));
+      });
+      signal?.addEventListener?.('abort', onAbort, { once: true });
+      holdStdin();
+      // One line: a body with raw newlines (pretty-printed JSON) is re-encoded.
+      const body = init.body.includes('\\n') ? JSON.stringify(JSON.parse(init.body)) : init.body;
+      process.stdout.write('\\x1e' + RESIDENT + ' S ' + id + ' ' + body + '\\n');
+    });
+  };
+  const next = () => {
+    if (current || !queue.length) return;
+    const round = (current = { line: queue.shift() });
+    holdStdin();
+    let input;
+    try {
+      input = JSON.parse(round.line);
+    } catch (e) {
+      input = null;
+    }
+    const p = input ? runJob(input) : Promise.resolve({ code: 1, out: toJson({ error: { name: 'Error', message: 'bad job input' } }) });
+    p.then((r) => finish(round, r));
+  };
+  const finish = (round, r) => {
+    if (current !== round) return;
+    current = null;
+    waiting.clear();
+    reply(r);
+    holdStdin();
+    next();
+  };
+  process.on('beforeExit', () => {
+    if (current) finish(current, stuckOutcome());
+  });
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (d) => {
+    pending += d;
+    let i;
+    while ((i = pending.indexOf('\\n')) !== -1) {
+      const line = pending.slice(0, i);
+      pending = pending.slice(i + 1);
+      if (!line.trim()) continue;
+      if (line.startsWith('{"__reply":')) {
+        let msg;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          continue;
+        }
+        const w = waiting.get(msg.__reply);
+        waiting.delete(msg.__reply);
+        holdStdin();
+        if (w) w(msg);
+      } else queue.push(line);
+    }
+    next();
+  });
+  process.stdin.on('end', () => process.exit(0));
+} else {
+  let out;
+  // A workflow body left waiting on a promise that never settles (a replay that never reaches the
+  // step a child round must execute): the event loop empties without a result; say why.
+  process.on('beforeExit', () => {
+    if (out !== undefined) return;
+    const r = stuckOutcome();
+    writeFileSync(resultPath, r.out);
+    process.exit(1);
+  });
+  let r;
+  try {
+    const chunks = [];
+    for await (const c of process.stdin) chunks.push(c);
+    r = await runJob(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  } catch (e) {
+    r = { code: 1, out: toJson({ error: serializeError(e) }) };
+  }
+  out = r.out;
+  writeFileSync(resultPath, out);
+  process.exit(r.code);
+}
 `;
 
 const NODE_HOOK = `// wmill: Node resolve hook for TypeScript jobs (generated; see src/runner/assets.ts)
@@ -276,6 +398,9 @@ process.on('message', (m) => {
   } else if (m.t === 'stdin') {
     const c = procs.get(m.id);
     if (c && !c.stdin.destroyed) c.stdin.end(m.data);
+  } else if (m.t === 'write') {
+    const c = procs.get(m.id);
+    if (c && !c.stdin.destroyed) c.stdin.write(m.data);
   }
 });
 process.on('disconnect', () => {

@@ -8,17 +8,19 @@
  * Job states (spec/windmill-server.md §5.2): queued → running → success | failure | canceled;
  * a queued job can go straight to canceled.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ApiServer } from './api-server.js';
 import { DEFAULT_RUNNER_CONFIG, executorFor, type Prewarmed, type RunnerConfig } from './executors/index.js';
+import { ResidentPool } from './executors/resident.js';
 import { newJobId, newToken } from './ids.js';
 import type { Store } from './store.js';
 import { errorResult, isFinal, type ExecOutcome, type JobKind, type JobRecord, type JobSpec } from './types.js';
 import { interpolate, NotFoundError } from './workspace-items.js';
-import { checkKeySequence, failureMarker, isWorkflowScript, normalizeStepResult, prepareRound, type PreparedRound } from './wac/rounds.js';
+import { checkKeySequence, failureMarker, inlineCheckpoint, isWorkflowScript, normalizeStepResult, prepareRound, type PreparedRound } from './wac/rounds.js';
 import type { Language } from '../workspace/languages.js';
 
 export interface EngineOptions {
@@ -61,10 +63,15 @@ export interface EngineOptions {
   resumeKey?: string;
   /** Base URL jobs use for the API (default: a loopback API server started by the engine). */
   apiBaseUrl?: string;
+  /** Run workflow rounds and inline tasks in resident interpreters (default: unless WMILL_WAC_RESIDENT=0). */
+  residents?: boolean;
 }
 
 /** Runs a job in-process (flows, dependency jobs); `signal` aborts on cancel or timeout. */
 export type JobHandler = (job: JobRecord, ctx: { signal: AbortSignal; log: (chunk: string) => void }) => Promise<ExecOutcome>;
+
+/** Longest a log chunk waits before it is stored (logs still stream live to subscribers). */
+const LOG_BATCH_MS = 25;
 
 /** Orchestrating kinds: they wait for child jobs, so they do not take one of the worker slots. */
 const DETACHED: ReadonlySet<JobKind> = new Set(['flow', 'flowpreview']);
@@ -107,6 +114,8 @@ export class Engine {
   private readonly prewarms = new Map<Language, Promise<Prewarmed | undefined>>();
   private apiStarting: Promise<ApiServer> | undefined;
   private closed = false;
+  /** Resident interpreters for workflow rounds and tasks (off with WMILL_WAC_RESIDENT=0). */
+  private readonly residents: ResidentPool | undefined;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -118,6 +127,11 @@ export class Engine {
     this.worker = opts.worker ?? `${hostname()}-${process.pid}`;
     this.opts = opts;
     this.events.setMaxListeners(0);
+    const idleS = Number(process.env.WMILL_WAC_RESIDENT_IDLE_S);
+    this.residents =
+      (opts.residents ?? process.env.WMILL_WAC_RESIDENT !== '0')
+        ? new ResidentPool({ tmpRoot: this.tmpRoot, ...(idleS > 0 ? { idleMs: idleS * 1000 } : {}) })
+        : undefined;
   }
 
   private pollTimer: NodeJS.Timeout | undefined;
@@ -126,7 +140,7 @@ export class Engine {
   /** Pull due jobs from a shared store periodically (serve, worker) and send heartbeats. */
   start(): void {
     if (this.opts.pollMs && !this.pollTimer) {
-      this.pollTimer = setInterval(() => void this.pump(), this.opts.pollMs);
+      this.pollTimer = setInterval(() => this.poke(), this.opts.pollMs);
       this.pollTimer.unref();
     }
     if (this.opts.heartbeatMs && !this.beatTimer) {
@@ -134,7 +148,7 @@ export class Engine {
       this.beatTimer.unref();
     }
     // Polling stays as the fallback (and for jobs scheduled later); a notification claims at once.
-    this.watch('queued', () => void this.pump());
+    this.watch('queued', () => this.poke());
     void this.pump();
   }
 
@@ -149,8 +163,30 @@ export class Engine {
 
   /** Wake the worker loop now (a job was queued by another host of the same store). */
   poke(): void {
+    this.workGen++;
     void this.pump();
   }
+
+  /**
+   * Empty pulls cost a query each: the loop pulls again only after something may have made a
+   * job claimable (a submit, a poke: a child done, a resume, a timer, a notification, the poll
+   * tick) since a pull last came back empty. A freed slot alone does not.
+   */
+  private workGen = 0;
+  /**
+   * Jobs this engine just made runnable (a workflow's child, a workflow whose children are done):
+   * taken by id before anything else, a primary-key update instead of a queue scan. Another
+   * worker may take them first; then the update finds nothing.
+   */
+  private readonly handOffs: string[] = [];
+
+  private handOff(id: string): void {
+    this.handOffs.push(id);
+    void this.pump();
+  }
+
+  private readonly cancelSoon = new Map<string, { by: string; reason?: string }>();
+  private emptyAtGen = -1;
 
   private beating = false;
   private async beat(): Promise<void> {
@@ -262,7 +298,7 @@ export class Engine {
   }
 
   /** Queue a job; returns its id. `onLog` receives every log chunk of the job, from the first one. */
-  async submit(spec: JobSpec, opts: { onLog?: (chunk: string) => void; id?: string } = {}): Promise<string> {
+  async submit(spec: JobSpec, opts: { onLog?: (chunk: string) => void; id?: string; handOff?: boolean } = {}): Promise<string> {
     if (this.closed) throw new Error('engine is closed');
     const job: JobRecord = {
       ...spec,
@@ -274,7 +310,11 @@ export class Engine {
     };
     await this.store.insertJob(job);
     if (opts.onLog) this.onLog(job.id, opts.onLog);
-    if (this.autoRun) void this.pump();
+    if (opts.handOff && this.autoRun) this.handOff(job.id);
+    else {
+      this.workGen++;
+      if (this.autoRun) void this.pump();
+    }
     return job.id;
   }
 
@@ -328,6 +368,9 @@ export class Engine {
       r.abort.abort();
       return true;
     }
+    // Claimed by this engine a moment ago, its run not started yet: the run starts canceled.
+    // (A job claimed by another process learns of the cancel with its next heartbeat.)
+    if (j.status === 'running' && j.worker === this.worker) this.cancelSoon.set(id, { by, reason });
     await this.store.updateJob(id, { cancel_requested: true, canceled_by: by, canceled_reason: reason });
     // A parked workflow's children go with it.
     for (const child of Object.values((j.wacState?.pending_steps?.job_ids ?? {}) as Record<string, string>)) {
@@ -359,6 +402,8 @@ export class Engine {
     for (const id of ids) await this.cancel(id, this.user, 'runner shutting down');
     await Promise.all(ids.map((id) => this.wait(id).catch(() => undefined)));
     await this.discardPrewarms();
+    await this.residents?.close();
+    await this.logsWritten();
     const api = this.api ?? (this.apiStarting ? await this.apiStarting.catch(() => undefined) : undefined);
     if (api) await api.close();
   }
@@ -366,10 +411,43 @@ export class Engine {
   private log(id: string, chunk: string): void {
     if (!chunk) return;
     this.events.emit(`log:${id}`, chunk);
-    this.logChain = this.logChain.then(() => this.store.appendLogs(id, chunk)).catch(() => undefined);
+    // Logs are stored in batches, LOG_BATCH_MS apart at most: a chatty job costs a write per
+    // batch, not per line. Completing a job (or parking it) flushes at once.
+    this.logPending.set(id, (this.logPending.get(id) ?? '') + chunk);
+    if (!this.logChain && !this.logTimer) {
+      this.logTimer = setTimeout(() => {
+        this.logTimer = undefined;
+        this.logChain ??= this.writeLogs();
+      }, LOG_BATCH_MS);
+      this.logTimer.unref?.();
+    }
   }
 
-  private logChain: Promise<void> = Promise.resolve();
+  private readonly logPending = new Map<string, string>();
+  private logTimer: NodeJS.Timeout | undefined;
+  /** The log writer while it runs; await logsWritten() for everything logged so far to be stored. */
+  private logChain: Promise<void> | undefined;
+
+  private async writeLogs(): Promise<void> {
+    try {
+      while (this.logPending.size) {
+        const batch = [...this.logPending];
+        this.logPending.clear();
+        for (const [id, text] of batch) await this.store.appendLogs(id, text).catch(() => undefined);
+      }
+    } finally {
+      this.logChain = undefined;
+    }
+  }
+
+  private async logsWritten(): Promise<void> {
+    if (this.logTimer) {
+      clearTimeout(this.logTimer);
+      this.logTimer = undefined;
+    }
+    if (this.logPending.size) this.logChain ??= this.writeLogs();
+    while (this.logChain) await this.logChain;
+  }
 
   private pumpAgain = false;
 
@@ -383,20 +461,31 @@ export class Engine {
     try {
       do {
         this.pumpAgain = false;
-        while (this.active < this.concurrency && !this.closed) {
-          const job = await this.store.claimNext(this.worker);
-          if (!job) break;
-          const slot = !DETACHED.has(job.kind);
-          if (slot) this.active++;
-          void this.execute(job).finally(() => {
-            if (slot) this.active--;
-            void this.pump();
-          });
+        while (this.active < this.concurrency && !this.closed && this.handOffs.length) {
+          const job = await this.store.claimById(this.worker, this.handOffs.shift()!);
+          if (job) this.launch(job);
         }
-      } while (this.pumpAgain && this.active < this.concurrency && !this.closed);
+        while (this.active < this.concurrency && !this.closed && this.emptyAtGen !== this.workGen) {
+          const gen = this.workGen;
+          const { jobs, more } = await this.store.claim(this.worker, this.concurrency - this.active);
+          if (!more) this.emptyAtGen = gen;
+          for (const job of jobs) this.launch(job);
+          if (!jobs.length) break;
+        }
+      } while (this.pumpAgain && this.active < this.concurrency && !this.closed && (this.handOffs.length > 0 || this.emptyAtGen !== this.workGen));
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Run a claimed job (in a worker slot unless it only orchestrates). */
+  private launch(job: JobRecord): void {
+    const slot = !DETACHED.has(job.kind);
+    if (slot) this.active++;
+    void this.execute(job).finally(() => {
+      if (slot) this.active--;
+      void this.pump();
+    });
   }
 
   private async execute(job: JobRecord): Promise<void> {
@@ -409,9 +498,12 @@ export class Engine {
     let prewarmed: Prewarmed | undefined;
     let wac: PreparedRound | undefined;
     try {
-      // A cancel that raced with the pull.
-      const fresh = await this.store.getJob(job.id);
-      if (fresh?.cancel_requested) run.reason = { kind: 'cancel', by: fresh.canceled_by ?? this.user, message: fresh.canceled_reason };
+      // A cancel that raced with the pull (see cancel()).
+      const early = this.cancelSoon.get(job.id);
+      if (early) {
+        this.cancelSoon.delete(job.id);
+        run.reason = { kind: 'cancel', by: early.by, message: early.reason };
+      }
 
       const handler = this.opts.handlers?.[job.kind];
       const executor = handler ? undefined : await executorFor(job.language);
@@ -433,10 +525,14 @@ export class Engine {
         const apiBase = await this.apiBase();
         token = this.opts.mintToken ? this.opts.mintToken(job) : newToken();
         this.tokens.set(token, { token, jobId: job.id, workspace: job.workspace });
-        prewarmed = await this.takePrewarm(job.language);
-        jobDir = prewarmed?.jobDir ?? mkdtempSync(join(this.tmpRoot, 'wmill-job-'));
+        // Workflow rounds and inline tasks run in a resident interpreter (executors/resident.ts).
+        const resident = this.residents && executor.resident && isWorkflowScript(job) ? this.residents : undefined;
+        if (!resident) {
+          prewarmed = await this.takePrewarm(job.language);
+          jobDir = prewarmed?.jobDir ?? mkdtempSync(join(this.tmpRoot, 'wmill-job-'));
+        }
         timer = armTimeout(job, run);
-        if (this.opts.prepare) Object.assign(job, (await this.opts.prepare(job, jobDir)) ?? {});
+        if (this.opts.prepare && jobDir) Object.assign(job, (await this.opts.prepare(job, jobDir)) ?? {});
         if (isWorkflowScript(job)) {
           const prep = await prepareRound(job, this.store);
           if ('fail' in prep) throw Object.assign(new Error(prep.fail), { name: 'WorkflowError' });
@@ -444,10 +540,23 @@ export class Engine {
           job.wac = { checkpoint: prep.checkpoint };
         }
         const jobVars = this.jobVars(job, token, apiBase);
-        outcome = await executor.run({
+        if (resident) {
+          outcome = await resident.run({
+            key: residentKey(job),
+            launch: async (dir) => {
+              const j = { ...job, ...((this.opts.prepare ? await this.opts.prepare({ ...job }, dir) : undefined) ?? {}) };
+              return executor.resident!({ job: j, dir, env: this.baseEnv(), config: this.config });
+            },
+            env: this.baseEnv(),
+            input: { args, argNames: job.argNames ?? null, env: jobVars, wac: job.wac ?? null },
+            log: (c) => this.log(job.id, c),
+            signal: run.abort.signal,
+            onCheckpoint: (body) => inlineCheckpoint(this.store, job.id, body),
+          });
+        } else outcome = await executor.run({
           job,
           args,
-          jobDir,
+          jobDir: jobDir!,
           env: { ...this.baseEnv(), ...jobVars },
           jobVars,
           prewarmed,
@@ -514,7 +623,7 @@ export class Engine {
   ): Promise<void> {
     const now = Date.now();
     const started = job.started_at ? Date.parse(job.started_at) : now;
-    await this.logChain;
+    await this.logsWritten();
     const first = await this.store.completeJob(job.id, {
       status,
       result: outcome.result ?? null,
@@ -526,7 +635,7 @@ export class Engine {
     this.events.removeAllListeners(`log:${job.id}`);
     if (first && job.parentJob && job.wacKey) {
       const value = status === 'success' ? (outcome.result ?? null) : failureMarker(job.wacKey, job.id, outcome.result);
-      if (await this.store.childDone(job.parentJob, job.wacKey, job.id, value).catch(() => false)) this.poke();
+      if (await this.store.childDone(job.parentJob, job.wacKey, job.id, value).catch(() => false)) this.handOff(job.parentJob);
     }
     if (first && this.opts.afterComplete) {
       await this.opts.afterComplete({ ...job, status, result: outcome.result ?? null }).catch(() => undefined);
@@ -546,18 +655,19 @@ export class Engine {
 
   /** Act on a workflow round's output: the final outcome, or 'parked'. */
   private async afterRound(job: JobRecord, state: Record<string, any>, out: Record<string, any>): Promise<ExecOutcome | 'parked'> {
-    // step() results the round checkpointed through the API during the round are in the store.
-    const saved = (await this.store.getJob(job.id))?.wacState?.completed_steps as Record<string, unknown> | undefined;
-    if (saved) state.completed_steps = { ...saved, ...state.completed_steps };
     if (!job.wacKey) {
       const diverged = checkKeySequence(state, out.keys);
       if (diverged) return { success: false, result: errorResult('ReplayDivergence', diverged) };
     }
+    if (out.type !== 'complete') {
+      // step() results the round recorded through the API (the fast path) are in the store.
+      state.completed_steps = { ...(await this.store.stepsOf(job.id)), ...state.completed_steps };
+    }
     const park = async (suspend: number, untilMs: number) => {
-      await this.logChain;
+      await this.logsWritten();
       await this.store.parkJob(job.id, { suspend, until: new Date(untilMs).toISOString(), state });
       this.events.emit(`parked:${job.id}`);
-      if (suspend === 0 || untilMs <= Date.now()) this.poke();
+      if (suspend === 0 || untilMs <= Date.now()) this.handOff(job.id);
       else if (untilMs - Date.now() < 2 ** 31 - 1) this.wakeAt(untilMs);
     };
     switch (out.type) {
@@ -620,10 +730,10 @@ export class Engine {
           }
           if (!spec) {
             const missing = failureMarker(s.key, undefined, { error: { name: 'NotFound', message: `${s.dispatch_type === 'flow' ? 'flow' : 'script'} ${s.script} not found` } });
-            if (await this.store.childDone(job.id, s.key, ids[s.key]!, missing)) this.poke();
+            if (await this.store.childDone(job.id, s.key, ids[s.key]!, missing)) this.handOff(job.id);
             continue;
           }
-          await this.submit(spec, { id: ids[s.key] });
+          await this.submit(spec, { id: ids[s.key], handOff: true });
         }
         return 'parked';
       }
@@ -663,6 +773,15 @@ export class Engine {
       WM_BASE_URL: baseUrl,
     };
   }
+}
+
+/**
+ * What may share one resident interpreter: the same script content at the same path and file,
+ * in the same workspace, run as the same user, on the same interpreter family.
+ */
+function residentKey(job: JobRecord): string {
+  const h = createHash('sha256').update(job.content).digest('hex').slice(0, 32);
+  return [job.language, job.workspace, job.permissionedAs ?? '', job.path, job.file ?? '', job.root ?? '', job.scriptHash ?? '', h].join('\u0000');
 }
 
 /** The job's time limit: past it, the run is aborted with a timeout reason. */

@@ -18,6 +18,20 @@ export type JobPatch = Partial<
   Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'duration_ms' | 'result' | 'canceled_by' | 'canceled_reason' | 'cancel_requested' | 'worker' | 'flowState'>
 >;
 
+/** Whether a job can be claimed now: queued, not canceled, due, and not parked (or its park is over). */
+function due(j: JobRecord, now: number): boolean {
+  if (j.status !== 'queued' || j.cancel_requested) return false;
+  return (j.suspend ?? 0) > 0 ? !!j.suspendUntil && Date.parse(j.suspendUntil) <= now : !(j.scheduledFor && Date.parse(j.scheduledFor) > now);
+}
+
+function take(j: JobRecord, worker: string): JobRecord {
+  j.status = 'running';
+  j.started_at ??= new Date().toISOString();
+  j.suspend = 0;
+  j.worker = worker;
+  return structuredClone(j);
+}
+
 export interface Store {
   insertJob(job: JobRecord): Promise<void>;
   getJob(id: string): Promise<JobRecord | undefined>;
@@ -26,6 +40,13 @@ export interface Store {
    * mark it running for `worker`; undefined when none.
    */
   claimNext(worker: string): Promise<JobRecord | undefined>;
+  /**
+   * Take up to `limit` due jobs at once; `more` tells whether due jobs may remain (false: the
+   * queue had no more than what was taken, so pulling again now would come back empty).
+   */
+  claim(worker: string, limit: number): Promise<{ jobs: JobRecord[]; more: boolean }>;
+  /** Take job `id` if it is due (queued, not canceled, not parked); undefined otherwise. */
+  claimById(worker: string, id: string): Promise<JobRecord | undefined>;
   updateJob(id: string, patch: JobPatch): Promise<void>;
   /**
    * Make a job final, exactly once: applies `patch` only while the job is still queued or
@@ -45,7 +66,14 @@ export interface Store {
    */
   childDone(parentId: string, key: string, childId: string, value: unknown): Promise<boolean>;
   /** Read-modify-write of a workflow's checkpoint under a lock (step() fast path). */
-  updateWacState(id: string, fn: (state: Record<string, any>) => Record<string, any>): Promise<Record<string, any> | undefined>;
+  /**
+   * Record a workflow step() result (the fast path), first write wins; returns the value stored
+   * for `key` (undefined when there is no such job). getJob and claimNext show recorded steps in
+   * `wacState.completed_steps`.
+   */
+  recordStep(id: string, key: string, value: unknown): Promise<{ stored: unknown } | undefined>;
+  /** The step() results recorded for a workflow so far. */
+  stepsOf(id: string): Promise<Record<string, unknown>>;
   /** Make a parked job runnable now (an approval arrived). */
   wake(id: string): Promise<void>;
   /** Record an approval event for a suspended job; false when (job, resumeId) was already recorded. */
@@ -92,21 +120,31 @@ export class MemoryStore implements Store {
     return j ? structuredClone(j) : undefined;
   }
 
+  async claim(worker: string, limit: number): Promise<{ jobs: JobRecord[]; more: boolean }> {
+    const jobs: JobRecord[] = [];
+    while (jobs.length < limit) {
+      const j = await this.claimNext(worker);
+      if (!j) return { jobs, more: false };
+      jobs.push(j);
+    }
+    return { jobs, more: true };
+  }
+
+  async claimById(worker: string, id: string): Promise<JobRecord | undefined> {
+    const j = this.jobs.get(id);
+    return j && due(j, Date.now()) ? take(j, worker) : undefined;
+  }
+
   async claimNext(worker: string): Promise<JobRecord | undefined> {
     // Map iteration order is insertion order: FIFO within a priority.
     const now = Date.now();
     let best: JobRecord | undefined;
     for (const j of this.jobs.values()) {
-      if (j.status !== 'queued' || j.cancel_requested) continue;
-      if ((j.suspend ?? 0) > 0 ? !(j.suspendUntil && Date.parse(j.suspendUntil) <= now) : j.scheduledFor && Date.parse(j.scheduledFor) > now) continue;
+      if (!due(j, now)) continue;
       if (!best || (j.priority ?? -Infinity) > (best.priority ?? -Infinity)) best = j;
     }
     if (!best) return undefined;
-    best.status = 'running';
-    best.started_at ??= new Date().toISOString();
-    best.suspend = 0;
-    best.worker = worker;
-    return structuredClone(best);
+    return take(best, worker);
   }
 
   async completeJob(id: string, patch: JobPatch): Promise<boolean> {
@@ -136,11 +174,17 @@ export class MemoryStore implements Store {
     return j.suspend === 0;
   }
 
-  async updateWacState(id: string, fn: (state: Record<string, any>) => Record<string, any>): Promise<Record<string, any> | undefined> {
+  async recordStep(id: string, key: string, value: unknown): Promise<{ stored: unknown } | undefined> {
     const j = this.jobs.get(id);
     if (!j) return undefined;
-    j.wacState = fn(structuredClone(j.wacState ?? {}));
-    return structuredClone(j.wacState);
+    const st = (j.wacState ??= {});
+    st.completed_steps ??= {};
+    if (!(key in st.completed_steps)) st.completed_steps[key] = structuredClone(value ?? null);
+    return { stored: structuredClone(st.completed_steps[key]) };
+  }
+
+  async stepsOf(id: string): Promise<Record<string, unknown>> {
+    return structuredClone(this.jobs.get(id)?.wacState?.completed_steps ?? {});
   }
 
   async wake(id: string): Promise<void> {

@@ -216,6 +216,15 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE job ADD COLUMN suspend integer NOT NULL DEFAULT 0;
   ALTER TABLE job ADD COLUMN suspend_until timestamptz;
   `,
+  // 4: workflow step() results, one row each (first write wins), so the fast path is one insert.
+  `
+  CREATE TABLE wac_step (
+    job_id uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
+    key text NOT NULL,
+    value json,
+    PRIMARY KEY (job_id, key)
+  );
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */

@@ -12,6 +12,20 @@ import type { Db, Sql } from './db.js';
 
 const iso = (v: unknown): string | undefined => (v == null ? undefined : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
 
+/** A workflow's checkpoint with its step() rows merged in (what rounds and children recorded wins). */
+function withSteps(state: Record<string, any> | null, steps: Record<string, unknown> | null): Record<string, any> {
+  const st = { ...(state ?? {}) };
+  if (steps) st.completed_steps = { ...steps, ...(st.completed_steps ?? {}) };
+  return st;
+}
+
+const WAC_STEPS = '(SELECT json_object_agg(s.key, s.value) FROM wac_step s WHERE s.job_id = job.id) AS wac_steps';
+
+/** A claimable job, and what claiming it sets ($1: the worker). */
+const DUE = `status = 'queued' AND NOT cancel_requested
+  AND ((suspend <= 0 AND scheduled_for <= clock_timestamp()) OR (suspend > 0 AND suspend_until <= clock_timestamp()))`;
+const CLAIM_SET = `status = 'running', started_at = COALESCE(started_at, clock_timestamp()), worker = $1, ping = clock_timestamp(), runs = runs + 1, suspend = 0`;
+
 export function rowToJob(r: Record<string, any>): JobRecord {
   const spec = (r.spec ?? {}) as Record<string, any>;
   return {
@@ -31,7 +45,7 @@ export function rowToJob(r: Record<string, any>): JobRecord {
     ...(spec.flowStepId ? { flowStepId: spec.flowStepId } : {}),
     ...(spec.flow ? { flow: spec.flow } : {}),
     ...(r.flow_status ? { flowState: r.flow_status } : {}),
-    ...(r.wac_status ? { wacState: r.wac_status } : {}),
+    ...(r.wac_status || r.wac_steps ? { wacState: withSteps(r.wac_status, r.wac_steps) } : {}),
     ...(spec.wacKey ? { wacKey: spec.wacKey } : {}),
     ...(r.suspend ? { suspend: r.suspend } : {}),
     ...(r.suspend_until ? { suspendUntil: iso(r.suspend_until) } : {}),
@@ -67,10 +81,14 @@ export const DONE_CHANNEL = 'wmill_job_done';
 /** Insert a job row through `q` (a transaction when the caller needs atomicity with other writes). */
 export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
   const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow, wacKey: job.wacKey };
+  // The job and its (empty) logs row in one statement; a queued job wakes the workers that
+  // LISTEN (same statement: no extra round trip).
   await q.query(
-    `INSERT INTO job (id, workspace_id, kind, path, language, content, script_hash, args, spec, created_at, created_by,
+    `WITH j AS (INSERT INTO job (id, workspace_id, kind, path, language, content, script_hash, args, spec, created_at, created_by,
        permissioned_as, tag, scheduled_for, schedule_path, priority, status, wac_status)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8::json,$9::json,$10,$11,$12,$13,COALESCE($14::timestamptz, clock_timestamp()),$15,$16,$17,$18::json)`,
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8::json,$9::json,$10,$11,$12,$13,COALESCE($14::timestamptz, clock_timestamp()),$15,$16,$17,$18::json)
+     RETURNING id)
+     INSERT INTO job_logs (job_id) SELECT id FROM j${job.status === 'queued' ? ` RETURNING pg_notify('${QUEUED_CHANNEL}', '')` : ''}`,
     [
       job.id,
       job.workspace,
@@ -91,13 +109,6 @@ export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
       job.status,
       job.wacState ? JSON.stringify(job.wacState) : null,
     ],
-  );
-  // A queued job wakes the workers that LISTEN (same statement: no extra round trip).
-  await q.query(
-    job.status === 'queued'
-      ? `INSERT INTO job_logs (job_id) VALUES ($1) RETURNING pg_notify('${QUEUED_CHANNEL}', '')`
-      : 'INSERT INTO job_logs (job_id) VALUES ($1)',
-    [job.id],
   );
 }
 
@@ -134,27 +145,44 @@ export class SqlStore implements Store {
   constructor(readonly db: Db) {}
 
   async insertJob(job: JobRecord): Promise<void> {
-    await this.db.tx((q) => insertJobRow(q, job));
+    await insertJobRow(this.db, job);
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-    const [r] = await this.db.query('SELECT * FROM job WHERE id = $1', [id]);
+    const [r] = await this.db.query(`SELECT job.*, ${WAC_STEPS} FROM job WHERE id = $1`, [id]);
     return r ? rowToJob(r) : undefined;
   }
 
   async claimNext(worker: string): Promise<JobRecord | undefined> {
+    return (await this.claim(worker, 1)).jobs[0];
+  }
+
+  async claimById(worker: string, id: string): Promise<JobRecord | undefined> {
     const [r] = await this.db.query(
-      `UPDATE job SET status = 'running', started_at = COALESCE(started_at, clock_timestamp()), worker = $1, ping = clock_timestamp(), runs = runs + 1, suspend = 0
-       WHERE id = (
-         SELECT id FROM job WHERE status = 'queued' AND NOT cancel_requested
-           AND ((suspend <= 0 AND scheduled_for <= clock_timestamp()) OR (suspend > 0 AND suspend_until <= clock_timestamp()))
-         ORDER BY priority DESC NULLS LAST, scheduled_for, created_at
-         FOR UPDATE SKIP LOCKED LIMIT 1)
-       RETURNING *`,
-      [worker],
+      `UPDATE job SET ${CLAIM_SET} WHERE id = $2 AND ${DUE} RETURNING *, ${WAC_STEPS}`,
+      [worker, id],
     );
     return r ? rowToJob(r) : undefined;
+  }
+
+  async claim(worker: string, limit: number): Promise<{ jobs: JobRecord[]; more: boolean }> {
+    const due = DUE;
+    // \`due\` counts, in the statement's snapshot, the due jobs up to one past the limit (the
+    // ones taken here included): no more than were taken means the queue is drained.
+    const rows = await this.db.query(
+      `UPDATE job SET ${CLAIM_SET}
+       WHERE id IN (
+         SELECT id FROM job WHERE ${due}
+         ORDER BY priority DESC NULLS LAST, scheduled_for, created_at
+         FOR UPDATE SKIP LOCKED LIMIT $2)
+       RETURNING *, ${WAC_STEPS}, (SELECT count(*) FROM (SELECT 1 FROM job WHERE ${due} LIMIT $2 + 1) d)::int AS due`,
+      [worker, limit],
+    );
+    const jobs = rows
+      .map(rowToJob)
+      .sort((a, b) => (b.priority ?? -Infinity) - (a.priority ?? -Infinity) || String(a.scheduledFor ?? '').localeCompare(String(b.scheduledFor ?? '')) || a.created_at.localeCompare(b.created_at));
+    return { jobs, more: rows.length > 0 && Number(rows[0]!.due) > rows.length };
   }
 
   async updateJob(id: string, patch: JobPatch): Promise<void> {
@@ -209,14 +237,21 @@ export class SqlStore implements Store {
     });
   }
 
-  async updateWacState(id: string, fn: (state: Record<string, any>) => Record<string, any>): Promise<Record<string, any> | undefined> {
-    return this.db.tx(async (q) => {
-      const [r] = await q.query(`SELECT wac_status FROM job WHERE id = $1 FOR UPDATE`, [id]);
-      if (!r) return undefined;
-      const next = fn((r.wac_status as Record<string, any>) ?? {});
-      await q.query(`UPDATE job SET wac_status = $2::json WHERE id = $1`, [id, json(next)]);
-      return next;
-    });
+  async recordStep(id: string, key: string, value: unknown): Promise<{ stored: unknown } | undefined> {
+    try {
+      const ins = await this.db.query(`INSERT INTO wac_step (job_id, key, value) VALUES ($1, $2, $3::json) ON CONFLICT DO NOTHING RETURNING 1`, [id, key, json(value ?? null)]);
+      if (ins.length) return { stored: value ?? null };
+    } catch (e) {
+      if ((e as { code?: string }).code === '23503') return undefined; // no such job
+      throw e;
+    }
+    const [r] = await this.db.query(`SELECT value FROM wac_step WHERE job_id = $1 AND key = $2`, [id, key]);
+    return { stored: r?.value ?? null };
+  }
+
+  async stepsOf(id: string): Promise<Record<string, unknown>> {
+    const [r] = await this.db.query(`SELECT json_object_agg(key, value) AS s FROM wac_step WHERE job_id = $1`, [id]);
+    return (r?.s as Record<string, unknown> | null) ?? {};
   }
 
   async wake(id: string): Promise<void> {

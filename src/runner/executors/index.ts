@@ -6,6 +6,7 @@
 import type { Language } from '../../workspace/languages.js';
 import type { ExecOutcome, JobRecord } from '../types.js';
 import type { ProcessHandle } from './process.js';
+import type { ResidentLaunch } from './resident.js';
 
 export interface RunnerConfig {
   /** TypeScript (bun flavour) runtime: `node` (Node + tsx, the default) or `bun` when on PATH. */
@@ -57,8 +58,18 @@ export interface ExecContext {
   config: RunnerConfig;
 }
 
+export interface ResidentContext {
+  job: JobRecord;
+  /** The resident's own folder (its working directory for its whole life). */
+  dir: string;
+  env: Record<string, string | undefined>;
+  config: RunnerConfig;
+}
+
 export interface Executor {
   run(ctx: ExecContext): Promise<ExecOutcome>;
+  /** How to start a resident interpreter for this job's script (executors/resident.ts), if the language has one. */
+  resident?(ctx: ResidentContext): ResidentLaunch;
   /** Start an interpreter ahead of the job (optional; languages whose start-up is negligible skip it). */
   prewarm?(ctx: PrewarmContext): Prewarmed | undefined;
 }

@@ -18,6 +18,8 @@ export interface SpawnSpec {
   env: Record<string, string | undefined>;
   /** SIGTERM first, then SIGKILL after this many ms (default 2000). */
   graceMs?: number;
+  /** Spawn from this process even when the spawner helper runs (long-lived processes: no relay hop). */
+  direct?: boolean;
 }
 
 export interface ProcessSpec extends SpawnSpec {
@@ -57,6 +59,8 @@ export interface ProcessHandle {
   bindSignal(signal: AbortSignal): void;
   /** Write `input` to stdin and close it. */
   send(input: string): void;
+  /** Write to stdin and keep it open (a resident process reads one job per line). */
+  write(data: string): void;
   /** Kill the process group (SIGTERM, then SIGKILL after the grace period). */
   kill(): void;
 }
@@ -86,7 +90,7 @@ export function bindAbort(signal: AbortSignal, kill: () => void, done: Promise<u
 }
 
 export function startProcess(spec: SpawnSpec): ProcessHandle {
-  if (spawnerActive()) return startRemoteProcess(spec);
+  if (!spec.direct && spawnerActive()) return startRemoteProcess(spec);
   let child: ChildProcess | undefined;
   let spawnError: NodeJS.ErrnoException | undefined;
   try {
@@ -168,6 +172,10 @@ export function startProcess(spec: SpawnSpec): ProcessHandle {
     send(input) {
       if (!child?.stdin || child.stdin.destroyed) return;
       child.stdin.end(input);
+    },
+    write(data) {
+      if (!child?.stdin || child.stdin.destroyed) return;
+      child.stdin.write(data);
     },
     kill,
   };

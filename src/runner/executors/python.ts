@@ -9,7 +9,8 @@ import { packageRoot } from '../../paths.js';
 import type { ExecOutcome } from '../types.js';
 import { prewarmWrapper, resultPath, runWrapped, type WrapperCommand } from './common.js';
 import { adoptEarly } from './early.js';
-import type { ExecContext, Executor, PrewarmContext, Prewarmed, RunnerConfig } from './index.js';
+import type { ExecContext, Executor, PrewarmContext, Prewarmed, ResidentContext, RunnerConfig } from './index.js';
+import type { ResidentLaunch } from './resident.js';
 
 export function wrapperCommand(config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string): WrapperCommand {
   const pyDir = join(packageRoot(), 'python');
@@ -28,18 +29,23 @@ export function wrapperCommand(config: RunnerConfig, env: Record<string, string 
   };
 }
 
+function scriptFile(job: ExecContext['job'], dir: string): string {
+  if (job.file) return job.file;
+  const f = join(dir, 'main.py');
+  writeFileSync(f, job.content);
+  return f;
+}
+
 export const pythonExecutor: Executor = {
   prewarm(ctx: PrewarmContext): Prewarmed {
     const build = (jobDir: string) => wrapperCommand(ctx.config, ctx.env, jobDir);
     // The interpreter bin/wmill.mjs started for this preview, if it is exactly this one.
     return adoptEarly(ctx, build) ?? prewarmWrapper(ctx, build(ctx.jobDir));
   },
+  resident(ctx: ResidentContext): ResidentLaunch {
+    return { command: wrapperCommand(ctx.config, ctx.env, ctx.dir), script: scriptFile(ctx.job, ctx.dir), root: ctx.job.root };
+  },
   async run(ctx: ExecContext): Promise<ExecOutcome> {
-    let file = ctx.job.file;
-    if (!file) {
-      file = join(ctx.jobDir, 'main.py');
-      writeFileSync(file, ctx.job.content);
-    }
-    return runWrapped(ctx, wrapperCommand(ctx.config, ctx.env, ctx.jobDir), file);
+    return runWrapped(ctx, wrapperCommand(ctx.config, ctx.env, ctx.jobDir), scriptFile(ctx.job, ctx.jobDir));
   },
 };

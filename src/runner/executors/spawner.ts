@@ -95,6 +95,9 @@ export function startRemoteProcess(spec: SpawnSpec): ProcessHandle {
     send(input) {
       helper?.send({ t: 'stdin', id, data: input });
     },
+    write(data) {
+      helper?.send({ t: 'write', id, data });
+    },
     kill,
   };
 }

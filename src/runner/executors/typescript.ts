@@ -13,7 +13,8 @@ import { assetDir } from '../assets.js';
 import type { ExecOutcome } from '../types.js';
 import { prewarmWrapper, resultPath, runWrapped, type WrapperCommand } from './common.js';
 import { adoptEarly } from './early.js';
-import type { ExecContext, Executor, PrewarmContext, Prewarmed, RunnerConfig } from './index.js';
+import type { ExecContext, Executor, PrewarmContext, Prewarmed, ResidentContext, RunnerConfig } from './index.js';
+import type { ResidentLaunch } from './resident.js';
 
 interface NodeSetup {
   tsxEsm: string;
@@ -50,10 +51,10 @@ export function onPath(cmd: string, pathEnv = process.env.PATH ?? ''): string | 
   return undefined;
 }
 
-function scriptFile(ctx: ExecContext): string {
-  if (ctx.job.file) return ctx.job.file;
-  const f = join(ctx.jobDir, 'main.ts');
-  writeFileSync(f, ctx.job.content);
+function scriptFile(job: ExecContext['job'], dir: string): string {
+  if (job.file) return job.file;
+  const f = join(dir, 'main.ts');
+  writeFileSync(f, job.content);
   return f;
 }
 
@@ -90,9 +91,12 @@ export const typescriptExecutor: Executor = {
     // The interpreter bin/wmill.mjs started for this preview, if it is exactly this one.
     return adoptEarly(ctx, build) ?? prewarmWrapper(ctx, build(ctx.jobDir));
   },
+  resident(ctx: ResidentContext): ResidentLaunch {
+    return { command: wrapperCommand(ctx.config, ctx.env, ctx.dir), script: scriptFile(ctx.job, ctx.dir), root: ctx.job.root };
+  },
   async run(ctx: ExecContext): Promise<ExecOutcome> {
     const w = wrapperCommand(ctx.config, ctx.env, ctx.jobDir);
     if (w.bunMissing) ctx.log('[wmill] runtime: bun is set but bun is not on PATH; running on Node with tsx\n');
-    return runWrapped(ctx, w, scriptFile(ctx));
+    return runWrapped(ctx, w, scriptFile(ctx.job, ctx.jobDir));
   },
 };

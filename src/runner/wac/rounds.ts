@@ -130,12 +130,8 @@ export async function inlineCheckpoint(store: Store, jobId: string, body: Record
   if (typeof key !== 'string' || !key) throw new Error('inline_checkpoint: key is required');
   if (!('result' in body)) throw new Error('inline_checkpoint: result is required');
   const value = normalizeStepResult(key, body.result);
-  const st = await store.updateWacState(jobId, (s) => {
-    s.completed_steps ??= {};
-    if (!(key in s.completed_steps)) s.completed_steps[key] = value;
-    return s;
-  });
-  if (!st) throw new Error(`job ${jobId} not found`);
-  const stored = st.completed_steps[key];
+  const r = await store.recordStep(jobId, key, value);
+  if (!r) throw new Error(`job ${jobId} not found`);
+  const stored = r.stored;
   return stored && typeof stored === 'object' && (stored as Record<string, unknown>).__wmill_error ? { failure: stored } : {};
 }

@@ -1,0 +1,265 @@
+/**
+ * Resident interpreters (src/runner/executors/resident.ts): workflow rounds and inline tasks run
+ * in one long-lived process per script instead of one process each. The marker protocol, process
+ * reuse and isolation, log attribution, abort/crash/idle handling, a body stuck on a promise that
+ * never settles, the step() checkpoint over the pipes; then end to end: a TypeScript workflow in
+ * preview runs its tasks in one process, and on `wmill serve` a task that times out takes its
+ * process with it while the workflow carries on in a fresh one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MarkerScanner, ResidentPool, type ResidentRequest } from '../src/runner/executors/resident.js';
+import { typescriptExecutor } from '../src/runner/executors/typescript.js';
+import { pythonExecutor } from '../src/runner/executors/python.js';
+import { DEFAULT_RUNNER_CONFIG } from '../src/runner/executors/index.js';
+import type { JobRecord } from '../src/runner/types.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { BIN } from './helpers/workspace.js';
+
+let tmp: string;
+
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'wmill-resident-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('MarkerScanner', () => {
+  it('splits output from marker payloads however the stream is chunked', () => {
+    const marker = '\x1eabc123 ';
+    const stream = `hello\nwor\x1eld\n${marker}R 0 {"a":1}\nafter\x1e\n${marker}S 1 {"k":"v"}\ntail`;
+    for (let trial = 0; trial < 200; trial++) {
+      let text = '';
+      const payloads: string[] = [];
+      const sc = new MarkerScanner(marker, (t) => (text += t), (p) => payloads.push(p));
+      let i = 0;
+      while (i < stream.length) {
+        const n = 1 + Math.floor(Math.random() * 7);
+        sc.push(stream.slice(i, i + n));
+        i += n;
+      }
+      sc.flush();
+      expect(payloads).toEqual(['R 0 {"a":1}', 'S 1 {"k":"v"}']);
+      expect(text).toBe('hello\nwor\x1eld\nafter\x1e\ntail');
+    }
+  });
+});
+
+function file(name: string, content: string): string {
+  const f = join(tmp, name);
+  writeFileSync(f, content);
+  return f;
+}
+
+function request(lang: 'ts' | 'py', key: string, script: string, extra: Partial<ResidentRequest> & { args?: Record<string, unknown>; wac?: unknown } = {}) {
+  const logs: string[] = [];
+  const ex = lang === 'ts' ? typescriptExecutor : pythonExecutor;
+  const env = { ...process.env };
+  const req: ResidentRequest = {
+    key,
+    launch: async (dir) => ex.resident!({ job: { file: script, content: '', language: lang === 'ts' ? 'bun' : 'python3' } as JobRecord, dir, env, config: DEFAULT_RUNNER_CONFIG }),
+    env,
+    input: { args: extra.args ?? {}, argNames: null, env: { WM_JOB_ID: 'job-1', WM_WORKSPACE: 'w', WM_TOKEN: 't', BASE_INTERNAL_URL: 'http://127.0.0.1:9' }, wac: extra.wac ?? null },
+    log: (c) => logs.push(c),
+    signal: extra.signal ?? new AbortController().signal,
+    ...(extra.onCheckpoint ? { onCheckpoint: extra.onCheckpoint } : {}),
+  };
+  return { req, logs };
+}
+
+describe.each(['ts', 'py'] as const)('resident %s interpreters', (lang) => {
+  const ext = lang === 'ts' ? 'ts' : 'py';
+  const src = {
+    pid:
+      lang === 'ts'
+        ? 'export async function main(tag: string) { console.log("log of " + tag); return { pid: process.pid, tag }; }\n'
+        : 'import os\n\ndef main(tag: str):\n    print("log of " + tag)\n    return {"pid": os.getpid(), "tag": tag}\n',
+    slow: lang === 'ts' ? 'export async function main() { await new Promise((r) => setTimeout(r, 60000)); }\n' : 'import time\n\ndef main():\n    time.sleep(60)\n',
+    exit: lang === 'ts' ? 'export async function main() { process.exit(3); }\n' : 'import os\n\ndef main():\n    os._exit(3)\n',
+  };
+
+  it('runs jobs of one key in one process, each with its own logs; other keys get their own process', async () => {
+    const pool = new ResidentPool({ tmpRoot: tmp });
+    try {
+      const f = file(`pid.${ext}`, src.pid);
+      const a = request(lang, 'k1', f, { args: { tag: 'a' } });
+      const b = request(lang, 'k1', f, { args: { tag: 'b' } });
+      const c = request(lang, 'k2', f, { args: { tag: 'c' } });
+      const ra = await pool.run(a.req);
+      const rb = await pool.run(b.req);
+      const rc = await pool.run(c.req);
+      expect(ra.success, JSON.stringify(ra.result)).toBe(true);
+      const pa = (ra.result as { pid: number }).pid;
+      expect(rb.result).toEqual({ pid: pa, tag: 'b' });
+      expect((rc.result as { pid: number }).pid).not.toBe(pa);
+      expect(a.logs.join('')).toBe('log of a\n');
+      expect(b.logs.join('')).toBe('log of b\n');
+      expect(pool.size).toBe(2);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.size).toBe(0);
+  }, 60_000);
+
+  it('an abort kills the process (the next job gets a new one); a process that exits fails its job only', async () => {
+    const pool = new ResidentPool({ tmpRoot: tmp });
+    try {
+      const pidFile = file(`pid2.${ext}`, src.pid);
+      const first = await pool.run(request(lang, 'p', pidFile, { args: { tag: 'x' } }).req);
+      const ac = new AbortController();
+      const slowFile = file(`slow.${ext}`, src.slow);
+      const slow = pool.run(request(lang, 's', slowFile, { signal: ac.signal }).req);
+      setTimeout(() => ac.abort(), 1500);
+      const r = await slow;
+      expect(r.success).toBe(false);
+      expect(pool.size).toBe(1); // the aborted one is gone, the other one idles
+
+      const crashed = await pool.run(request(lang, 'e', file(`exit.${ext}`, src.exit)).req);
+      expect(crashed.success).toBe(false);
+      expect(JSON.stringify(crashed.result)).toContain('exited with code 3');
+      const again = await pool.run(request(lang, 'p', pidFile, { args: { tag: 'y' } }).req);
+      expect(again.result).toEqual({ pid: (first.result as { pid: number }).pid, tag: 'y' });
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('an idle process is stopped after the idle time', async () => {
+    const pool = new ResidentPool({ tmpRoot: tmp, idleMs: 300 });
+    try {
+      const r = await pool.run(request(lang, 'idle', file(`pid3.${ext}`, src.pid), { args: { tag: 'i' } }).req);
+      expect(r.success).toBe(true);
+      expect(pool.size).toBe(1);
+      for (let i = 0; i < 50 && pool.size > 0; i++) await new Promise((res) => setTimeout(res, 100));
+      expect(pool.size).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
+  it('a step() checkpoint travels the pipes to onCheckpoint and its answer comes back', async () => {
+    const pool = new ResidentPool({ tmpRoot: tmp });
+    const seen: unknown[] = [];
+    try {
+      const script =
+        lang === 'ts'
+          ? 'import { workflow, step } from "windmill-client";\nexport const main = workflow(async () => {\n  const a = await step("a", () => 41);\n  const b = await step("b", () => a + 1);\n  return { a, b };\n});\n'
+          : 'from wmill import workflow, step\n\n@workflow\nasync def main():\n    a = await step("a", lambda: 41)\n    b = await step("b", lambda: a + 1)\n    return {"a": a, "b": b}\n';
+      const { req } = request(lang, 'wf', file(`steps.${ext}`, script), {
+        wac: { checkpoint: { completed_steps: {}, _executing_key: null } },
+        onCheckpoint: async (body) => {
+          seen.push({ key: body.key, result: body.result });
+          return {};
+        },
+      });
+      const r = await pool.run(req);
+      expect(r.success, JSON.stringify(r.result)).toBe(true);
+      expect((r.result as { __wac: Record<string, unknown> }).__wac).toMatchObject({ type: 'complete', result: { a: 41, b: 42 } });
+      expect(seen).toEqual([
+        { key: 'a', result: 41 },
+        { key: 'b', result: 42 },
+      ]);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
+it('a TypeScript child round that never reaches its step is answered, and the process serves the next round', async () => {
+  const pool = new ResidentPool({ tmpRoot: tmp });
+  try {
+    const script = file(
+      'stuck.ts',
+      'import { workflow, task } from "windmill-client";\nconst t = task(async function t() { return process.pid; });\nexport const main = workflow(async () => {\n  return await t();\n});\n',
+    );
+    const stuck = await pool.run(request('ts', 'st', script, { wac: { checkpoint: { completed_steps: {}, _executing_key: 'nope' } } }).req);
+    expect(stuck.success).toBe(false);
+    expect(JSON.stringify(stuck.result)).toContain("never reached step 'nope'");
+    const ok = await pool.run(request('ts', 'st', script, { wac: { checkpoint: { completed_steps: {}, _executing_key: 't' } } }).req);
+    expect(ok.success, JSON.stringify(ok.result)).toBe(true);
+    expect(pool.size).toBe(1);
+  } finally {
+    await pool.close();
+  }
+}, 60_000);
+
+function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('workflows on resident interpreters', () => {
+  const WF = `import { workflow, task, step } from "windmill-client";
+const where = task(async function where(i: number) { return { i, pid: process.pid }; });
+export const main = workflow(async (n: number) => {
+  const at = await step("at", () => process.pid);
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(await where(i));
+  return { at, out };
+});
+`;
+
+  it('preview: a TypeScript workflow runs its rounds and tasks in one process (a fresh process each with WMILL_WAC_RESIDENT=0)', async () => {
+    const ws = mkdtempSync(join(tmp, 'ws-'));
+    mkdirSync(join(ws, 'f/w'), { recursive: true });
+    writeFileSync(join(ws, 'wmill.yaml'), 'defaultTs: bun\nincludes:\n  - f/**\n');
+    writeFileSync(join(ws, 'f/w/where.ts'), WF);
+    const r = await cli(['script', 'preview', 'f/w/where.ts', '-d', '{"n":3}', '-s'], ws);
+    expect(r.code, r.stderr).toBe(0);
+    const v = JSON.parse(r.stdout) as { at: number; out: { i: number; pid: number }[] };
+    expect(v.out.map((o) => o.i)).toEqual([0, 1, 2]);
+    expect(new Set([v.at, ...v.out.map((o) => o.pid)]).size).toBe(1);
+
+    const off = await cli(['script', 'preview', 'f/w/where.ts', '-d', '{"n":3}', '-s'], ws, { WMILL_WAC_RESIDENT: '0' });
+    expect(off.code, off.stderr).toBe(0);
+    const w = JSON.parse(off.stdout) as { at: number; out: { i: number; pid: number }[] };
+    expect(w.out.map((o) => o.i)).toEqual([0, 1, 2]);
+    expect(new Set(w.out.map((o) => o.pid)).size).toBe(3);
+  }, 120_000);
+
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer();
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  it('serve: a task that times out takes its process with it; the workflow catches it and goes on in a new process', async () => {
+    const api = srv.api;
+    await api.deploy({
+      path: 'u/admin/wf_timeout',
+      language: 'bun',
+      content: `import { workflow, task } from "windmill-client";
+const pid = task(async function pid() { return process.pid; });
+const hang = task(async function hang() { await new Promise((r) => setTimeout(r, 60000)); return 1; }, { timeout: 2 });
+export const main = workflow(async () => {
+  const before = await pid();
+  let caught = "";
+  try {
+    await hang();
+  } catch (e) {
+    caught = String((e as Error).message);
+  }
+  const after = await pid();
+  return { before, after, caught };
+});
+`,
+    });
+    const id = (await api.post('jobs/run/p/u/admin/wf_timeout', {})).text;
+    const done = await api.waitJob(id, 90_000);
+    expect(done.success, JSON.stringify(done.result)).toBe(true);
+    expect(done.result.caught).toMatch(/timed out/i);
+    expect(typeof done.result.before).toBe('number');
+    expect(done.result.after).not.toBe(done.result.before);
+    // The task's logs are its own: the parent's logs do not hold the child's output.
+    const logs = (await api.get(`jobs_u/get_logs/${id}`)).text;
+    expect(logs).toContain('--- WAC: pid ---');
+  }, 120_000);
+});
