@@ -32,13 +32,14 @@ const LANGS = {
   ts: {
     language: 'bun',
     plain: 'export async function main(n: number) { return n; }\n',
-    steps: wf('  let s = 0;\n  for (let i = 0; i < n; i++) s += await step("s", () => i);\n  return s;'),
+    // The body times its own steps: per step() as the workflow sees it (one round, no replay).
+    steps: wf('  const t0 = performance.now();\n  let s = 0;\n  for (let i = 0; i < n; i++) s += await step("s", () => i);\n  return { s, ms: performance.now() - t0 };'),
     tasks: wf('  let x = 0;\n  for (let i = 0; i < n; i++) x = await inc(x);\n  return x;', TASK),
   },
   python: {
     language: 'python3',
     plain: 'def main(n: int):\n    return n\n',
-    steps: 'from wmill import workflow, step\n\n@workflow\nasync def main(n: int):\n    s = 0\n    for i in range(n):\n        s += await step("s", lambda: i)\n    return s\n',
+    steps: 'import time\nfrom wmill import workflow, step\n\n@workflow\nasync def main(n: int):\n    t0 = time.perf_counter()\n    s = 0\n    for i in range(n):\n        s += await step("s", lambda: i)\n    return {"s": s, "ms": (time.perf_counter() - t0) * 1000}\n',
     tasks: 'from wmill import workflow, task\n\n@task\nasync def inc(x: int):\n    return x + 1\n\n@workflow\nasync def main(n: int):\n    x = 0\n    for i in range(n):\n        x = await inc(x)\n    return x\n',
   },
 };
@@ -73,7 +74,7 @@ async function measure(url, lang) {
   await runOnce(url, p('steps'), 1);
   const steps1 = median([(await runOnce(url, p('steps'), 1)).ms, (await runOnce(url, p('steps'), 1)).ms, (await runOnce(url, p('steps'), 1)).ms]);
   const stepsN = await runOnce(url, p('steps'), STEPS);
-  if (stepsN.result !== (STEPS * (STEPS - 1)) / 2) throw new Error(`steps: wrong result ${stepsN.result}`);
+  if (stepsN.result?.s !== (STEPS * (STEPS - 1)) / 2) throw new Error(`steps: wrong result ${JSON.stringify(stepsN.result)}`);
   await runOnce(url, p('tasks'), 1);
   const tasks1 = median([(await runOnce(url, p('tasks'), 1)).ms, (await runOnce(url, p('tasks'), 1)).ms, (await runOnce(url, p('tasks'), 1)).ms]);
   const tasks = await runOnce(url, p('tasks'), TASKS);
@@ -82,7 +83,8 @@ async function measure(url, lang) {
   if (t40.result !== 40) throw new Error(`40 tasks: wrong result ${t40.result}`);
   return {
     plain,
-    perStep: (stepsN.ms - steps1) / (STEPS - 1),
+    perStep: stepsN.result.ms / STEPS,
+    perStepJob: (stepsN.ms - steps1) / (STEPS - 1),
     perTask: (tasks.ms - tasks1) / (TASKS - 1),
     forty: t40.ms,
     fortyCold: cold.ms,
@@ -108,9 +110,10 @@ try {
 const f = (x) => x.toFixed(1).padStart(9);
 console.log(`workflow-as-code on wmill serve (Python; TypeScript on node+tsx; steps=${STEPS}, tasks=${TASKS})`);
 console.log('baseline: one plain job of the same language (one interpreter start), measured in the same run');
-console.log('config              plain job ms   per step() ms   per task ms   40 tasks cold ms   40 tasks warm ms   cold / plain job');
+console.log('per step(): as the workflow body measures it, and (job) amortized over the whole job (logs, completion)');
+console.log('config              plain job ms   per step() ms   (job) ms   per task ms   40 tasks cold ms   40 tasks warm ms   cold / plain job');
 for (const r of rows) {
-  console.log(`${r.cfg.padEnd(18)} ${f(r.plain)}      ${f(r.perStep)}       ${f(r.perTask)}     ${f(r.fortyCold)}          ${f(r.forty)}          ${(r.fortyCold / r.plain).toFixed(1)}x`);
+  console.log(`${r.cfg.padEnd(18)} ${f(r.plain)}      ${f(r.perStep)}  ${f(r.perStepJob)}     ${f(r.perTask)}     ${f(r.fortyCold)}          ${f(r.forty)}          ${(r.fortyCold / r.plain).toFixed(1)}x`);
 }
 console.log('goals: step() under 1 ms embedded; 40 sequential tasks under 1000 ms (cold: the first run, its interpreter starting)');
 for (const r of rows) {

@@ -67,11 +67,11 @@ export interface Store {
   childDone(parentId: string, key: string, childId: string, value: unknown): Promise<boolean>;
   /** Read-modify-write of a workflow's checkpoint under a lock (step() fast path). */
   /**
-   * Record a workflow step() result (the fast path), first write wins; returns the value stored
-   * for `key` (undefined when there is no such job). getJob and claimNext show recorded steps in
-   * `wacState.completed_steps`.
+   * Record a workflow step() result (the fast path) of a running job, first write wins; with
+   * `stored`, also return the value stored for `key` (the first write's). getJob and claim show
+   * recorded steps in `wacState.completed_steps`.
    */
-  recordStep(id: string, key: string, value: unknown): Promise<{ stored: unknown } | undefined>;
+  recordStep(id: string, key: string, value: unknown, opts?: { stored?: boolean }): Promise<{ stored: unknown } | undefined>;
   /** The step() results recorded for a workflow so far. */
   stepsOf(id: string): Promise<Record<string, unknown>>;
   /** Make a parked job runnable now (an approval arrived). */
@@ -174,7 +174,7 @@ export class MemoryStore implements Store {
     return j.suspend === 0;
   }
 
-  async recordStep(id: string, key: string, value: unknown): Promise<{ stored: unknown } | undefined> {
+  async recordStep(id: string, key: string, value: unknown, _opts?: { stored?: boolean }): Promise<{ stored: unknown } | undefined> {
     const j = this.jobs.get(id);
     if (!j) return undefined;
     const st = (j.wacState ??= {});

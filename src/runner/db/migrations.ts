@@ -217,9 +217,10 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE job ADD COLUMN suspend_until timestamptz;
   `,
   // 4: workflow step() results, one row each (first write wins), so the fast path is one insert.
+  // No foreign key (it costs a lookup per step): rows are written only for running jobs.
   `
   CREATE TABLE wac_step (
-    job_id uuid NOT NULL REFERENCES job (id) ON DELETE CASCADE,
+    job_id uuid NOT NULL,
     key text NOT NULL,
     value json,
     PRIMARY KEY (job_id, key)

@@ -237,14 +237,9 @@ export class SqlStore implements Store {
     });
   }
 
-  async recordStep(id: string, key: string, value: unknown): Promise<{ stored: unknown } | undefined> {
-    try {
-      const ins = await this.db.query(`INSERT INTO wac_step (job_id, key, value) VALUES ($1, $2, $3::json) ON CONFLICT DO NOTHING RETURNING 1`, [id, key, json(value ?? null)]);
-      if (ins.length) return { stored: value ?? null };
-    } catch (e) {
-      if ((e as { code?: string }).code === '23503') return undefined; // no such job
-      throw e;
-    }
+  async recordStep(id: string, key: string, value: unknown, opts: { stored?: boolean } = {}): Promise<{ stored: unknown } | undefined> {
+    await this.db.query(`INSERT INTO wac_step (job_id, key, value) VALUES ($1, $2, $3::json) ON CONFLICT DO NOTHING`, [id, key, json(value ?? null)]);
+    if (!opts.stored) return { stored: undefined };
     const [r] = await this.db.query(`SELECT value FROM wac_step WHERE job_id = $1 AND key = $2`, [id, key]);
     return { stored: r?.value ?? null };
   }

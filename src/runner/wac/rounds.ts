@@ -130,7 +130,9 @@ export async function inlineCheckpoint(store: Store, jobId: string, body: Record
   if (typeof key !== 'string' || !key) throw new Error('inline_checkpoint: key is required');
   if (!('result' in body)) throw new Error('inline_checkpoint: result is required');
   const value = normalizeStepResult(key, body.result);
-  const r = await store.recordStep(jobId, key, value);
+  // The value stored matters only for a failed step: the SDK raises the stored failure.
+  const failed = !!value && typeof value === 'object' && !!(value as Record<string, unknown>).__wmill_error;
+  const r = await store.recordStep(jobId, key, value, { stored: failed });
   if (!r) throw new Error(`job ${jobId} not found`);
   const stored = r.stored;
   return stored && typeof stored === 'object' && (stored as Record<string, unknown>).__wmill_error ? { failure: stored } : {};
