@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MarkerScanner, ResidentPool, type ResidentRequest } from '../src/runner/executors/resident.js';
@@ -16,7 +16,7 @@ import { typescriptExecutor } from '../src/runner/executors/typescript.js';
 import { pythonExecutor } from '../src/runner/executors/python.js';
 import { DEFAULT_RUNNER_CONFIG } from '../src/runner/executors/index.js';
 import type { JobRecord } from '../src/runner/types.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { ADMIN_TOKEN, Api, spawnServe, startTestServer, type TestServer } from './helpers/server.js';
 import { BIN } from './helpers/workspace.js';
 
 let tmp: string;
@@ -167,6 +167,30 @@ describe.each(['ts', 'py'] as const)('resident %s interpreters', (lang) => {
   }, 60_000);
 });
 
+it('keeps a spare interpreter: a new script starts in a process that was already running, and a new spare follows', async () => {
+  const pool = new ResidentPool({ tmpRoot: tmp });
+  try {
+    const up = 'export async function main() { return { pid: process.pid, up: process.uptime() }; }\n';
+    const spareOf = (req: ResidentRequest): ResidentRequest => ({
+      ...req,
+      spareKey: 'ts-node',
+      spare: (dir) => typescriptExecutor.resident!({ dir, env: req.env, config: DEFAULT_RUNNER_CONFIG }).command,
+    });
+    const a = await pool.run(spareOf(request('ts', 'up-a', file('up-a.ts', up)).req));
+    expect(a.success, JSON.stringify(a.result)).toBe(true);
+    expect(pool.size).toBe(2); // the resident of up-a, and a spare
+    await new Promise((r) => setTimeout(r, 3000));
+    const b = await pool.run(spareOf(request('ts', 'up-b', file('up-b.ts', up)).req));
+    const rb = b.result as { pid: number; up: number };
+    expect(rb.pid).not.toBe((a.result as { pid: number }).pid);
+    expect(rb.up).toBeGreaterThan(2.5); // started with the first request, three seconds before this one
+    expect(pool.size).toBe(3); // up-a, up-b (the former spare), and a new spare
+  } finally {
+    await pool.close();
+  }
+  expect(pool.size).toBe(0);
+}, 60_000);
+
 it('a TypeScript child round that never reaches its step is answered, and the process serves the next round', async () => {
   const pool = new ResidentPool({ tmpRoot: tmp });
   try {
@@ -261,5 +285,63 @@ export const main = workflow(async () => {
     // The task's logs are its own: the parent's logs do not hold the child's output.
     const logs = (await api.get(`jobs_u/get_logs/${id}`)).text;
     expect(logs).toContain('--- WAC: pid ---');
+  }, 120_000);
+
+  it('a resident does not outlive a server killed with SIGKILL (TypeScript and Python)', async () => {
+    const data = mkdtempSync(join(tmp, 'data-'));
+    const s = await spawnServe(['--data', data]);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      const api = new Api(s.url, ADMIN_TOKEN);
+      const pidTs = join(tmp, 'long-ts.pid');
+      const pidPy = join(tmp, 'long-py.pid');
+      await api.deploy({
+        path: 'u/admin/long_ts',
+        language: 'bun',
+        content: `import { workflow, task } from "windmill-client";
+const long = task(async function long(f: string) {
+  (await import("node:fs")).writeFileSync(f, String(process.pid));
+  await new Promise((r) => setTimeout(r, 120000));
+});
+export const main = workflow(async (f: string) => { await long(f); });
+`,
+      });
+      await api.deploy({
+        path: 'u/admin/long_py',
+        language: 'python3',
+        content: `import os, time
+from wmill import workflow, task
+
+@task
+async def long(f: str):
+    with open(f, "w") as h:
+        h.write(str(os.getpid()))
+    time.sleep(120)
+
+@workflow
+async def main(f: str):
+    await long(f)
+`,
+      });
+      await api.post('jobs/run/p/u/admin/long_ts', { f: pidTs });
+      await api.post('jobs/run/p/u/admin/long_py', { f: pidPy });
+      for (let i = 0; i < 300 && !(existsSync(pidTs) && existsSync(pidPy) && readFileSync(pidPy, 'utf8') && readFileSync(pidTs, 'utf8')); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const pids = [Number(readFileSync(pidTs, 'utf8')), Number(readFileSync(pidPy, 'utf8'))];
+      expect(pids.every(alive)).toBe(true);
+      s.child.kill('SIGKILL');
+      for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      s.child.kill('SIGKILL');
+    }
   }, 120_000);
 });

@@ -226,6 +226,24 @@ def _resident(nonce):
     from wmill import _wac
 
     _wac._checkpoint_transport = transport
+
+    # The runner died (SIGKILL): stop, as its job processes do, rather than finish work nobody awaits.
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch_parent():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                try:
+                    os.killpg(os.getpid(), signal.SIGKILL)
+                finally:
+                    os._exit(1)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
     fixed = False
     for raw in sys.stdin.buffer:
         line = raw.decode("utf-8").strip()

@@ -188,6 +188,13 @@ function stuckOutcome() {
 const RESIDENT = process.env.WMILL_RESIDENT;
 if (RESIDENT) {
   delete process.env.WMILL_RESIDENT;
+  // Loaded while the first job is on its way (a spare loads it before any script is known).
+  windmillClient().catch(() => {});
+  // The runner died (SIGKILL): stop, as its job processes do, rather than finish work nobody awaits.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(-process.pid, 'SIGKILL');
+  }, 500).unref();
   const queue = [];
   let pending = '';
   let current = null;

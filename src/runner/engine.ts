@@ -65,6 +65,8 @@ export interface EngineOptions {
   apiBaseUrl?: string;
   /** Run workflow rounds and inline tasks in resident interpreters (default: unless WMILL_WAC_RESIDENT=0). */
   residents?: boolean;
+  /** Keep a spare resident per interpreter in use, so a workflow's first round skips the start (hosts: yes; one-shot preview: no). */
+  residentSpares?: boolean;
 }
 
 /** Runs a job in-process (flows, dependency jobs); `signal` aborts on cancel or timeout. */
@@ -548,6 +550,12 @@ export class Engine {
               return executor.resident!({ job: j, dir, env: this.baseEnv(), config: this.config });
             },
             env: this.baseEnv(),
+            ...(this.opts.residentSpares
+              ? {
+                  spareKey: `${job.language}\u0000${JSON.stringify(this.config)}`,
+                  spare: (dir: string) => executor.resident!({ dir, env: this.baseEnv(), config: this.config }).command,
+                }
+              : {}),
             input: { args, argNames: job.argNames ?? null, env: jobVars, wac: job.wac ?? null },
             log: (c) => this.log(job.id, c),
             signal: run.abort.signal,

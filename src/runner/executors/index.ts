@@ -59,7 +59,8 @@ export interface ExecContext {
 }
 
 export interface ResidentContext {
-  job: JobRecord;
+  /** The job whose script the resident runs; none for a spare (started before its script is known). */
+  job?: JobRecord;
   /** The resident's own folder (its working directory for its whole life). */
   dir: string;
   env: Record<string, string | undefined>;

@@ -43,7 +43,8 @@ export const pythonExecutor: Executor = {
     return adoptEarly(ctx, build) ?? prewarmWrapper(ctx, build(ctx.jobDir));
   },
   resident(ctx: ResidentContext): ResidentLaunch {
-    return { command: wrapperCommand(ctx.config, ctx.env, ctx.dir), script: scriptFile(ctx.job, ctx.dir), root: ctx.job.root };
+    const command = wrapperCommand(ctx.config, ctx.env, ctx.dir);
+    return ctx.job ? { command, script: scriptFile(ctx.job, ctx.dir), root: ctx.job.root } : { command, script: '' };
   },
   async run(ctx: ExecContext): Promise<ExecOutcome> {
     return runWrapped(ctx, wrapperCommand(ctx.config, ctx.env, ctx.jobDir), scriptFile(ctx.job, ctx.jobDir));

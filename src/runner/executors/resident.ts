@@ -31,6 +31,13 @@ export interface ResidentRequest {
   key: string;
   /** Lay out the resident's folder (called once, when a new resident is started for `key`). */
   launch: (dir: string) => Promise<ResidentLaunch>;
+  /**
+   * Spares: residents of the same interpreter set-up (`spareKey`) started before a script needs
+   * them, so a workflow's first round skips the interpreter's start. `spare(dir)` is the command
+   * (what `launch` would start, before any script is known). Without these, no spare is kept.
+   */
+  spareKey?: string;
+  spare?: (dir: string) => WrapperCommand;
   /** Environment of the process (without the job's own variables, which come with each job). */
   env: Record<string, string | undefined>;
   /** The job input line (the wrapper protocol's stdin object), without script/root. */
@@ -112,6 +119,9 @@ interface Current {
 
 class Resident {
   readonly handle: ProcessHandle;
+  /** Spare: its key becomes the script's once adopted. */
+  key: string;
+  launch: ResidentLaunch;
   private readonly nonce = randomBytes(12).toString('hex');
   private current: Current | undefined;
   private lastLog: ((chunk: string) => void) | undefined;
@@ -121,12 +131,14 @@ class Resident {
   private readonly ended: Promise<void>;
 
   constructor(
-    readonly key: string,
+    key: string,
     readonly dir: string,
-    readonly launch: ResidentLaunch,
+    launch: ResidentLaunch,
     env: Record<string, string | undefined>,
     onDeath: (r: Resident) => void,
   ) {
+    this.key = key;
+    this.launch = launch;
     const w = launch.command;
     // Spawned directly (not through the spawner helper): one fork per workflow, and every round
     // and step() checkpoint then travels one pipe instead of two pipes and an IPC channel.
@@ -252,7 +264,11 @@ export class ResidentPool {
 
   async run(req: ResidentRequest): Promise<ExecOutcome> {
     if (this.closed) return { success: false, result: errorResult('ExecutionErr', 'the runner is shutting down') };
-    const r = this.takeIdle(req.key) ?? (await this.start(req));
+    let r = this.takeIdle(req.key) ?? (await this.adoptSpare(req));
+    if (!r) {
+      r = await this.start(req);
+      this.keepSpare(req);
+    }
     const outcome = await r.run(req.input, req.log, req.signal, req.onCheckpoint);
     this.release(r);
     return outcome;
@@ -279,6 +295,48 @@ export class ResidentPool {
     const r = new Resident(req.key, dir, launch, req.env, (gone) => this.forget(gone));
     this.all.add(r);
     return r;
+  }
+
+  private readonly spares = new Map<string, Resident>();
+
+  /** The spare of this interpreter set-up, made this script's resident (then a new spare starts). */
+  private async adoptSpare(req: ResidentRequest): Promise<Resident | undefined> {
+    const sp = req.spareKey ? this.spares.get(req.spareKey) : undefined;
+    if (!sp || sp.dead) return undefined;
+    this.spares.delete(req.spareKey!);
+    if (sp.idleTimer) clearTimeout(sp.idleTimer);
+    try {
+      const launch = await req.launch(sp.dir);
+      sp.key = req.key;
+      sp.launch = launch;
+    } catch (e) {
+      void sp.stop();
+      throw e;
+    }
+    this.keepSpare(req);
+    return sp.dead ? undefined : sp;
+  }
+
+  /** Start a spare for this request's interpreter set-up unless one is there. */
+  private keepSpare(req: ResidentRequest): void {
+    const k = req.spareKey;
+    if (!k || !req.spare || this.closed || this.spares.get(k)?.dead === false) return;
+    const dir = mkdtempSync(join(this.opts.tmpRoot, 'wmill-resident-'));
+    let command: WrapperCommand;
+    try {
+      command = req.spare(dir);
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
+    const sp = new Resident(`spare\u0000${k}`, dir, { command, script: '' }, req.env, (gone) => {
+      if (this.spares.get(k) === gone) this.spares.delete(k);
+      this.forget(gone);
+    });
+    this.all.add(sp);
+    this.spares.set(k, sp);
+    sp.idleTimer = setTimeout(() => void sp.stop(), this.idleMs);
+    sp.idleTimer.unref?.();
   }
 
   private forget(r: Resident): void {

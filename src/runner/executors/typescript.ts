@@ -92,7 +92,8 @@ export const typescriptExecutor: Executor = {
     return adoptEarly(ctx, build) ?? prewarmWrapper(ctx, build(ctx.jobDir));
   },
   resident(ctx: ResidentContext): ResidentLaunch {
-    return { command: wrapperCommand(ctx.config, ctx.env, ctx.dir), script: scriptFile(ctx.job, ctx.dir), root: ctx.job.root };
+    const command = wrapperCommand(ctx.config, ctx.env, ctx.dir);
+    return ctx.job ? { command, script: scriptFile(ctx.job, ctx.dir), root: ctx.job.root } : { command, script: '' };
   },
   async run(ctx: ExecContext): Promise<ExecOutcome> {
     const w = wrapperCommand(ctx.config, ctx.env, ctx.jobDir);

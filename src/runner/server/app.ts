@@ -82,6 +82,7 @@ export function engineFor(
 ): Engine {
   const engine = new Engine({
     store,
+    residentSpares: true,
     concurrency: opts.concurrency,
     worker: opts.worker,
     pollMs: 50,
