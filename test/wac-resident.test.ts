@@ -77,7 +77,7 @@ describe.each(['ts', 'py'] as const)('resident %s interpreters', (lang) => {
         ? 'export async function main(tag: string) { console.log("log of " + tag); return { pid: process.pid, tag }; }\n'
         : 'import os\n\ndef main(tag: str):\n    print("log of " + tag)\n    return {"pid": os.getpid(), "tag": tag}\n',
     slow: lang === 'ts' ? 'export async function main() { await new Promise((r) => setTimeout(r, 60000)); }\n' : 'import time\n\ndef main():\n    time.sleep(60)\n',
-    exit: lang === 'ts' ? 'export async function main() { process.exit(3); }\n' : 'import os\n\ndef main():\n    os._exit(3)\n',
+    exit: lang === 'ts' ? 'export async function main() { console.log("last words"); process.exit(3); }\n' : 'import sys, os\n\ndef main():\n    print("last words")\n    sys.stdout.flush()\n    os._exit(3)\n',
   };
 
   it('runs jobs of one key in one process, each with its own logs; other keys get their own process', async () => {
@@ -116,9 +116,11 @@ describe.each(['ts', 'py'] as const)('resident %s interpreters', (lang) => {
       expect(r.success).toBe(false);
       expect(pool.size).toBe(1); // the aborted one is gone, the other one idles
 
-      const crashed = await pool.run(request(lang, 'e', file(`exit.${ext}`, src.exit)).req);
+      const exiting = request(lang, 'e', file(`exit.${ext}`, src.exit));
+      const crashed = await pool.run(exiting.req);
       expect(crashed.success).toBe(false);
       expect(JSON.stringify(crashed.result)).toContain('exited with code 3');
+      expect(exiting.logs.join('')).toContain('last words');
       const again = await pool.run(request(lang, 'p', pidFile, { args: { tag: 'y' } }).req);
       expect(again.result).toEqual({ pid: (first.result as { pid: number }).pid, tag: 'y' });
     } finally {

@@ -204,8 +204,39 @@ if (RESIDENT) {
     if (current && waiting.size === 0) process.stdin.unref();
     else process.stdin.ref();
   };
+  // The job's stdout goes out in batches (at the latest on the next turn of the event loop, and
+  // before any marker): a step() whose SDK logs two lines costs one write, not three.
+  const rawWrite = process.stdout.write.bind(process.stdout);
+  let outBuf = '';
+  let outQueued = false;
+  const flushOut = () => {
+    outQueued = false;
+    if (!outBuf) return;
+    const b = outBuf;
+    outBuf = '';
+    rawWrite(b);
+  };
+  process.stdout.write = function (chunk, encoding, cb) {
+    const done = typeof encoding === 'function' ? encoding : cb;
+    if (typeof chunk !== 'string') {
+      flushOut();
+      return rawWrite(chunk, encoding, cb);
+    }
+    outBuf += chunk;
+    if (!outQueued) {
+      outQueued = true;
+      setImmediate(flushOut);
+    }
+    if (typeof done === 'function') process.nextTick(done);
+    return true;
+  };
+  process.on('exit', flushOut); // a job calling process.exit() keeps its last lines
+  const marker = (text) => {
+    flushOut();
+    rawWrite(text);
+  };
   const reply = (r) => {
-    process.stdout.write('\\x1e' + RESIDENT + ' R ' + r.code + ' ' + r.out + '\\n');
+    marker('\\x1e' + RESIDENT + ' R ' + r.code + ' ' + r.out + '\\n');
     process.stderr.write('\\x1e' + RESIDENT + '\\n');
   };
   const CHECKPOINT = /\\/api\\/w\\/[^/]+\\/jobs\\/wac\\/inline_checkpoint\\/([^/?#]+)$/;
@@ -230,7 +261,7 @@ if (RESIDENT) {
       holdStdin();
       // One line: a body with raw newlines (pretty-printed JSON) is re-encoded.
       const body = init.body.includes('\\n') ? JSON.stringify(JSON.parse(init.body)) : init.body;
-      process.stdout.write('\\x1e' + RESIDENT + ' S ' + id + ' ' + body + '\\n');
+      marker('\\x1e' + RESIDENT + ' S ' + id + ' ' + body + '\\n');
     });
   };
   const next = () => {

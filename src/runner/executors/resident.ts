@@ -52,7 +52,7 @@ export interface ResidentPoolOptions {
   tmpRoot: string;
   /** An idle resident is stopped after this long (default 120 s). */
   idleMs?: number;
-  /** Idle residents kept per key (default 4) and in all (default 16). */
+  /** Idle residents kept per key (default 4) and in all (default 8). */
   maxIdlePerKey?: number;
   maxIdle?: number;
 }
@@ -254,7 +254,7 @@ export class ResidentPool {
   constructor(private readonly opts: ResidentPoolOptions) {
     this.idleMs = opts.idleMs ?? 120_000;
     this.maxIdlePerKey = opts.maxIdlePerKey ?? 4;
-    this.maxIdle = opts.maxIdle ?? 16;
+    this.maxIdle = opts.maxIdle ?? 8;
   }
 
   /** Residents alive (busy or idle). */
