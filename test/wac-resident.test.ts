@@ -16,6 +16,10 @@ import { typescriptExecutor } from '../src/runner/executors/typescript.js';
 import { pythonExecutor } from '../src/runner/executors/python.js';
 import { DEFAULT_RUNNER_CONFIG } from '../src/runner/executors/index.js';
 import type { JobRecord } from '../src/runner/types.js';
+import { MemoryStore, type Store } from '../src/runner/store.js';
+import { SqlStore } from '../src/runner/db/sql-store.js';
+import { openPglite } from '../src/runner/db/db.js';
+import { migrate } from '../src/runner/db/migrations.js';
 import { ADMIN_TOKEN, Api, spawnServe, startTestServer, type TestServer } from './helpers/server.js';
 import { BIN } from './helpers/workspace.js';
 
@@ -211,6 +215,48 @@ it('a TypeScript child round that never reaches its step is answered, and the pr
   }
 }, 60_000);
 
+describe.each(['memory', 'pglite'] as const)('concurrency gate (%s store)', (kind) => {
+  it('lets `limit` jobs of a key run, requeues the next until one ends; with a window, counts starts within it', async () => {
+    let store: Store;
+    let close = async () => {};
+    if (kind === 'memory') store = new MemoryStore();
+    else {
+      const db = await openPglite(undefined);
+      await migrate(db);
+      store = new SqlStore(db);
+      close = () => db.close();
+    }
+    try {
+      const mk = (id: string, key: string, windowS?: number): JobRecord => ({
+        id, workspace: 'w', kind: 'script', path: 'f/x', language: 'bash', content: '', args: {}, status: 'queued', created_at: new Date().toISOString(),
+        concurrency: { key, limit: 1, ...(windowS ? { windowS } : {}) },
+      });
+      const ids = ['01900000-0000-7000-8000-000000000001', '01900000-0000-7000-8000-000000000002', '01900000-0000-7000-8000-000000000003'];
+      for (const id of ids.slice(0, 2)) await store.insertJob(mk(id, 'k'));
+      const a = (await store.claimById('w1', ids[0]!))!;
+      expect(await store.concurrencyGate(a)).toBeUndefined();
+      const b = (await store.claimById('w1', ids[1]!))!;
+      const at = await store.concurrencyGate(b);
+      expect(at).toBeGreaterThan(Date.now());
+      expect((await store.getJob(ids[1]!))!.status).toBe('queued');
+      await store.completeJob(ids[0]!, { status: 'success', result: null, completed_at: new Date().toISOString() });
+      // Due again only at `at`; once claimed, the key has room.
+      await new Promise((r) => setTimeout(r, Math.max(0, at! - Date.now()) + 50));
+      const b2 = (await store.claimById('w1', ids[1]!))!;
+      expect(b2).toBeDefined();
+      expect(await store.concurrencyGate(b2)).toBeUndefined();
+      await store.completeJob(ids[1]!, { status: 'success', result: null, completed_at: new Date().toISOString() });
+      // A 60 s window: the key's two starts above are within it, so a third job waits though none runs.
+      await store.insertJob(mk(ids[2]!, 'k', 60));
+      const c = (await store.claimById('w1', ids[2]!))!;
+      const at2 = await store.concurrencyGate(c);
+      expect(at2).toBeGreaterThan(Date.now() + 50_000);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+});
+
 function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -345,5 +391,62 @@ async def main(f: str):
     } finally {
       s.child.kill('SIGKILL');
     }
+  }, 120_000);
+
+  it('serve: cache_ttl reuses a task result for the same arguments (also in a later run); concurrency_limit keeps tasks of one key apart', async () => {
+    const api = srv.api;
+    const effects = join(tmp, 'cache-effects.txt');
+    const spans = join(tmp, 'spans.txt');
+    writeFileSync(effects, '');
+    writeFileSync(spans, '');
+    await api.deploy({
+      path: 'u/admin/wf_cache',
+      language: 'bun',
+      content: `import { workflow, task } from "windmill-client";
+const stamp = task(async function stamp(x: number, f: string) {
+  (await import("node:fs")).appendFileSync(f, x + "\\n");
+  return x * 10;
+}, { cache_ttl: 600 });
+export const main = workflow(async (f: string) => {
+  const a = await stamp(1, f);
+  const b = await stamp(1, f);
+  const c = await stamp(2, f);
+  return [a, b, c];
+});
+`,
+    });
+    for (let run = 0; run < 2; run++) {
+      const id = (await api.post('jobs/run/p/u/admin/wf_cache', { f: effects })).text;
+      const done = await api.waitJob(id, 60_000);
+      expect(done.success, JSON.stringify(done.result)).toBe(true);
+      expect(done.result).toEqual([10, 10, 20]);
+    }
+    // Each distinct argument ran once, over both runs; the rest came from the cache.
+    expect(readFileSync(effects, 'utf8').trim().split('\n').sort()).toEqual(['1', '2']);
+
+    await api.deploy({
+      path: 'u/admin/wf_limit',
+      language: 'bun',
+      content: `import { workflow, task } from "windmill-client";
+const span = task(async function span(i: number, f: string) {
+  const fs = await import("node:fs");
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, 400));
+  fs.appendFileSync(f, JSON.stringify([i, t0, Date.now()]) + "\\n");
+  return i;
+}, { concurrency_limit: 1, concurrency_key: "one-at-a-time" });
+export const main = workflow(async (f: string) => {
+  return await Promise.all([span(1, f), span(2, f), span(3, f)]);
+});
+`,
+    });
+    const id = (await api.post('jobs/run/p/u/admin/wf_limit', { f: spans })).text;
+    const done = await api.waitJob(id, 60_000);
+    expect(done.success, JSON.stringify(done.result)).toBe(true);
+    expect(done.result).toEqual([1, 2, 3]);
+    const iv = readFileSync(spans, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as [number, number, number]).sort((a, b) => a[1] - b[1]);
+    expect(iv).toHaveLength(3);
+    // Two worker slots, three parallel tasks of one key with a limit of 1: no two overlap.
+    for (let i = 1; i < iv.length; i++) expect(iv[i]![1]).toBeGreaterThanOrEqual(iv[i - 1]![2]);
   }, 120_000);
 });

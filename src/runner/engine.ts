@@ -507,6 +507,15 @@ export class Engine {
         run.reason = { kind: 'cancel', by: early.by, message: early.reason };
       }
 
+      // A job over its concurrency limit goes back to the queue until there is room.
+      if (job.concurrency && !run.reason) {
+        const at = await this.store.concurrencyGate(job);
+        if (at !== undefined) {
+          this.running.delete(job.id);
+          this.wakeAt(at);
+          return;
+        }
+      }
       const handler = this.opts.handlers?.[job.kind];
       const executor = handler ? undefined : await executorFor(job.language);
       if (handler && !run.reason) {
@@ -639,6 +648,7 @@ export class Engine {
       duration_ms: Math.max(0, now - started),
       ...(cancel ? { canceled_by: cancel.by, canceled_reason: cancel.reason } : {}),
     });
+    if (first && status === 'success' && job.cache) await this.store.cachePut(job.workspace, job.cache.key, outcome.result ?? null, job.cache.ttlS).catch(() => undefined);
     this.events.emit(`done:${job.id}`);
     this.events.removeAllListeners(`log:${job.id}`);
     if (first && job.parentJob && job.wacKey) {
@@ -705,7 +715,10 @@ export class Engine {
         return 'parked';
       }
       case 'dispatch': {
-        const steps = (out.steps ?? []) as { name: string; script: string; args?: Record<string, unknown>; key: string; dispatch_type: string; timeout?: number; tag?: string; priority?: number }[];
+        const steps = (out.steps ?? []) as {
+          name: string; script: string; args?: Record<string, unknown>; key: string; dispatch_type: string; timeout?: number; tag?: string; priority?: number;
+          cache_ttl?: number; concurrent_limit?: number; concurrency_key?: string; concurrency_time_window_s?: number;
+        }[];
         if (!steps.length) return { success: false, result: errorResult('WorkflowError', 'the workflow dispatched no steps') };
         if (new Set(steps.map((s) => s.key)).size !== steps.length) return { success: false, result: errorResult('WorkflowError', 'duplicate step keys in one dispatch') };
         const ids: Record<string, string> = {};
@@ -715,6 +728,18 @@ export class Engine {
         // Park first, then push: a child can never complete before its parent waits for it.
         await park(steps.length, Date.now() + 14 * 24 * 3600 * 1000);
         for (const s of steps) {
+          // cache_ttl: a result of the same task with the same arguments, younger than the ttl, is reused.
+          const ttl = Number(s.cache_ttl);
+          const cacheKey = ttl > 0 ? taskCacheKey(job, s) : undefined;
+          if (cacheKey) {
+            const hit = await this.store.cacheGet(job.workspace, cacheKey);
+            if (hit) {
+              this.log(job.id, `[wmill] task '${s.name}' (${s.key}): result from the cache (cache_ttl ${ttl}s)\n`);
+              if (await this.store.childDone(job.id, s.key, ids[s.key]!, hit.value)) this.handOff(job.id);
+              continue;
+            }
+          }
+          const limit = Number(s.concurrent_limit);
           const common: Partial<JobSpec> = {
             workspace: job.workspace,
             createdBy: job.createdBy,
@@ -724,6 +749,16 @@ export class Engine {
             ...(s.timeout ? { timeoutS: s.timeout } : {}),
             ...(s.tag ? { tag: s.tag } : {}),
             ...(s.priority !== undefined ? { priority: s.priority } : {}),
+            ...(cacheKey ? { cache: { key: cacheKey, ttlS: ttl } } : {}),
+            ...(limit > 0
+              ? {
+                  concurrency: {
+                    key: s.concurrency_key || (s.dispatch_type === 'inline' ? `${job.path}#${s.name}` : s.script),
+                    limit: Math.floor(limit),
+                    ...(Number(s.concurrency_time_window_s) > 0 ? { windowS: Number(s.concurrency_time_window_s) } : {}),
+                  },
+                }
+              : {}),
           };
           let spec: JobSpec | undefined;
           if (s.dispatch_type === 'inline') {
@@ -790,6 +825,25 @@ export class Engine {
 function residentKey(job: JobRecord): string {
   const h = createHash('sha256').update(job.content).digest('hex').slice(0, 32);
   return [job.language, job.workspace, job.permissionedAs ?? '', job.path, job.file ?? '', job.root ?? '', job.scriptHash ?? '', h].join('\u0000');
+}
+
+/** The cache key of a workflow task: the workflow, the task (or script) and its arguments. */
+function taskCacheKey(job: JobRecord, s: { name: string; script: string; dispatch_type: string; args?: Record<string, unknown> }): string {
+  return createHash('sha256')
+    .update(JSON.stringify([job.path, s.dispatch_type, s.dispatch_type === 'inline' ? s.name : s.script, canonicalJson(s.args ?? {})]))
+    .digest('hex');
+}
+
+/** JSON with object keys sorted (equal arguments give one cache key whatever their order). */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v ?? null);
 }
 
 /** The job's time limit: past it, the run is aborted with a timeout reason. */

@@ -74,6 +74,14 @@ export interface Store {
   recordStep(id: string, key: string, value: unknown, opts?: { stored?: boolean }): Promise<{ stored: unknown } | undefined>;
   /** The step() results recorded for a workflow so far. */
   stepsOf(id: string): Promise<Record<string, unknown>>;
+  /** A cached result (`JobSpec.cache`), unless expired. */
+  cacheGet(ws: string, key: string): Promise<{ value: unknown } | undefined>;
+  cachePut(ws: string, key: string, value: unknown, ttlS: number): Promise<void>;
+  /**
+   * A claimed job with `concurrency`: undefined when it may run; else it went back to the queue,
+   * due at the returned time (ms), because its key is at its limit.
+   */
+  concurrencyGate(job: JobRecord): Promise<number | undefined>;
   /** Make a parked job runnable now (an approval arrived). */
   wake(id: string): Promise<void>;
   /** Record an approval event for a suspended job; false when (job, resumeId) was already recorded. */
@@ -181,6 +189,44 @@ export class MemoryStore implements Store {
     st.completed_steps ??= {};
     if (!(key in st.completed_steps)) st.completed_steps[key] = structuredClone(value ?? null);
     return { stored: structuredClone(st.completed_steps[key]) };
+  }
+
+  private readonly cache = new Map<string, { value: unknown; expires: number }>();
+
+  async cacheGet(ws: string, key: string): Promise<{ value: unknown } | undefined> {
+    const e = this.cache.get(`${ws}\u0000${key}`);
+    return e && e.expires > Date.now() ? { value: structuredClone(e.value) } : undefined;
+  }
+
+  async cachePut(ws: string, key: string, value: unknown, ttlS: number): Promise<void> {
+    this.cache.set(`${ws}\u0000${key}`, { value: structuredClone(value ?? null), expires: Date.now() + ttlS * 1000 });
+  }
+
+  async concurrencyGate(job: JobRecord): Promise<number | undefined> {
+    const c = job.concurrency;
+    if (!c) return undefined;
+    const now = Date.now();
+    const win = c.windowS && c.windowS > 0 ? c.windowS * 1000 : 0;
+    let n = 0;
+    let oldest = Infinity;
+    for (const j of this.jobs.values()) {
+      if (j.id === job.id || j.workspace !== job.workspace || j.concurrency?.key !== c.key || !j.started_at) continue;
+      const started = Date.parse(j.started_at);
+      if (j.status === 'running' || (win && started > now - win)) {
+        n++;
+        oldest = Math.min(oldest, started);
+      }
+    }
+    if (n < c.limit) return undefined;
+    const at = win && Number.isFinite(oldest) ? Math.max(now + 100, oldest + win + 10) : now + 1000;
+    const j = this.jobs.get(job.id);
+    if (j && j.status === 'running') {
+      j.status = 'queued';
+      delete j.worker;
+      delete j.started_at;
+      j.scheduledFor = new Date(at).toISOString();
+    }
+    return at;
   }
 
   async stepsOf(id: string): Promise<Record<string, unknown>> {

@@ -54,6 +54,14 @@ export interface JobSpec {
   wacState?: Record<string, any>;
   /** Workflow-as-code: set by the engine for one round; the executor hands it to the wrapper. */
   wac?: { checkpoint: Record<string, unknown> };
+  /** Keep a successful result under `key` for `ttlS` seconds (a task's `cache_ttl`). */
+  cache?: { key: string; ttlS: number };
+  /**
+   * At most `limit` jobs of `key` (per workspace) run at once, or start within the last `windowS`
+   * seconds when set (a task's `concurrency_limit` / `concurrency_key` / `concurrency_time_window_s`);
+   * a job over the limit waits in the queue.
+   */
+  concurrency?: { key: string; limit: number; windowS?: number };
 }
 
 export interface JobError {

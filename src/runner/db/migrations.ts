@@ -216,7 +216,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE job ADD COLUMN suspend integer NOT NULL DEFAULT 0;
   ALTER TABLE job ADD COLUMN suspend_until timestamptz;
   `,
-  // 4: workflow step() results, one row each (first write wins), so the fast path is one insert.
+  // 4: workflow step() results, one row each (first write wins), so the fast path is one insert;
+  // task result cache (cache_ttl); concurrency keys (concurrency_limit).
   // No foreign key (it costs a lookup per step): rows are written only for running jobs.
   `
   CREATE TABLE wac_step (
@@ -225,6 +226,15 @@ export const MIGRATIONS: string[] = [
     value json,
     PRIMARY KEY (job_id, key)
   );
+  CREATE TABLE result_cache (
+    workspace_id text NOT NULL,
+    key text NOT NULL,
+    result json,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (workspace_id, key)
+  );
+  ALTER TABLE job ADD COLUMN concurrency_key text;
+  CREATE INDEX job_concurrency ON job (workspace_id, concurrency_key, started_at) WHERE concurrency_key IS NOT NULL;
   `,
 ];
 

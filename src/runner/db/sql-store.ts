@@ -47,6 +47,8 @@ export function rowToJob(r: Record<string, any>): JobRecord {
     ...(r.flow_status ? { flowState: r.flow_status } : {}),
     ...(r.wac_status || r.wac_steps ? { wacState: withSteps(r.wac_status, r.wac_steps) } : {}),
     ...(spec.wacKey ? { wacKey: spec.wacKey } : {}),
+    ...(spec.cache ? { cache: spec.cache } : {}),
+    ...(spec.concurrency ? { concurrency: spec.concurrency } : {}),
     ...(r.suspend ? { suspend: r.suspend } : {}),
     ...(r.suspend_until ? { suspendUntil: iso(r.suspend_until) } : {}),
     createdBy: r.created_by,
@@ -80,13 +82,13 @@ export const DONE_CHANNEL = 'wmill_job_done';
 
 /** Insert a job row through `q` (a transaction when the caller needs atomicity with other writes). */
 export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
-  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow, wacKey: job.wacKey };
+  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow, wacKey: job.wacKey, cache: job.cache, concurrency: job.concurrency };
   // The job and its (empty) logs row in one statement; a queued job wakes the workers that
   // LISTEN (same statement: no extra round trip).
   await q.query(
     `WITH j AS (INSERT INTO job (id, workspace_id, kind, path, language, content, script_hash, args, spec, created_at, created_by,
-       permissioned_as, tag, scheduled_for, schedule_path, priority, status, wac_status)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8::json,$9::json,$10,$11,$12,$13,COALESCE($14::timestamptz, clock_timestamp()),$15,$16,$17,$18::json)
+       permissioned_as, tag, scheduled_for, schedule_path, priority, status, wac_status, concurrency_key)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8::json,$9::json,$10,$11,$12,$13,COALESCE($14::timestamptz, clock_timestamp()),$15,$16,$17,$18::json,$19)
      RETURNING id)
      INSERT INTO job_logs (job_id) SELECT id FROM j${job.status === 'queued' ? ` RETURNING pg_notify('${QUEUED_CHANNEL}', '')` : ''}`,
     [
@@ -108,6 +110,7 @@ export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
       job.priority ?? null,
       job.status,
       job.wacState ? JSON.stringify(job.wacState) : null,
+      job.concurrency?.key ?? null,
     ],
   );
 }
@@ -242,6 +245,44 @@ export class SqlStore implements Store {
     if (!opts.stored) return { stored: undefined };
     const [r] = await this.db.query(`SELECT value FROM wac_step WHERE job_id = $1 AND key = $2`, [id, key]);
     return { stored: r?.value ?? null };
+  }
+
+  async cacheGet(ws: string, key: string): Promise<{ value: unknown } | undefined> {
+    const [r] = await this.db.query(`SELECT result FROM result_cache WHERE workspace_id = $1 AND key = $2 AND expires_at > clock_timestamp()`, [ws, key]);
+    return r ? { value: r.result ?? null } : undefined;
+  }
+
+  async cachePut(ws: string, key: string, value: unknown, ttlS: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO result_cache (workspace_id, key, result, expires_at) VALUES ($1, $2, $3::json, clock_timestamp() + $4::double precision * interval '1 second')
+       ON CONFLICT (workspace_id, key) DO UPDATE SET result = EXCLUDED.result, expires_at = EXCLUDED.expires_at`,
+      [ws, key, json(value ?? null), ttlS],
+    );
+  }
+
+  async concurrencyGate(job: JobRecord): Promise<number | undefined> {
+    const c = job.concurrency;
+    if (!c) return undefined;
+    return this.db.tx(async (q) => {
+      // One gate at a time per key (PostgreSQL with several workers); PGlite runs one statement at a time anyway.
+      if (this.db.kind === 'postgres') await q.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${job.workspace}\u0000${c.key}`]);
+      const win = c.windowS && c.windowS > 0 ? c.windowS : 0;
+      const [r] = await q.query<{ n: number; oldest: string | null }>(
+        `SELECT count(*)::int AS n, min(started_at) AS oldest FROM job
+         WHERE workspace_id = $1 AND concurrency_key = $2 AND id <> $3 AND started_at IS NOT NULL
+           AND (status = 'running' OR ($4::double precision > 0 AND started_at > clock_timestamp() - $4::double precision * interval '1 second'))`,
+        [job.workspace, c.key, job.id, win],
+      );
+      if ((r?.n ?? 0) < c.limit) return undefined;
+      // Over the limit: back in the queue, due when the window may have room (or in a second).
+      const oldest = r?.oldest ? Date.parse(String(r.oldest)) : NaN;
+      const at = win && !Number.isNaN(oldest) ? Math.max(Date.now() + 100, oldest + win * 1000 + 10) : Date.now() + 1000;
+      await q.query(
+        `UPDATE job SET status = 'queued', worker = NULL, started_at = NULL, ping = NULL, runs = GREATEST(runs - 1, 0), scheduled_for = $2 WHERE id = $1 AND status = 'running'`,
+        [job.id, new Date(at).toISOString()],
+      );
+      return at;
+    });
   }
 
   async stepsOf(id: string): Promise<Record<string, unknown>> {
