@@ -449,4 +449,44 @@ export const main = workflow(async (f: string) => {
     // Two worker slots, three parallel tasks of one key with a limit of 1: no two overlap.
     for (let i = 1; i < iv.length; i++) expect(iv[i]![1]).toBeGreaterThanOrEqual(iv[i - 1]![2]);
   }, 120_000);
+
+  it('serve: a task tag takes effect: its child waits until a worker takes that tag (--tags)', async () => {
+    const dataDir = mkdtempSync(join(tmp, 'tags-'));
+    let a: TestServer | undefined = await startTestServer({ dataDir, tags: ['default'] });
+    let b: TestServer | undefined;
+    try {
+      await a.api.deploy({
+        path: 'u/admin/wf_tag',
+        language: 'bun',
+        content: `import { workflow, task } from "windmill-client";
+const onGpu = task(async function onGpu(x: number) { return x * 2; }, { tag: "gpu" });
+export const main = workflow(async (x: number) => ({ doubled: await onGpu(x) }));
+`,
+      });
+      const id = (await a.api.post('jobs/run/p/u/admin/wf_tag', { x: 21 })).text;
+      let child: JobRecord | undefined;
+      for (let i = 0; i < 300 && !child; i++) {
+        child = (await a.server.store.listJobs()).find((j) => j.parentJob === id);
+        if (!child) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(child?.tag).toBe('gpu');
+      // An untagged job runs meanwhile; the gpu task still waits.
+      await a.api.deploy({ path: 'u/admin/plain_echo', language: 'bash', content: 'echo hi\n' });
+      const plain = (await a.api.post('jobs/run/p/u/admin/plain_echo', {})).text;
+      expect((await a.api.waitJob(plain, 30_000)).success).toBe(true);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect((await a.server.store.getJob(child!.id))?.status).toBe('queued');
+      expect((await a.server.store.getJob(id))?.status).toBe('queued');
+      await a.close();
+      a = undefined;
+      // A server whose workers take `gpu` runs it, and the workflow completes.
+      b = await startTestServer({ dataDir, tags: ['default', 'gpu'] });
+      const done = await b.api.waitJob(id, 60_000);
+      expect(done.success, JSON.stringify(done.result)).toBe(true);
+      expect(done.result).toEqual({ doubled: 42 });
+    } finally {
+      await a?.close();
+      await b?.close();
+    }
+  }, 120_000);
 });

@@ -9,7 +9,17 @@ interface ServeFlags {
   data?: string;
   workers?: string;
   publicUrl?: string;
+  tags?: string;
   json?: boolean;
+}
+
+/** `--tags a,b`: the tags, trimmed; a usage error when the list is empty or a tag has odd characters. */
+function tagsFlag(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const tags = v.split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = tags.find((t) => !/^[A-Za-z0-9_.:-]+$/.test(t));
+  if (!tags.length || bad !== undefined) throw new WmillError('usage', `--tags must be a comma-separated list of tags (letters, digits, _ . : -)${bad !== undefined ? `; got '${bad}'` : ''}`);
+  return tags;
 }
 
 function intFlag(v: string | undefined, name: string, dflt: number, min = 0): number {
@@ -38,6 +48,7 @@ export function registerServe(program: Command): void {
     .option('--data <dir>', 'PGlite data folder (when DATABASE_URL is not set)', '.wmill-server')
     .option('--workers <n>', 'jobs this process runs at once (0: leave jobs to `wmill worker`)', '2')
     .option('--public-url <url>', 'URL handed out in links (default: the listening address)')
+    .option('--tags <list>', 'job tags the workers of this process take, comma-separated (an untagged job is `default`; default: every job)')
     .option('--json', 'print one JSON line {url, port, database} when ready')
     .action(async (opts: ServeFlags) => {
       const { startServer } = await import('../runner/server/app.js');
@@ -51,6 +62,7 @@ export function registerServe(program: Command): void {
         databaseUrl,
         adminToken: process.env.WMILL_ADMIN_TOKEN || undefined,
         workers: intFlag(opts.workers, 'workers', 2),
+        tags: tagsFlag(opts.tags),
         publicUrl: opts.publicUrl,
         staleAfterMs: staleAfterMs(),
         log: (l) => err(l),
@@ -78,7 +90,8 @@ export function registerServe(program: Command): void {
     .description('Run jobs from the PostgreSQL queue of a `wmill serve` (needs DATABASE_URL)')
     .option('--concurrency <n>', 'jobs run at once', '1')
     .option('--name <name>', 'worker name recorded on the jobs it runs')
-    .action(async (opts: { concurrency?: string; name?: string }) => {
+    .option('--tags <list>', 'job tags this worker takes, comma-separated (an untagged job is `default`; default: every job)')
+    .action(async (opts: { concurrency?: string; name?: string; tags?: string }) => {
       const databaseUrl = process.env.DATABASE_URL;
       if (!databaseUrl) throw new WmillError('usage', 'wmill worker needs DATABASE_URL (the PostgreSQL database `wmill serve` uses); the embedded database has no external workers');
       const { startWorker } = await import('../runner/server/app.js');
@@ -86,6 +99,7 @@ export function registerServe(program: Command): void {
         databaseUrl,
         concurrency: intFlag(opts.concurrency, 'concurrency', 1, 1),
         name: opts.name,
+        tags: tagsFlag(opts.tags),
         staleAfterMs: staleAfterMs(),
         log: (l) => err(l),
       }).catch((e: Error) => {

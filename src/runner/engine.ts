@@ -63,6 +63,11 @@ export interface EngineOptions {
   resumeKey?: string;
   /** Base URL jobs use for the API (default: a loopback API server started by the engine). */
   apiBaseUrl?: string;
+  /**
+   * The job tags this worker takes (an untagged job has the tag `default`); undefined: every job.
+   * A job whose tag no worker takes waits in the queue.
+   */
+  tags?: string[];
   /** Run workflow rounds and inline tasks in resident interpreters (default: unless WMILL_WAC_RESIDENT=0). */
   residents?: boolean;
   /** Keep a spare resident per interpreter in use, so a workflow's first round skips the start (hosts: yes; one-shot preview: no). */
@@ -464,12 +469,12 @@ export class Engine {
       do {
         this.pumpAgain = false;
         while (this.active < this.concurrency && !this.closed && this.handOffs.length) {
-          const job = await this.store.claimById(this.worker, this.handOffs.shift()!);
+          const job = await this.store.claimById(this.worker, this.handOffs.shift()!, this.opts.tags);
           if (job) this.launch(job);
         }
         while (this.active < this.concurrency && !this.closed && this.emptyAtGen !== this.workGen) {
           const gen = this.workGen;
-          const { jobs, more } = await this.store.claim(this.worker, this.concurrency - this.active);
+          const { jobs, more } = await this.store.claim(this.worker, this.concurrency - this.active, this.opts.tags);
           if (!more) this.emptyAtGen = gen;
           for (const job of jobs) this.launch(job);
           if (!jobs.length) break;

@@ -24,6 +24,11 @@ function due(j: JobRecord, now: number): boolean {
   return (j.suspend ?? 0) > 0 ? !!j.suspendUntil && Date.parse(j.suspendUntil) <= now : !(j.scheduledFor && Date.parse(j.scheduledFor) > now);
 }
 
+/** Whether a worker listening to `tags` (undefined: every job) takes job `j`; an untagged job has the tag `default`. */
+export function tagged(j: Pick<JobRecord, 'tag'>, tags: string[] | undefined): boolean {
+  return !tags || tags.includes(j.tag || 'default');
+}
+
 function take(j: JobRecord, worker: string): JobRecord {
   j.status = 'running';
   j.started_at ??= new Date().toISOString();
@@ -44,9 +49,9 @@ export interface Store {
    * Take up to `limit` due jobs at once; `more` tells whether due jobs may remain (false: the
    * queue had no more than what was taken, so pulling again now would come back empty).
    */
-  claim(worker: string, limit: number): Promise<{ jobs: JobRecord[]; more: boolean }>;
+  claim(worker: string, limit: number, tags?: string[]): Promise<{ jobs: JobRecord[]; more: boolean }>;
   /** Take job `id` if it is due (queued, not canceled, not parked); undefined otherwise. */
-  claimById(worker: string, id: string): Promise<JobRecord | undefined>;
+  claimById(worker: string, id: string, tags?: string[]): Promise<JobRecord | undefined>;
   updateJob(id: string, patch: JobPatch): Promise<void>;
   /**
    * Make a job final, exactly once: applies `patch` only while the job is still queued or
@@ -128,27 +133,27 @@ export class MemoryStore implements Store {
     return j ? structuredClone(j) : undefined;
   }
 
-  async claim(worker: string, limit: number): Promise<{ jobs: JobRecord[]; more: boolean }> {
+  async claim(worker: string, limit: number, tags?: string[]): Promise<{ jobs: JobRecord[]; more: boolean }> {
     const jobs: JobRecord[] = [];
     while (jobs.length < limit) {
-      const j = await this.claimNext(worker);
+      const j = await this.claimNext(worker, tags);
       if (!j) return { jobs, more: false };
       jobs.push(j);
     }
     return { jobs, more: true };
   }
 
-  async claimById(worker: string, id: string): Promise<JobRecord | undefined> {
+  async claimById(worker: string, id: string, tags?: string[]): Promise<JobRecord | undefined> {
     const j = this.jobs.get(id);
-    return j && due(j, Date.now()) ? take(j, worker) : undefined;
+    return j && due(j, Date.now()) && tagged(j, tags) ? take(j, worker) : undefined;
   }
 
-  async claimNext(worker: string): Promise<JobRecord | undefined> {
+  async claimNext(worker: string, tags?: string[]): Promise<JobRecord | undefined> {
     // Map iteration order is insertion order: FIFO within a priority.
     const now = Date.now();
     let best: JobRecord | undefined;
     for (const j of this.jobs.values()) {
-      if (!due(j, now)) continue;
+      if (!due(j, now) || !tagged(j, tags)) continue;
       if (!best || (j.priority ?? -Infinity) > (best.priority ?? -Infinity)) best = j;
     }
     if (!best) return undefined;

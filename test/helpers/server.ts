@@ -22,9 +22,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { databaseUrl?: string; workers?: number; staleAfterMs?: number } = {}): Promise<TestServer> {
-  const dataDir = opts.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'wmill-serve-test-'));
-  const server = await startServer({ log: process.env.WMILL_LOG_REQUESTS ? (l) => console.error(l) : undefined, port: 0, dataDir, databaseUrl: opts.databaseUrl, adminToken: ADMIN_TOKEN, workers: opts.workers ?? 2, staleAfterMs: opts.staleAfterMs });
+export async function startTestServer(opts: { databaseUrl?: string; workers?: number; staleAfterMs?: number; tags?: string[]; dataDir?: string } = {}): Promise<TestServer> {
+  const own = !opts.databaseUrl && !opts.dataDir;
+  const dataDir = opts.databaseUrl ? undefined : (opts.dataDir ?? mkdtempSync(join(tmpdir(), 'wmill-serve-test-')));
+  const server = await startServer({ log: process.env.WMILL_LOG_REQUESTS ? (l) => console.error(l) : undefined, port: 0, dataDir, databaseUrl: opts.databaseUrl, adminToken: ADMIN_TOKEN, workers: opts.workers ?? 2, staleAfterMs: opts.staleAfterMs, tags: opts.tags });
   return {
     url: `${server.url}/`,
     token: ADMIN_TOKEN,
@@ -32,7 +33,7 @@ export async function startTestServer(opts: { databaseUrl?: string; workers?: nu
     api: new Api(server.url, ADMIN_TOKEN),
     async close() {
       await server.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir && own) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

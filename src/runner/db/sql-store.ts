@@ -24,6 +24,8 @@ const WAC_STEPS = '(SELECT json_object_agg(s.key, s.value) FROM wac_step s WHERE
 /** A claimable job, and what claiming it sets ($1: the worker). */
 const DUE = `status = 'queued' AND NOT cancel_requested
   AND ((suspend <= 0 AND scheduled_for <= clock_timestamp()) OR (suspend > 0 AND suspend_until <= clock_timestamp()))`;
+/** A worker listening to the tags in parameter `p` (null: every job) takes the job; untagged is `default`. */
+const TAGGED = (p: string) => `(${p}::text[] IS NULL OR COALESCE(tag, 'default') = ANY(${p}::text[]))`;
 const CLAIM_SET = `status = 'running', started_at = COALESCE(started_at, clock_timestamp()), worker = $1, ping = clock_timestamp(), runs = runs + 1, suspend = 0`;
 
 export function rowToJob(r: Record<string, any>): JobRecord {
@@ -161,16 +163,16 @@ export class SqlStore implements Store {
     return (await this.claim(worker, 1)).jobs[0];
   }
 
-  async claimById(worker: string, id: string): Promise<JobRecord | undefined> {
+  async claimById(worker: string, id: string, tags?: string[]): Promise<JobRecord | undefined> {
     const [r] = await this.db.query(
-      `UPDATE job SET ${CLAIM_SET} WHERE id = $2 AND ${DUE} RETURNING *, ${WAC_STEPS}`,
-      [worker, id],
+      `UPDATE job SET ${CLAIM_SET} WHERE id = $2 AND ${DUE} AND ${TAGGED('$3')} RETURNING *, ${WAC_STEPS}`,
+      [worker, id, tags ?? null],
     );
     return r ? rowToJob(r) : undefined;
   }
 
-  async claim(worker: string, limit: number): Promise<{ jobs: JobRecord[]; more: boolean }> {
-    const due = DUE;
+  async claim(worker: string, limit: number, tags?: string[]): Promise<{ jobs: JobRecord[]; more: boolean }> {
+    const due = `${DUE} AND ${TAGGED('$3')}`;
     // \`due\` counts, in the statement's snapshot, the due jobs up to one past the limit (the
     // ones taken here included): no more than were taken means the queue is drained.
     const rows = await this.db.query(
@@ -180,7 +182,7 @@ export class SqlStore implements Store {
          ORDER BY priority DESC NULLS LAST, scheduled_for, created_at
          FOR UPDATE SKIP LOCKED LIMIT $2)
        RETURNING *, ${WAC_STEPS}, (SELECT count(*) FROM (SELECT 1 FROM job WHERE ${due} LIMIT $2 + 1) d)::int AS due`,
-      [worker, limit],
+      [worker, limit, tags ?? null],
     );
     const jobs = rows
       .map(rowToJob)

@@ -43,6 +43,8 @@ export interface ServeOptions {
   adminToken?: string;
   /** Jobs this process runs at once (0: API only, leave the jobs to `wmill worker`s). */
   workers?: number;
+  /** Job tags this process's workers take (an untagged job is `default`); undefined: every job. */
+  tags?: string[];
   /** A running job whose worker sent no heartbeat for this long is re-queued. */
   staleAfterMs?: number;
   /** Public URL to hand out (default: the listening address). */
@@ -78,11 +80,12 @@ export async function openDatabase(opts: { dataDir?: string; databaseUrl?: strin
 export function engineFor(
   store: SqlStore,
   secret: string,
-  opts: { worker: string; concurrency: number; apiBaseUrl?: string; publicUrl: () => string },
+  opts: { worker: string; concurrency: number; apiBaseUrl?: string; publicUrl: () => string; tags?: string[] },
 ): Engine {
   const engine = new Engine({
     store,
     residentSpares: true,
+    ...(opts.tags ? { tags: opts.tags } : {}),
     concurrency: opts.concurrency,
     worker: opts.worker,
     pollMs: 50,
@@ -166,7 +169,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const secret = await instanceSecret(db);
   const store = new SqlStore(db);
   let baseUrl = '';
-  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, publicUrl: () => baseUrl });
+  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, publicUrl: () => baseUrl, tags: opts.tags });
   // The in-job routes (interpolated resources, state, ...) shared with preview's loopback API.
   const jobApi = new ApiServer({
     store,
@@ -398,7 +401,7 @@ function userView(p: Principal, ws: string) {
 }
 
 /** `wmill worker`: run jobs from the PostgreSQL queue of a `wmill serve`. */
-export async function startWorker(opts: { databaseUrl: string; concurrency?: number; apiBaseUrl?: string; staleAfterMs?: number; name?: string; log?: (l: string) => void }) {
+export async function startWorker(opts: { databaseUrl: string; concurrency?: number; apiBaseUrl?: string; staleAfterMs?: number; name?: string; tags?: string[]; log?: (l: string) => void }) {
   const db = await openDatabase({ databaseUrl: opts.databaseUrl });
   const secret = await instanceSecret(db);
   const store = new SqlStore(db);
@@ -407,7 +410,7 @@ export async function startWorker(opts: { databaseUrl: string; concurrency?: num
     const [r] = await db.query<{ value: string }>(`SELECT value FROM instance WHERE key = 'api_url'`);
     apiBaseUrl = r?.value;
   }
-  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, publicUrl: () => apiBaseUrl ?? '' });
+  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, publicUrl: () => apiBaseUrl ?? '', tags: opts.tags });
   const staleMs = opts.staleAfterMs ?? 30_000;
   const sweep = setInterval(() => void store.requeueStale(staleMs).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
   sweep.unref();
