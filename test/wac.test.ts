@@ -272,6 +272,8 @@ describe('workflow-as-code on wmill serve', () => {
   return out.length;`,
       `const effect = task(async function effect(i: number, file: string) {
   const fs = await import("node:fs");
+  // Slow enough that the kill lands mid-way (tasks on a resident interpreter take milliseconds).
+  await new Promise((r) => setTimeout(r, 150));
   fs.appendFileSync(file, i + "\\n");
   return i;
 });`,
