@@ -9,7 +9,8 @@
 // median wall time is reported with the ratio wmill / raw, and `node -e 0` (Node's own start-up,
 // which bounds how close wmill can get to an interpreter that starts in a few ms, like bash).
 // The metadata of the scripts is generated first, so preview takes its fast path (schema from
-// .script.yaml, no parser).
+// .script.yaml, no parser); the `ts edited` case is a script written after that (the edit →
+// preview loop: the schema is inferred from the code).
 // Run `npm run build` first (the bench uses bin/wmill.mjs, i.e. dist/). BENCH_KEEP=1 keeps the
 // temporary workspace; WMILL_DEBUG_TIMING=1 on a preview prints where wmill's own time goes.
 import { spawnSync } from 'node:child_process';
@@ -64,6 +65,10 @@ if (gen.status !== 0) {
 
 const data = JSON.stringify(ARGS);
 
+// The edit → preview loop: a script changed since generate-metadata (its schema is inferred now).
+put('f/bench/edited_ts.ts', 'export async function main(a: number, b: string) {\n  return { a: a + 1, b };\n}\n');
+put('drivers/ts-edited-driver.mts', `import { main } from '../f/bench/edited_ts.ts';\nconsole.log(JSON.stringify(await main(${ARGS.a}, ${JSON.stringify(ARGS.b)})));\n`);
+
 // The bench measures the everyday path: metadata current, schema read from .script.yaml.
 for (const f of ['f/bench/triv_ts.ts', 'f/bench/triv_py.py', 'f/bench/triv_sh.sh']) {
   const r = spawnSync(process.execPath, [BIN, 'script', 'preview', f, '-d', data], { cwd: ws, encoding: 'utf8', env: { ...process.env, WMILL_DEBUG_TIMING: '1' } });
@@ -78,6 +83,12 @@ const cases = [
     wmill: [process.execPath, [BIN, 'script', 'preview', 'f/bench/triv_ts.ts', '-d', data]],
     raw: [process.execPath, ['--import', tsx, 'drivers/ts-driver.mts']],
     rawLabel: 'node --import tsx driver.mts',
+  },
+  {
+    name: 'ts edited',
+    wmill: [process.execPath, [BIN, 'script', 'preview', 'f/bench/edited_ts.ts', '-d', data]],
+    raw: [process.execPath, ['--import', tsx, 'drivers/ts-edited-driver.mts']],
+    rawLabel: 'node --import tsx driver.mts (metadata not current: schema inferred)',
   },
   {
     name: 'python',

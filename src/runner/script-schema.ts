@@ -106,9 +106,9 @@ export async function scriptSchema(opts: {
     }
   }
   try {
-    const { canInferSchema, parseScripts } = await import('../metadata/parsers/index.js');
+    const { canInferSchema, parseScriptQuick } = await import('../metadata/parsers/index.js');
     if (!canInferSchema(opts.language)) return { schema: meta?.schema ?? undefined, source: meta?.schema ? 'metadata' : 'none', note: `no signature parser for ${opts.language}` };
-    const parsed = (await parseScripts([{ id: opts.path, language: opts.language, code: opts.content }])).get(opts.path);
+    const parsed = await parseScriptQuick({ id: opts.path, language: opts.language, code: opts.content });
     if (!parsed) return { schema: undefined, source: 'none', note: 'the parser returned nothing' };
     if (parsed.error) return { schema: undefined, source: 'none', note: `signature not parsed: ${parsed.error.message}` };
     const { mergeSchema } = await import('../metadata/schema.js');

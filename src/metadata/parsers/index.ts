@@ -4,6 +4,7 @@ import { parseBash } from './bash.js';
 import { parsePowershell } from './powershell.js';
 import { parseSql, parseGraphql } from './sql.js';
 import { parseGo } from './go.js';
+import { quickParseTs } from './typescript-quick.js';
 
 export type { ParseOutput } from './types.js';
 
@@ -46,6 +47,21 @@ export async function parseScripts(reqs: ParseRequest[]): Promise<Map<string, Pa
   }
   for (const [k, v] of await pyPromise) out.set(k, v);
   return out;
+}
+
+/**
+ * One script's signature, for `wmill script preview` (the edit → preview loop): TypeScript first
+ * through the quick scanner (./typescript-quick.ts), which answers the everyday signatures
+ * exactly as the full parser does without loading the TypeScript compiler (~600 ms), but does
+ * not look for syntax errors elsewhere in the file (the run that follows reports them); else
+ * as `parseScripts`. generate-metadata keeps using `parseScripts`.
+ */
+export async function parseScriptQuick(req: ParseRequest): Promise<ParseOutput | undefined> {
+  if (TS_LANGS.has(req.language)) {
+    const quick = quickParseTs(req.code);
+    if (quick) return quick;
+  }
+  return (await parseScripts([req])).get(req.id);
 }
 
 /** Relative imports (Windmill paths) of a script, for the importers graph. */
