@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { WmillError } from '../errors.js';
-import { err, out, printJson } from '../util/output.js';
+import { err, out } from '../util/output.js';
 
 interface ServeFlags {
   port?: string;
@@ -73,7 +73,8 @@ export function registerServe(program: Command): void {
       if (server.generatedToken) {
         err(`Admin token (shown once; set WMILL_ADMIN_TOKEN to choose it): ${server.generatedToken}`);
       }
-      if (opts.json) printJson({ ok: true, url: `${server.url}/`, port: server.port, database, workspace: 'admins' });
+      // One line (the process keeps running: a reader takes the first line as the ready signal).
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, url: `${server.url}/`, port: server.port, database, workspace: 'admins' })}\n`);
       else out(`wmill serve listening on ${server.url}/ (workspace 'admins', ${database})`);
       await new Promise<void>((done) => {
         const stop = () => {
