@@ -22,23 +22,57 @@ export interface ManifestEntry {
   body?: Record<string, unknown>;
 }
 
+/**
+ * Body hashes of script versions, by workspace and version hash: a version's row never changes
+ * (a deploy inserts a new one; archiving and the deployment message are not part of the body),
+ * so a no-op sync reads only paths and version hashes, not every script's content.
+ */
+const scriptBodyHashes = new Map<string, string>();
+const MEMO_CAP = 200_000;
+
 export async function manifest(e: Env, ws: string, wantBodies: Set<string> | true): Promise<ManifestEntry[]> {
   const out: ManifestEntry[] = [];
-  const visible = async (path: string) => (await accessTo(e.db, ws, e.p, path)) !== 'none';
-  const push = (kind: ItemKind, path: string, body: Record<string, unknown>, version?: string) => {
-    const withBody = wantBodies === true || wantBodies.has(itemKey(kind, path));
+  // Access is decided per folder (or user/group prefix): one lookup per folder, not per item.
+  const access = new Map<string, Promise<boolean>>();
+  const visible = (path: string) => {
+    const scope = path.split('/').slice(0, 2).join('/');
+    let v = access.get(scope);
+    if (!v) access.set(scope, (v = accessTo(e.db, ws, e.p, path).then((a) => a !== 'none')));
+    return v;
+  };
+  const wants = (kind: ItemKind, path: string) => wantBodies === true || wantBodies.has(itemKey(kind, path));
+  const push = (kind: ItemKind, path: string, body: Record<string, unknown>, version?: string, hash = bodyHash(body)) => {
     const secret = kind === 'variable' && body.is_secret ? { is_secret: true } : {};
-    out.push({ kind, path, hash: bodyHash(body), ...(version ? { version } : {}), ...secret, ...(withBody ? { body } : {}) });
+    out.push({ kind, path, hash, ...(version ? { version } : {}), ...secret, ...(wants(kind, path) ? { body } : {}) });
   };
   for (const f of await e.db.query(`SELECT * FROM folder WHERE workspace_id = $1 ORDER BY name`, [ws])) push('folder', f.name, folderBody(f.name, f));
   for (const t of await e.db.query(`SELECT * FROM resource_type WHERE workspace_id = $1 ORDER BY name`, [ws])) push('resource-type', t.name, resourceTypeBody(t.body));
   for (const v of await e.db.query(`SELECT * FROM variable WHERE workspace_id = $1 ORDER BY path`, [ws])) if (await visible(v.path)) push('variable', v.path, variableBody(v));
   for (const r of await e.db.query(`SELECT * FROM resource WHERE workspace_id = $1 ORDER BY path`, [ws])) if (await visible(r.path)) push('resource', r.path, resourceBody(r));
-  const scripts = await e.db.query(
-    `SELECT DISTINCT ON (path) * FROM script WHERE workspace_id = $1 AND NOT archived AND NOT deleted AND NOT draft_only ORDER BY path, seq DESC`,
+  const heads = await e.db.query<{ path: string; hash: string }>(
+    `SELECT DISTINCT ON (path) path, hash FROM script WHERE workspace_id = $1 AND NOT archived AND NOT deleted AND NOT draft_only ORDER BY path, seq DESC`,
     [ws],
   );
-  for (const s of scripts) if (await visible(s.path)) push('script', s.path, scriptBody({ ...s.settings, ...s }), s.hash);
+  const memoKey = (h: string) => `${ws}\u0000${h}`;
+  const shown: { path: string; hash: string }[] = [];
+  for (const h of heads) if (await visible(h.path)) shown.push(h);
+  const need = shown.filter((h) => !scriptBodyHashes.has(memoKey(h.hash)) || wants('script', h.path)).map((h) => h.hash);
+  const rows = new Map<string, Record<string, any>>();
+  if (need.length) {
+    for (const s of await e.db.query(`SELECT * FROM script WHERE workspace_id = $1 AND hash = ANY($2::text[])`, [ws, need])) rows.set(s.hash, s);
+  }
+  if (scriptBodyHashes.size > MEMO_CAP) scriptBodyHashes.clear();
+  for (const h of shown) {
+    const s = rows.get(h.hash);
+    if (s) {
+      const body = scriptBody({ ...s.settings, ...s });
+      const hash = bodyHash(body);
+      scriptBodyHashes.set(memoKey(h.hash), hash);
+      push('script', h.path, body, h.hash, hash);
+    } else {
+      out.push({ kind: 'script', path: h.path, hash: scriptBodyHashes.get(memoKey(h.hash))!, version: h.hash });
+    }
+  }
   for (const f of await e.db.query(`SELECT * FROM flow WHERE workspace_id = $1 AND NOT archived ORDER BY path`, [ws])) {
     if (await visible(f.path)) push('flow', f.path, flowBody({ ...f.settings, summary: f.summary, description: f.description, value: f.value, schema: f.schema }), String(f.version_id));
   }
