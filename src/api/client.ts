@@ -25,6 +25,55 @@ export class ApiError extends WmillError {
 
 type Query = Record<string, string | number | boolean | undefined>;
 
+interface RawResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+}
+
+// node:http(s) with keep-alive agents rather than fetch: Node loads its fetch implementation
+// (undici) on first use, ~20 ms of every command's start-up.
+let agents: { http: import('node:http').Agent; https: import('node:https').Agent } | undefined;
+async function transport(url: URL) {
+  const [http, https] = await Promise.all([import('node:http'), import('node:https')]);
+  agents ??= { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  return url.protocol === 'https:' ? { mod: https, agent: agents.https } : { mod: http, agent: agents.http };
+}
+
+/** One HTTP exchange; redirects are followed (at most 5; a 303, or a 301/302 after a POST, becomes a GET). */
+async function request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, hops = 0): Promise<RawResponse> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol ${url.protocol}`);
+  const { mod, agent } = await transport(url);
+  const signal = AbortSignal.timeout(timeoutMs);
+  const res = await new Promise<RawResponse>((resolve, reject) => {
+    const h: Record<string, string | number> = { ...headers };
+    if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
+    const req = mod.request(url, { method, headers: h, agent, signal }, (r) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => {
+        const hs: Record<string, string | undefined> = {};
+        for (const [k, v] of Object.entries(r.headers)) hs[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve({ status: r.statusCode ?? 0, headers: hs, body: Buffer.concat(chunks) });
+      });
+      r.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const loc = res.headers.location;
+  if (loc && [301, 302, 303, 307, 308].includes(res.status) && hops < 5) {
+    const next = new URL(loc, url);
+    const asGet = res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST');
+    const nh = { ...headers };
+    // Credentials go to the same origin only.
+    if (next.origin !== url.origin) delete nh.authorization;
+    if (asGet) delete nh['content-type'];
+    return request(next, asGet ? 'GET' : method, nh, asGet ? undefined : body, timeoutMs, hops + 1);
+  }
+  return res;
+}
+
 export class ApiClient {
   readonly remote: string;
   constructor(private opts: ClientOptions) {
@@ -51,21 +100,21 @@ export class ApiClient {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
       headers['content-type'] ??= 'application/json';
     }
-    // Node's own fetch (keep-alive by default): no HTTP library to load at start-up.
-    let res: Response;
+    let res: RawResponse;
     try {
-      res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 60_000) });
+      res = await request(url, method, headers, body, this.opts.timeoutMs ?? 60_000);
     } catch (e) {
-      const cause = (e as { cause?: Error }).cause?.message;
-      throw new WmillError('network', `Network error: could not connect to the server at ${this.remote} (${cause ?? (e as Error).message})`);
+      const err = e as NodeJS.ErrnoException;
+      const t = this.opts.timeoutMs ?? 60_000;
+      const why = err.name === 'TimeoutError' || err.name === 'AbortError' ? `no answer within ${t < 1000 ? `${t} ms` : `${t / 1000} s`}` : err.message;
+      throw new WmillError('network', `Network error: could not connect to the server at ${this.remote} (${why})`);
     }
-    const contentType = res.headers.get('content-type') ?? '';
+    const contentType = res.headers['content-type'] ?? '';
     if (opts.raw) {
-      const buffer = Buffer.from(await res.arrayBuffer());
-      if (res.status >= 400) throw this.error(res.status, method, path, buffer.toString('utf8'));
-      return { status: res.status, text: '', contentType, buffer };
+      if (res.status >= 400) throw this.error(res.status, method, path, res.body.toString('utf8'));
+      return { status: res.status, text: '', contentType, buffer: res.body };
     }
-    const text = await res.text();
+    const text = res.body.toString('utf8');
     if (res.status >= 400) throw this.error(res.status, method, path, text);
     return { status: res.status, text, contentType };
   }
