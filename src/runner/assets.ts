@@ -255,7 +255,16 @@ if (RESIDENT) {
       };
       waiting.set(id, (msg) => {
         signal?.removeEventListener?.('abort', onAbort);
-        resolve(new Response(JSON.stringify(msg.body ?? null), { status: msg.status ?? 200, headers: { 'content-type': 'application/json' } }));
+        // What the SDK reads of the answer (ok, status, the content type, json()); a full Response costs more than the round trip.
+        const status = msg.status ?? 200;
+        const body = msg.body ?? null;
+        resolve({
+          ok: status >= 200 && status < 300,
+          status,
+          headers: { get: (k) => (String(k).toLowerCase() === 'content-type' ? 'application/json' : null) },
+          json: async () => body,
+          text: async () => JSON.stringify(body),
+        });
       });
       signal?.addEventListener?.('abort', onAbort, { once: true });
       holdStdin();
