@@ -485,6 +485,14 @@ export class Engine {
     }
   }
 
+  /**
+   * Drop a finished (or parked) run's entry, unless it is already a newer run's: a parked
+   * workflow can be claimed again, and its next round started, before this one has returned.
+   */
+  private forgetRun(id: string, run: Running): void {
+    if (this.running.get(id) === run) this.running.delete(id);
+  }
+
   /** Run a claimed job (in a worker slot unless it only orchestrates). */
   private launch(job: JobRecord): void {
     const slot = !DETACHED.has(job.kind);
@@ -516,7 +524,7 @@ export class Engine {
       if (job.concurrency && !run.reason) {
         const at = await this.store.concurrencyGate(job);
         if (at !== undefined) {
-          this.running.delete(job.id);
+          this.forgetRun(job.id, run);
           this.wakeAt(at);
           return;
         }
@@ -612,7 +620,7 @@ export class Engine {
       try {
         const next = await this.afterRound(job, wac.state, output);
         if (next === 'parked') {
-          this.running.delete(job.id);
+          this.forgetRun(job.id, run);
           return;
         }
         outcome = next;
@@ -634,7 +642,7 @@ export class Engine {
     } else {
       await this.complete(job, outcome, outcome.success ? 'success' : 'failure');
     }
-    this.running.delete(job.id);
+    this.forgetRun(job.id, run);
   }
 
   private async complete(
