@@ -122,28 +122,10 @@ def _step_error_marker(key, e):
 
 # -- JSON ----------------------------------------------------------------------------------------
 def _json_default(o):
-    # Same conversions as the job runner's result encoding (_runner.py).
-    import base64
-    import datetime
-    import decimal
+    # The job runner's result encoding (_runner.py), so a step value and a job result convert alike.
+    from ._runner import _default
 
-    if isinstance(o, (datetime.datetime, datetime.date, datetime.time)):
-        return o.isoformat()
-    if isinstance(o, decimal.Decimal):
-        return float(o)
-    if isinstance(o, (bytes, bytearray)):
-        return base64.b64encode(bytes(o)).decode("ascii")
-    if isinstance(o, (set, frozenset, tuple)):
-        return list(o)
-    if hasattr(o, "model_dump"):
-        return o.model_dump()
-    if hasattr(o, "__dataclass_fields__"):
-        import dataclasses
-
-        return dataclasses.asdict(o)
-    if hasattr(o, "__dict__"):
-        return o.__dict__
-    return str(o)
+    return _default(o)
 
 
 def _dumps(value):

@@ -33,11 +33,15 @@ interface RawResponse {
 
 // node:http(s) with keep-alive agents rather than fetch: Node loads its fetch implementation
 // (undici) on first use, ~20 ms of every command's start-up.
-let agents: { http: import('node:http').Agent; https: import('node:https').Agent } | undefined;
-async function transport(url: URL) {
-  const [http, https] = await Promise.all([import('node:http'), import('node:https')]);
-  agents ??= { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
-  return url.protocol === 'https:' ? { mod: https, agent: agents.https } : { mod: http, agent: agents.http };
+type Transport = { mod: typeof import('node:http') | typeof import('node:https'); agent: import('node:http').Agent };
+let transports: Promise<{ http: Transport; https: Transport }> | undefined;
+async function transport(url: URL): Promise<Transport> {
+  transports ??= Promise.all([import('node:http'), import('node:https')]).then(([http, https]) => ({
+    http: { mod: http, agent: new http.Agent({ keepAlive: true }) },
+    https: { mod: https, agent: new https.Agent({ keepAlive: true }) },
+  }));
+  const t = await transports;
+  return url.protocol === 'https:' ? t.https : t.http;
 }
 
 /** One HTTP exchange; redirects are followed (at most 5; a 303, or a 301/302 after a POST, becomes a GET). */

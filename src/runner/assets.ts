@@ -140,7 +140,7 @@ async function runWorkflowRound(mod, args, checkpoint, argNames) {
 }
 
 /** Run one job (or one workflow round) in this process: {code, out} with out the result JSON. */
-let loaded = new Map();
+const loaded = new Map();
 async function runJob(input) {
   wacKeys = null;
   wacExecuting = null;

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ApiServer } from './api-server.js';
 import { DEFAULT_RUNNER_CONFIG, executorFor, type Prewarmed, type RunnerConfig } from './executors/index.js';
 import { ResidentPool } from './executors/resident.js';
+import { bodyHash } from '../sync/canonical.js';
 import { newJobId, newToken } from './ids.js';
 import type { Store } from './store.js';
 import { errorResult, isFinal, type ExecOutcome, type JobKind, type JobRecord, type JobSpec } from './types.js';
@@ -565,17 +566,18 @@ export class Engine {
         }
         const jobVars = this.jobVars(job, token, apiBase);
         if (resident) {
+          const env = this.baseEnv();
           outcome = await resident.run({
             key: residentKey(job),
             launch: async (dir) => {
               const j = { ...job, ...((this.opts.prepare ? await this.opts.prepare({ ...job }, dir) : undefined) ?? {}) };
-              return executor.resident!({ job: j, dir, env: this.baseEnv(), config: this.config });
+              return executor.resident!({ job: j, dir, env, config: this.config });
             },
-            env: this.baseEnv(),
+            env,
             ...(this.opts.residentSpares
               ? {
                   spareKey: `${job.language}\u0000${JSON.stringify(this.config)}`,
-                  spare: (dir: string) => executor.resident!({ dir, env: this.baseEnv(), config: this.config }).command,
+                  spare: (dir: string) => executor.resident!({ dir, env, config: this.config }).command,
                 }
               : {}),
             input: { args, argNames: job.argNames ?? null, env: jobVars, wac: job.wac ?? null },
@@ -840,23 +842,12 @@ function residentKey(job: JobRecord): string {
   return [job.language, job.workspace, job.permissionedAs ?? '', job.path, job.file ?? '', job.root ?? '', job.scriptHash ?? '', h].join('\u0000');
 }
 
-/** The cache key of a workflow task: the workflow, the task (or script) and its arguments. */
+/**
+ * The cache key of a workflow task: the workflow, the task (or script) and its arguments, hashed
+ * with object keys sorted (equal arguments give one key whatever their order).
+ */
 function taskCacheKey(job: JobRecord, s: { name: string; script: string; dispatch_type: string; args?: Record<string, unknown> }): string {
-  return createHash('sha256')
-    .update(JSON.stringify([job.path, s.dispatch_type, s.dispatch_type === 'inline' ? s.name : s.script, canonicalJson(s.args ?? {})]))
-    .digest('hex');
-}
-
-/** JSON with object keys sorted (equal arguments give one cache key whatever their order). */
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
+  return bodyHash([job.path, s.dispatch_type, s.dispatch_type === 'inline' ? s.name : s.script, s.args ?? {}]);
 }
 
 /** The job's time limit: past it, the run is aborted with a timeout reason. */

@@ -115,9 +115,12 @@ export function failureMarker(key: string, childId: string | undefined, result: 
   };
 }
 
+/** Whether a recorded step value is a failure marker (what the SDK raises as a TaskError). */
+const isFailureMarker = (v: unknown): boolean => !!v && typeof v === 'object' && !!(v as Record<string, unknown>).__wmill_error;
+
 /** Normalize what the SDK posted for a step (a failure marker keeps a fixed shape). */
 export function normalizeStepResult(key: string, result: unknown): unknown {
-  if (result && typeof result === 'object' && (result as Record<string, unknown>).__wmill_error) {
+  if (isFailureMarker(result)) {
     const r = result as Record<string, any>;
     return failureMarker(key, r.child_job_id, r.result ?? { error: { name: 'Error', message: r.message } });
   }
@@ -131,9 +134,7 @@ export async function inlineCheckpoint(store: Store, jobId: string, body: Record
   if (!('result' in body)) throw new Error('inline_checkpoint: result is required');
   const value = normalizeStepResult(key, body.result);
   // The value stored matters only for a failed step: the SDK raises the stored failure.
-  const failed = !!value && typeof value === 'object' && !!(value as Record<string, unknown>).__wmill_error;
-  const r = await store.recordStep(jobId, key, value, { stored: failed });
+  const r = await store.recordStep(jobId, key, value, { stored: isFailureMarker(value) });
   if (!r) throw new Error(`job ${jobId} not found`);
-  const stored = r.stored;
-  return stored && typeof stored === 'object' && (stored as Record<string, unknown>).__wmill_error ? { failure: stored } : {};
+  return isFailureMarker(r.stored) ? { failure: r.stored } : {};
 }
