@@ -22,6 +22,7 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [['sync'], async () => (await import('./commands/sync.js')).registerSync],
   [['flow'], async () => (await import('./commands/flow.js')).registerFlow],
   [['job'], async () => (await import('./commands/job.js')).registerJob],
+  [['token'], async () => (await import('./commands/token.js')).registerToken],
   [['help'], async () => (await import('./commands/help.js')).registerHelp],
 ];
 

@@ -57,7 +57,7 @@ export function registerFlow(program: Command): void {
       const flows = localFlows(lf.cfg);
       const store = new MemoryStore(new WorkspaceFiles(lf.cfg.root));
       const resumeKey = randomBytes(32).toString('hex');
-      const engine = new Engine({ store, config: { tsRuntime: 'node' }, concurrency: 4, resumeKey });
+      const engine = new Engine({ store, config: { tsRuntime: 'node' }, concurrency: 4, resumeKey, inheritEnv: true });
       const quiet = opts.silent || opts.json;
       const handler = flowHandler(engine, {
         resolveScript: async (_job, path) => scripts.get(path),

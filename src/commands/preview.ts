@@ -122,6 +122,8 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
   const engine: InstanceType<typeof Engine> = new Engine({
     store,
     config: { tsRuntime: 'node' },
+    // A local preview is the user's own process: it keeps their environment (a server's jobs do not).
+    inheritEnv: true,
     resumeKey,
     sleepScale: opts.fastSleep ? 0 : 1,
     // Workflow approvals: URLs on the loopback API, printed (or granted with --approve).

@@ -36,7 +36,14 @@ class HttpError extends Error {
   }
 }
 
-type Handler = (req: IncomingMessage, m: { ws: string; rest: string; query: URLSearchParams; auth: JobToken }) => Promise<Reply>;
+/**
+ * The caller's right to touch the item at `path` (throws when it has none). Preview's loopback
+ * API has one user and allows everything; `wmill serve` passes its access check (server/access.ts).
+ */
+export type Guard = (kind: 'resource' | 'variable', path: string, op: 'read' | 'write') => Promise<void>;
+const allowAll: Guard = async () => undefined;
+
+type Handler = (req: IncomingMessage, m: { ws: string; rest: string; query: URLSearchParams; auth: JobToken; guard: Guard }) => Promise<Reply>;
 type Reply = { status?: number; json?: unknown; text?: string };
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -116,34 +123,43 @@ export class ApiServer {
     // -- resources -------------------------------------------------------------------------
     r('GET', 'resources/get_value_interpolated/(.+)', async (_q, m) => {
       try {
+        await m.guard('resource', m.rest, 'read');
         const r0 = await store.getResource(m.ws, m.rest);
         if (!r0) throw new NotFoundError('resource', m.rest);
-        return { json: await interpolate(r0.value, store, m.ws, [m.rest]) };
+        return { json: await interpolate(r0.value, store, m.ws, [m.rest], (kind, p) => m.guard(kind, p, 'read')) };
       } catch (e) {
         if (e instanceof NotFoundError) throw new HttpError(404, `${e.message}`);
+        if (typeof (e as { status?: unknown }).status === 'number') throw e; // the guard's refusal, as it is
         throw new HttpError(400, (e as Error).message);
       }
     });
     r('GET', 'resources/get_value/(.+)', async (_q, m) => {
+      await m.guard('resource', m.rest, 'read');
       const r0 = await store.getResource(m.ws, m.rest);
       if (!r0) throw new HttpError(404, `Resource not found at ${m.rest}`);
       return { json: r0.value };
     });
     r('GET', 'resources/get/(.+)', async (_q, m) => {
+      await m.guard('resource', m.rest, 'read');
       const r0 = await store.getResource(m.ws, m.rest);
       if (!r0) throw new HttpError(404, `Resource not found at ${m.rest}`);
       return { json: { ...r0, description: r0.description ?? '', is_oauth: false, extra_perms: {}, workspace_id: m.ws } };
     });
-    r('GET', 'resources/exists/(.+)', async (_q, m) => ({ json: !!(await store.getResource(m.ws, m.rest)) }));
+    r('GET', 'resources/exists/(.+)', async (_q, m) => {
+      await m.guard('resource', m.rest, 'read');
+      return { json: !!(await store.getResource(m.ws, m.rest)) };
+    });
     r('POST', 'resources/create', async (req, m) => {
       const b = (await readJson(req)) ?? {};
       if (typeof b.path !== 'string' || !b.path) throw new HttpError(400, 'path is required');
+      await m.guard('resource', b.path, 'write');
       const exists = await store.getResource(m.ws, b.path);
       if (exists && m.query.get('update_if_exists') !== 'true') throw new HttpError(400, `Resource ${b.path} already exists`);
       await store.putResource(m.ws, { path: b.path, value: b.value ?? null, resource_type: String(b.resource_type ?? 'any'), description: b.description ?? '' });
       return { status: 201, text: b.path };
     });
     r('POST', 'resources/update_value/(.+)', async (req, m) => {
+      await m.guard('resource', m.rest, 'write');
       const b = (await readJson(req)) ?? {};
       const r0 = await store.getResource(m.ws, m.rest);
       if (!r0) throw new HttpError(404, `Resource not found at ${m.rest}`);
@@ -151,7 +167,9 @@ export class ApiServer {
       return { text: `value of resource ${m.rest} updated` };
     });
     r('POST', 'resources/update/(.+)', async (req, m) => {
+      await m.guard('resource', m.rest, 'write');
       const b = (await readJson(req)) ?? {};
+      if (typeof b.path === 'string' && b.path && b.path !== m.rest) await m.guard('resource', b.path, 'write');
       const r0 = await store.getResource(m.ws, m.rest);
       if (!r0) throw new HttpError(404, `Resource not found at ${m.rest}`);
       await store.putResource(m.ws, {
@@ -164,7 +182,8 @@ export class ApiServer {
     });
 
     // -- variables -------------------------------------------------------------------------
-    const variable = async (ws: string, path: string, jobId: string) => {
+    const variable = async (ws: string, path: string, jobId: string, guard: Guard) => {
+      await guard('variable', path, 'read');
       const v = await store.getVariable(ws, path);
       if (!v) throw new HttpError(404, `Variable not found at ${path}`);
       if (looksEncrypted(v)) {
@@ -172,9 +191,9 @@ export class ApiServer {
       }
       return v;
     };
-    r('GET', 'variables/get_value/(.+)', async (_q, m) => ({ json: (await variable(m.ws, m.rest, m.auth.jobId)).value }));
+    r('GET', 'variables/get_value/(.+)', async (_q, m) => ({ json: (await variable(m.ws, m.rest, m.auth.jobId, m.guard)).value }));
     r('GET', 'variables/get/(.+)', async (_q, m) => {
-      const v = await variable(m.ws, m.rest, m.auth.jobId);
+      const v = await variable(m.ws, m.rest, m.auth.jobId, m.guard);
       const decrypt = m.query.get('decrypt_secret') !== 'false';
       return {
         json: {
@@ -188,16 +207,22 @@ export class ApiServer {
         },
       };
     });
-    r('GET', 'variables/exists/(.+)', async (_q, m) => ({ json: !!(await store.getVariable(m.ws, m.rest)) }));
+    r('GET', 'variables/exists/(.+)', async (_q, m) => {
+      await m.guard('variable', m.rest, 'read');
+      return { json: !!(await store.getVariable(m.ws, m.rest)) };
+    });
     r('POST', 'variables/create', async (req, m) => {
       const b = (await readJson(req)) ?? {};
       if (typeof b.path !== 'string' || !b.path) throw new HttpError(400, 'path is required');
+      await m.guard('variable', b.path, 'write');
       if (await store.getVariable(m.ws, b.path)) throw new HttpError(400, `Variable ${b.path} already exists`);
       await store.putVariable(m.ws, { path: b.path, value: String(b.value ?? ''), is_secret: !!b.is_secret, description: b.description ?? '' });
       return { status: 201, text: b.path };
     });
     r('POST', 'variables/update/(.+)', async (req, m) => {
+      await m.guard('variable', m.rest, 'write');
       const b = (await readJson(req)) ?? {};
+      if (typeof b.path === 'string' && b.path && b.path !== m.rest) await m.guard('variable', b.path, 'write');
       const v = await store.getVariable(m.ws, m.rest);
       if (!v) throw new HttpError(404, `Variable not found at ${m.rest}`);
       await store.putVariable(m.ws, {
@@ -298,13 +323,13 @@ export class ApiServer {
   }
 
   /** Serve one request with the in-job routes (used by `wmill serve`); undefined when no route matches. */
-  async dispatch(req: IncomingMessage, ws: string, rest: string, query: URLSearchParams, auth: JobToken): Promise<{ status?: number; json?: unknown; text?: string } | undefined> {
+  async dispatch(req: IncomingMessage, ws: string, rest: string, query: URLSearchParams, auth: JobToken, guard: Guard): Promise<{ status?: number; json?: unknown; text?: string } | undefined> {
     for (const [method, re, h] of this.routes) {
       if (method !== req.method) continue;
       const mm = re.exec(rest);
       if (!mm) continue;
       try {
-        return await h(req, { ws, rest: mm[1] ?? '', query, auth });
+        return await h(req, { ws, rest: mm[1] ?? '', query, auth, guard });
       } catch (e) {
         if (e instanceof HttpError) return { status: e.status, text: e.message };
         throw e;
@@ -386,7 +411,7 @@ export class ApiServer {
       const mm = re.exec(rest);
       if (!mm) continue;
       try {
-        return this.send(res, await h(req, { ws, rest: mm[1] ?? '', query: url.searchParams, auth }));
+        return this.send(res, await h(req, { ws, rest: mm[1] ?? '', query: url.searchParams, auth, guard: allowAll }));
       } catch (e) {
         if (e instanceof HttpError) return this.send(res, { status: e.status, text: e.message });
         throw e;

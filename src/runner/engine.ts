@@ -21,6 +21,8 @@ import { newJobId, newToken } from './ids.js';
 import type { Store } from './store.js';
 import { errorResult, isFinal, type ExecOutcome, type JobKind, type JobRecord, type JobSpec } from './types.js';
 import { interpolate, NotFoundError } from './workspace-items.js';
+import { allowListedEnv, inheritedEnv } from './job-env.js';
+import { StreamRedactor } from './redact.js';
 import { checkKeySequence, failureMarker, inlineCheckpoint, isWorkflowScript, normalizeStepResult, prepareRound, type PreparedRound } from './wac/rounds.js';
 import type { Language } from '../workspace/languages.js';
 
@@ -73,6 +75,15 @@ export interface EngineOptions {
   residents?: boolean;
   /** Keep a spare resident per interpreter in use, so a workflow's first round skips the start (hosts: yes; one-shot preview: no). */
   residentSpares?: boolean;
+  /**
+   * Job processes start from this process's whole environment (local preview: the user's own
+   * process). Default: only the allow-list of job-env.ts (a server's environment holds its secrets).
+   */
+  inheritEnv?: boolean;
+  /** Called before a job runs (at run time, not queue time); throwing fails the job with the error's message. */
+  authorize?: (job: JobRecord) => Promise<void>;
+  /** Called for each `$var:`/`$res:` reference of a job's arguments; throwing fails the job (the owner may not read it). */
+  checkReference?: (job: JobRecord, kind: 'resource' | 'variable', path: string) => Promise<void>;
 }
 
 /** Runs a job in-process (flows, dependency jobs); `signal` aborts on cancel or timeout. */
@@ -99,10 +110,6 @@ interface Running {
   abort: AbortController;
   reason?: { kind: 'cancel'; by: string; message?: string } | { kind: 'timeout'; seconds: number };
 }
-
-/** Environment variables a job process gets from its host (Windmill's reserved variables, subset). */
-const CLEARED_PREFIXES = ['WM_'];
-const CLEARED = new Set(['BASE_INTERNAL_URL', 'BASE_URL']);
 
 export class Engine {
   readonly store: Store;
@@ -513,6 +520,9 @@ export class Engine {
     let outcome: ExecOutcome;
     let prewarmed: Prewarmed | undefined;
     let wac: PreparedRound | undefined;
+    // The job's own token never reaches its logs (whoever may read them would get its rights).
+    let redactor: StreamRedactor | undefined;
+    const log = (c: string) => this.log(job.id, redactor ? redactor.push(c) : c);
     try {
       // A cancel that raced with the pull (see cancel()).
       const early = this.cancelSoon.get(job.id);
@@ -530,11 +540,12 @@ export class Engine {
           return;
         }
       }
+      if (this.opts.authorize && !run.reason) await this.opts.authorize(job);
       const handler = this.opts.handlers?.[job.kind];
       const executor = handler ? undefined : await executorFor(job.language);
       if (handler && !run.reason) {
         timer = armTimeout(job, run);
-        outcome = await handler(job, { signal: run.abort.signal, log: (c) => this.log(job.id, c) });
+        outcome = await handler(job, { signal: run.abort.signal, log });
       } else if (!executor) {
         outcome = { success: false, result: errorResult('ExecutionErr', `${job.language} is not supported by this runner yet`) };
       } else if (run.reason) {
@@ -542,7 +553,8 @@ export class Engine {
       } else {
         let args: Record<string, unknown>;
         try {
-          args = (await interpolate(job.args ?? {}, this.store, job.workspace)) as Record<string, unknown>;
+          const check = this.opts.checkReference;
+          args = (await interpolate(job.args ?? {}, this.store, job.workspace, [], check ? (kind, path) => check(job, kind, path) : undefined)) as Record<string, unknown>;
         } catch (e) {
           const msg = e instanceof NotFoundError ? `${e.message} (argument reference)` : (e as Error).message;
           throw Object.assign(new Error(msg), { name: 'ExecutionErr' });
@@ -550,6 +562,7 @@ export class Engine {
         const apiBase = await this.apiBase();
         token = this.opts.mintToken ? this.opts.mintToken(job) : newToken();
         this.tokens.set(token, { token, jobId: job.id, workspace: job.workspace });
+        redactor = new StreamRedactor([token]);
         // Workflow rounds and inline tasks run in a resident interpreter (executors/resident.ts).
         const resident = this.residents && executor.resident && isWorkflowScript(job) ? this.residents : undefined;
         if (!resident) {
@@ -581,7 +594,7 @@ export class Engine {
                 }
               : {}),
             input: { args, argNames: job.argNames ?? null, env: jobVars, wac: job.wac ?? null },
-            log: (c) => this.log(job.id, c),
+            log,
             signal: run.abort.signal,
             onCheckpoint: (body) => inlineCheckpoint(this.store, job.id, body),
           });
@@ -592,7 +605,7 @@ export class Engine {
           env: { ...this.baseEnv(), ...jobVars },
           jobVars,
           prewarmed,
-          log: (c) => this.log(job.id, c),
+          log,
           signal: run.abort.signal,
           config: this.config,
         });
@@ -606,6 +619,9 @@ export class Engine {
       if (timer) clearTimeout(timer);
       if (token) this.tokens.delete(token);
       if (jobDir) rmSync(jobDir, { recursive: true, force: true });
+      const held = redactor?.flush();
+      redactor = undefined;
+      if (held) this.log(job.id, held);
     }
     const reason = run.reason;
     const output = (outcome.result as { __wac?: Record<string, any> } | null)?.__wac;
@@ -776,6 +792,7 @@ export class Engine {
               : {}),
           };
           let spec: JobSpec | undefined;
+          let refused: { name: string; message: string } | undefined;
           if (s.dispatch_type === 'inline') {
             spec = {
               ...common, kind: job.kind, path: job.path, language: job.language, content: job.content, args: state.input_args ?? job.args ?? {},
@@ -783,11 +800,14 @@ export class Engine {
               wacState: { completed_steps: state.completed_steps },
             } as JobSpec;
           } else {
-            const target = await this.opts.resolveTask?.(job, { script: s.script, dispatch_type: s.dispatch_type }).catch(() => undefined);
+            const target = await this.opts.resolveTask?.(job, { script: s.script, dispatch_type: s.dispatch_type }).catch((e: Error) => {
+              refused = { name: e.name === 'Error' ? 'NotFound' : e.name, message: e.message };
+              return undefined;
+            });
             if (target) spec = { ...common, args: s.args ?? {}, ...target } as JobSpec;
           }
           if (!spec) {
-            const missing = failureMarker(s.key, undefined, { error: { name: 'NotFound', message: `${s.dispatch_type === 'flow' ? 'flow' : 'script'} ${s.script} not found` } });
+            const missing = failureMarker(s.key, undefined, { error: refused ?? { name: 'NotFound', message: `${s.dispatch_type === 'flow' ? 'flow' : 'script'} ${s.script} not found` } });
             if (await this.store.childDone(job.id, s.key, ids[s.key]!, missing)) this.handOff(job.id);
             continue;
           }
@@ -800,19 +820,19 @@ export class Engine {
     }
   }
 
-  /** This process's environment without Windmill's reserved variables (a job gets its own). */
+  /**
+   * What a job process starts from (its own WM_* variables come on top): the allow-list of
+   * job-env.ts, or, for a local preview (inheritEnv), this process's environment without
+   * Windmill's reserved variables.
+   */
   private baseEnv(): Record<string, string | undefined> {
-    const env: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (CLEARED.has(k) || CLEARED_PREFIXES.some((p) => k.startsWith(p))) continue;
-      env[k] = v;
-    }
-    return env;
+    return this.opts.inheritEnv ? inheritedEnv() : allowListedEnv();
   }
 
   /** The variables that make a process this job's (reserved WM_* variables, API location, job.env). */
   private jobVars(job: JobRecord, token: string, baseUrl: string): Record<string, string> {
     const statePath = `${job.path}/user`;
+    const user = job.permissionedAs?.startsWith('u/') ? job.permissionedAs.slice(2) : this.user;
     return {
       ...(job.env ?? {}),
       WM_TOKEN: token,
@@ -820,8 +840,8 @@ export class Engine {
       WM_JOB_ID: job.id,
       WM_JOB_PATH: job.path,
       WM_PERMISSIONED_AS: job.permissionedAs ?? `u/${this.user}`,
-      WM_USERNAME: this.user,
-      WM_EMAIL: `${this.user}@localhost`,
+      WM_USERNAME: user,
+      WM_EMAIL: `${user}@localhost`,
       WM_STATE_PATH: statePath,
       WM_STATE_PATH_NEW: statePath,
       WM_OBJECT_PATH: `${job.path.replace(/\//g, '_')}/${job.id}`,
@@ -847,7 +867,10 @@ function residentKey(job: JobRecord): string {
  * with object keys sorted (equal arguments give one key whatever their order).
  */
 function taskCacheKey(job: JobRecord, s: { name: string; script: string; dispatch_type: string; args?: Record<string, unknown> }): string {
-  return bodyHash([job.path, s.dispatch_type, s.dispatch_type === 'inline' ? s.name : s.script, s.args ?? {}]);
+  const key = [job.path, s.dispatch_type, s.dispatch_type === 'inline' ? s.name : s.script, s.args ?? {}];
+  // A preview runs code its user wrote, at a path of their choosing: its results are its user's
+  // own, never read from (or written to) the cache of what is deployed at that path.
+  return bodyHash(job.kind === 'preview' ? [...key, 'preview', job.permissionedAs ?? ''] : key);
 }
 
 /** The job's time limit: past it, the run is aborted with a timeout reason. */

@@ -119,14 +119,19 @@ export class NotFoundError extends Error {
   }
 }
 
+/** Called before a `$var:`/`$res:` reference is read; throws to refuse it (the host's access check). */
+export type ReferenceCheck = (kind: 'resource' | 'variable', path: string) => Promise<void>;
+
 /**
  * Resolve `$var:<path>` and `$res:<path>` strings anywhere inside `value` (objects, arrays).
- * A `$res:` reference is itself interpolated; cycles are reported, not followed forever.
+ * A `$res:` reference is itself interpolated; cycles are reported, not followed forever. Each
+ * reference, nested ones included, passes `check` first.
  */
-export async function interpolate(value: unknown, store: Store, workspace: string, seen: string[] = []): Promise<unknown> {
+export async function interpolate(value: unknown, store: Store, workspace: string, seen: string[] = [], check?: ReferenceCheck): Promise<unknown> {
   if (typeof value === 'string') {
     if (value.startsWith('$var:')) {
       const p = value.slice(5);
+      await check?.('variable', p);
       const v = await store.getVariable(workspace, p);
       if (!v) throw new NotFoundError('variable', p);
       return v.value;
@@ -134,20 +139,21 @@ export async function interpolate(value: unknown, store: Store, workspace: strin
     if (value.startsWith('$res:')) {
       const p = value.slice(5);
       if (seen.includes(p)) throw new Error(`resource reference cycle: ${[...seen, p].join(' -> ')}`);
+      await check?.('resource', p);
       const r = await store.getResource(workspace, p);
       if (!r) throw new NotFoundError('resource', p);
-      return interpolate(r.value, store, workspace, [...seen, p]);
+      return interpolate(r.value, store, workspace, [...seen, p], check);
     }
     return value;
   }
   if (Array.isArray(value)) {
     const out: unknown[] = [];
-    for (const x of value) out.push(await interpolate(x, store, workspace, seen));
+    for (const x of value) out.push(await interpolate(x, store, workspace, seen, check));
     return out;
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(value)) out[k] = await interpolate(x, store, workspace, seen);
+    for (const [k, x] of Object.entries(value)) out[k] = await interpolate(x, store, workspace, seen, check);
     return out;
   }
   return value;

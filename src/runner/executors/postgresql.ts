@@ -159,12 +159,17 @@ export const postgresqlExecutor: Executor = {
     const asText = (v: string) => v;
     const overrides: Record<number, (v: string) => unknown> = { 20: intParser, 1082: asText, 1114: asText, 1184: asText, 1083: asText, 1266: asText };
     const sslmode = db.sslmode ?? 'prefer';
+    // Only what the resource says: an empty field must not fall back to the worker's own
+    // PGUSER/PGPASSWORD/PGDATABASE/PGPORT or ~/.pgpass (pg's defaults), which would hand the
+    // server's database credentials to a job that names a host of its choosing. (A password given
+    // as a function is used as it is.)
+    const password = typeof db.password === 'string' ? db.password : '';
     const config = {
       host: db.host,
-      port: db.port === undefined || db.port === '' ? 5432 : Number(db.port),
-      user: db.user ?? 'postgres',
-      password: db.password ?? '',
-      database: db.dbname ?? 'postgres',
+      port: db.port === undefined || db.port === '' || !Number(db.port) ? 5432 : Number(db.port),
+      user: db.user || 'postgres',
+      password: () => password,
+      database: db.dbname || 'postgres',
       ssl: ['require', 'verify-ca', 'verify-full'].includes(sslmode)
         ? { rejectUnauthorized: sslmode !== 'require', ca: db.root_certificate_pem || undefined }
         : false,

@@ -10,6 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { assetDir } from '../assets.js';
+import { allowListedEnv } from '../job-env.js';
 import { bindAbort, killGroup, outputBuffer, type ProcessEnd, type ProcessHandle, type SpawnSpec } from './process.js';
 
 type Msg =
@@ -25,7 +26,9 @@ const listeners = new Map<number, (m: Msg) => void>();
 /** Start the helper (idempotent). Call before the process grows. */
 export function startSpawner(): void {
   if (helper) return;
-  const h = fork(join(assetDir(), 'spawner.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+  // Every job process gets its environment from the spawn message: the helper itself starts from
+  // the allow-list only, so the server's secrets are not in the environment of a job's parent either.
+  const h = fork(join(assetDir(), 'spawner.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', env: allowListedEnv() });
   h.on('message', (m: Msg) => listeners.get(m.id)?.(m));
   h.on('exit', () => {
     helper = undefined;

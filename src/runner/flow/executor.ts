@@ -286,6 +286,16 @@ export class FlowRun {
     }
   }
 
+  /** A step's script or flow, as the host resolves it; a refusal (the flow's user may not run it) fails the step with the host's message. */
+  private async resolved<T>(m: FlowModule, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      const err = e as Error;
+      throw new StepFailure(m.id, { name: err.name === 'Error' ? 'NotFound' : err.name, message: err.message });
+    }
+  }
+
   private async value(m: FlowModule, v: ModuleValue, scope: Scope, key: string, extra: Record<string, unknown>): Promise<StepRecord> {
     const base = { workspace: this.job.workspace, createdBy: this.job.createdBy, permissionedAs: this.job.permissionedAs, ...(m.timeout ? { timeoutS: m.timeout } : {}) };
     switch (v.type) {
@@ -297,13 +307,13 @@ export class FlowRun {
       }
       case 'script': {
         const args = this.args(v.input_transforms, scope, m, extra);
-        const s = this.state.done[key] || this.state.running[key] ? undefined : await this.host.resolveScript(v.path, v.hash ?? undefined);
+        const s = this.state.done[key] || this.state.running[key] ? undefined : await this.resolved(m, () => this.host.resolveScript(v.path, v.hash ?? undefined));
         if (!s && !this.state.done[key] && !this.state.running[key]) throw new StepFailure(m.id, { name: 'NotFound', message: `script ${v.path}${v.hash ? ` (hash ${v.hash})` : ''} not found` });
         return this.child(key, { ...base, kind: 'script', path: v.path, language: (s?.language ?? 'bash') as Language, content: s?.content ?? '', args, ...(s?.hash ? { scriptHash: s.hash } : {}) });
       }
       case 'flow': {
         const args = this.args(v.input_transforms, scope, m, extra);
-        const f = this.state.done[key] || this.state.running[key] ? undefined : await this.host.resolveFlow(v.path);
+        const f = this.state.done[key] || this.state.running[key] ? undefined : await this.resolved(m, () => this.host.resolveFlow(v.path));
         if (!f && !this.state.done[key] && !this.state.running[key]) throw new StepFailure(m.id, { name: 'NotFound', message: `flow ${v.path} not found` });
         return this.child(key, { ...base, kind: 'flow', path: v.path, language: 'flow' as Language, content: '', flow: f, args });
       }

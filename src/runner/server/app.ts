@@ -16,9 +16,13 @@ import { SqlStore } from '../db/sql-store.js';
 import { Engine } from '../engine.js';
 import { newJobId } from '../ids.js';
 import {
-  accountOfToken, addMember, bootstrap, createToken, createWorkspace, instanceSecret, jobIdOfToken, jobTokenFor,
-  memberByUsername, memberPrincipal, type Principal,
+  accountOfToken, addMember, bootstrap, createWorkspace, instanceSecret, jobIdOfToken, jobOwner, jobTokenFor,
+  memberPrincipal, type Principal,
 } from './auth.js';
+import { AccessDenied, can, requireAccess, requireIndirect } from './access.js';
+import { tokenRoutes } from './tokens.js';
+import { redact, redactRequestUrl } from '../redact.js';
+import type { Guard } from '../api-server.js';
 import { registerDrafts } from './drafts.js';
 import type { Env } from './env.js';
 import { HttpError, Router, badRequest, checkName, forbidden, json, makeCtx, requestToken, send, text, type Reply } from './http.js';
@@ -92,6 +96,17 @@ export function engineFor(
     heartbeatMs: 1000,
     apiBaseUrl: opts.apiBaseUrl,
     mintToken: (job) => jobTokenFor(secret, job.id),
+    // A job acts for its owner (permissioned_as), with the owner's rights as they are when it runs.
+    authorize: async (job) => {
+      // A schedule runs as its owner: if they may no longer run its script, the tick fails and says so.
+      if (!job.schedulePath) return;
+      try {
+        await requireIndirect(store.db, job.workspace, await owner(job), job.path, 'run', 'script');
+      } catch (e) {
+        throw Object.assign(new Error(`schedule ${job.schedulePath}: ${(e as Error).message}`), { name: (e as Error).name });
+      }
+    },
+    checkReference: async (job, kind, path) => requireIndirect(store.db, job.workspace, await owner(job), path, 'read', kind),
     // A schedule's tick that finished queues the next one.
     afterComplete: async (job) => {
       if (job.schedulePath) await armSchedule(store.db, job.workspace, job.schedulePath, new Date(Math.max(Date.now(), Date.parse(job.scheduledFor ?? '') || 0)));
@@ -102,7 +117,11 @@ export function engineFor(
         const head = await headAt(store.db, job.workspace, job.path);
         if (head) Object.assign(job, { content: head.content, language: head.language, scriptHash: head.hash });
       }
-      if (job.kind === 'script' || job.kind === 'preview') return materialize(store.db, job, jobDir);
+      if (job.kind === 'script' || job.kind === 'preview') {
+        // Relative imports resolve to what the job's owner may read; anything else stays missing.
+        const p = await owner(job);
+        return materialize(store.db, job, jobDir, async (path) => !!p && (await can(store.db, job.workspace, p, path, 'read')));
+      }
     },
     handlers: {
       dependencies: async (job) => ({
@@ -116,12 +135,22 @@ export function engineFor(
       }),
     },
   });
+  // Flow steps of type script/flow and workflow tasks run as the job's owner: what they may not run is refused, naming the path.
   const flows = flowHandler(engine, {
     resolveScript: async (job, path, hash) => {
+      const p = await owner(job);
+      if (!hash) await requireIndirect(store.db, job.workspace, p, path, 'run', 'script');
       const row = hash ? await byHash(store.db, job.workspace, hash) : await headAt(store.db, job.workspace, path);
-      return row && !row.deleted ? { content: row.content, language: row.language, hash: row.hash } : undefined;
+      // By hash: the version's own path decides (not the path the step claims); an unknown hash and
+      // one the owner may not run get the same answer.
+      if (hash && !(row && !row.deleted && p && (await can(store.db, job.workspace, p, row.path, 'run')))) {
+        throw new AccessDenied('script', `${path} (hash ${hash})`, p?.username ?? 'this job');
+      }
+      if (!row || row.deleted) return undefined;
+      return { content: row.content, language: row.language, hash: row.hash };
     },
     resolveFlow: async (job, path) => {
+      await requireIndirect(store.db, job.workspace, await owner(job), path, 'run', 'flow');
       const [f] = await store.db.query(`SELECT value FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [job.workspace, path]);
       return f?.value;
     },
@@ -130,6 +159,7 @@ export function engineFor(
   engine.setHandler('flow', flows);
   engine.setWacHosting({
     resolveTask: async (job, step) => {
+      await requireIndirect(store.db, job.workspace, await owner(job), step.script, 'run', step.dispatch_type === 'flow' ? 'flow' : 'script');
       if (step.dispatch_type === 'flow') {
         const [f] = await store.db.query(`SELECT value FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [job.workspace, step.script]);
         return f ? { kind: 'flow', path: step.script, language: 'flow' as never, content: '', flow: f.value } : undefined;
@@ -141,6 +171,10 @@ export function engineFor(
   });
   engine.setHandler('flowpreview', flows);
   return engine;
+
+  function owner(job: { workspace: string; permissionedAs?: string }) {
+    return jobOwner(store.db, job.workspace, job.permissionedAs);
+  }
 }
 
 /** Queue the next tick of schedule `path` (and drop its previously queued one). Idempotent. */
@@ -213,8 +247,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const e = err as Error & { code?: string };
       // PostgreSQL data and integrity errors come from input we did not catch earlier: a 400, never a 500.
       if (typeof e.code === 'string' && /^(22|23)/.test(e.code)) return send(res, { status: 400, text: e.message });
-      log(`error: ${req.method} ${req.url}: ${e.stack ?? e.message}`);
-      send(res, { status: 500, text: `internal error: ${e.message}` });
+      // No token in the log line: not the request's (header, cookie or query), not any other credential parameter.
+      const token = requestToken(req, new URL(req.url ?? '/', 'http://localhost').searchParams);
+      log(`error: ${req.method} ${redactRequestUrl(req.url ?? '', [token])}: ${redact(e.stack ?? e.message, [token])}`);
+      send(res, { status: 500, text: `internal error: ${redact(e.message, [token])}` });
     });
   });
 
@@ -224,18 +260,27 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   async function principalOf(token: string | undefined, ws: string | undefined): Promise<Principal | undefined> {
     if (!token) return undefined;
     if (token.startsWith('wjt_')) {
-      const hit = jobPrincipals.get(token);
-      if (hit && hit.until > Date.now()) return !ws || hit.ws === ws ? hit.p : undefined;
+      // A job token is valid while its job runs, and acts for the job's owner (permissioned_as).
+      // A job of this process's workers runs exactly while the engine holds its token (dropped
+      // before the job is recorded as finished): no query. Another worker's job: its status row.
       const jobId = jobIdOfToken(secret, token);
       if (!jobId) return undefined;
-      const [j] = await db.query(`SELECT workspace_id, created_by FROM job WHERE id = $1 AND status = 'running'`, [jobId]);
-      if (!j) return undefined;
-      if (ws && j.workspace_id !== ws) return undefined;
-      const p = await memberByUsername(db, j.workspace_id, j.created_by ?? '');
-      if (!p) return undefined;
-      if (jobPrincipals.size > 10_000) jobPrincipals.clear();
-      jobPrincipals.set(token, { p: { ...p, jobId }, ws: j.workspace_id, until: Date.now() + 1000 });
-      return { ...p, jobId };
+      const local = engine.jobToken(token);
+      const hit = jobPrincipals.get(token);
+      let jobWs = hit?.ws;
+      if (!local || !hit || hit.until <= Date.now()) {
+        const [j] = await db.query(`SELECT workspace_id, permissioned_as FROM job WHERE id = $1 AND status = 'running'`, [jobId]);
+        if (!j) return undefined;
+        jobWs = j.workspace_id;
+        if (!hit || hit.until <= Date.now()) {
+          const p = await jobOwner(db, j.workspace_id, j.permissioned_as);
+          if (!p) return undefined;
+          if (jobPrincipals.size > 10_000) jobPrincipals.clear();
+          jobPrincipals.set(token, { p: { ...p, superAdmin: false, jobId }, ws: j.workspace_id, until: Date.now() + 1000 });
+        }
+      }
+      if (ws && jobWs !== ws) return undefined;
+      return jobPrincipals.get(token)?.p;
     }
     const account = await accountOfToken(db, token);
     if (!account) return undefined;
@@ -245,8 +290,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
 
   const logRequests = !!process.env.WMILL_LOG_REQUESTS;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (logRequests) res.once('finish', () => log(`${req.method} ${(req.url ?? '').replace(/token=[^&]+/, 'token=***')} ${res.statusCode}`));
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (logRequests) {
+      const t = requestToken(req, url.searchParams);
+      res.once('finish', () => log(`${req.method} ${redactRequestUrl(req.url ?? '', [t])} ${res.statusCode}`));
+    }
     let path: string;
     try {
       path = decodeURI(url.pathname);
@@ -274,7 +322,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const env: Env = { db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) };
       const hit = router.match(req.method ?? 'GET', rest);
       if (hit) return send(res, await hit.h(makeCtx(req, ws, hit.params, url.searchParams), env));
-      const viaJobApi = await jobApi.dispatch(req, ws, rest, url.searchParams, { token: token!, jobId: p.jobId ?? '', workspace: ws });
+      // The in-job routes (shared with preview's loopback API) ask the same access check.
+      const principal = p;
+      const guard: Guard = (kind, itemPath, op) => requireAccess(db, ws, principal, itemPath, op, kind === 'resource' ? 'Resource' : 'Variable');
+      const viaJobApi = await jobApi.dispatch(req, ws, rest, url.searchParams, { token: token!, jobId: p.jobId ?? '', workspace: ws }, guard);
       if (viaJobApi) return send(res, (viaJobApi.text !== undefined ? { status: viaJobApi.status, text: viaJobApi.text } : { status: viaJobApi.status, json: viaJobApi.json }) as Reply);
       if (router.knows(rest)) throw new HttpError(405, `${req.method} is not allowed on ${path}`);
       throw new HttpError(404, `Not found: ${req.method} ${path} is not served by wmill serve`);
@@ -310,7 +361,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       return json(rows.map((w) => ({ id: w.id, name: w.name, owner: 'admin@windmill.dev' })));
     }
     if (method === 'POST' && rest === 'workspaces/create') {
-      if (!p.superAdmin) throw forbidden('only super admins can create workspaces');
+      if (!p.superAdmin || p.jobId) throw forbidden('only super admins can create workspaces');
       const b = await ctx.obj();
       const id = checkName(b.id, 'workspace id');
       const created = await db.tx(async (q) => {
@@ -321,19 +372,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       if (!created) throw badRequest(`workspace ${id} already exists`);
       return text(id, 201);
     }
-    if (method === 'POST' && rest === 'users/tokens/create') {
-      const b = await ctx.obj();
-      if (b.expiration != null && (typeof b.expiration !== 'string' || Number.isNaN(Date.parse(b.expiration)))) throw badRequest('expiration must be a timestamp');
-      return text(await createToken(db, p.email, { label: typeof b.label === 'string' ? b.label : undefined, expiresAt: b.expiration ?? undefined }), 201);
-    }
-    if (method === 'POST' && rest === 'users/tokens/impersonate') {
-      if (!p.superAdmin) throw forbidden('only super admins can create tokens for other users');
-      const b = await ctx.obj();
-      if (typeof b.impersonate_email !== 'string') throw badRequest('impersonate_email is required');
-      const [a] = await db.query(`SELECT 1 FROM account WHERE email = $1`, [b.impersonate_email]);
-      if (!a) throw new HttpError(404, `user ${b.impersonate_email} not found`);
-      return text(await createToken(db, b.impersonate_email, { label: typeof b.label === 'string' ? b.label : 'impersonation' }), 201);
-    }
+    const tokens = await tokenRoutes(db, method, rest, p, ctx);
+    if (tokens) return tokens;
     throw new HttpError(404, `Not found: ${method} /api/${rest} is not served by wmill serve`);
   }
 

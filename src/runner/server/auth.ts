@@ -70,9 +70,18 @@ export async function createToken(q: Sql, email: string, opts: { token?: string;
   const token = opts.token ?? `wm_${randomBytes(24).toString('base64url')}`;
   await q.query(
     `INSERT INTO token (hash, prefix, email, label, expires_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (hash) DO NOTHING`,
-    [hashToken(token), token.slice(0, 10), email, opts.label ?? null, opts.expiresAt ?? null],
+    [hashToken(token), tokenPrefix(token), email, opts.label ?? null, opts.expiresAt ?? null],
   );
   return token;
+}
+
+/**
+ * The part of a token kept in clear to name it (`wmill token list|delete`): its first 10
+ * characters, as Windmill, but never more than a third of it (a short WMILL_ADMIN_TOKEN must not
+ * be listed whole).
+ */
+export function tokenPrefix(token: string): string {
+  return token.slice(0, Math.min(10, Math.floor(token.length / 3)));
 }
 
 /**
@@ -87,6 +96,8 @@ export async function bootstrap(q: Sql, adminToken?: string): Promise<{ generate
   if (!m) await addMember(q, DEFAULT_WORKSPACE, { email: ADMIN_EMAIL, username: ADMIN_USERNAME, is_admin: true });
   if (adminToken) {
     await createToken(q, ADMIN_EMAIL, { token: adminToken, label: 'WMILL_ADMIN_TOKEN' });
+    // A row made before prefixes were cut to a third of the token.
+    await q.query(`UPDATE token SET prefix = $2 WHERE hash = $1`, [hashToken(adminToken), tokenPrefix(adminToken)]);
     return {};
   }
   const [t] = await q.query(`SELECT 1 FROM token WHERE email = $1`, [ADMIN_EMAIL]);
@@ -136,28 +147,14 @@ export async function memberByUsername(q: Sql, ws: string, username: string): Pr
   return r ? principalOfMember(r, r.super_admin) : undefined;
 }
 
-export type Access = 'none' | 'read' | 'write';
-
-/** What `p` may do at item `path` of workspace `ws`. */
-export async function accessTo(q: Sql, ws: string, p: Principal, path: string): Promise<Access> {
-  if (p.isAdmin) return 'write';
-  const [kind, owner] = path.split('/');
-  const cap = (a: Access): Access => (p.operator && a === 'write' ? 'read' : a);
-  if (kind === 'u') return owner === p.username ? cap('write') : 'none';
-  if (kind === 'g') return owner && p.groups.includes(owner) ? cap('write') : 'none';
-  if (kind !== 'f' || !owner) return 'none';
-  const [f] = await q.query<{ owners: string[]; extra_perms: Record<string, boolean> }>(
-    `SELECT owners, extra_perms FROM folder WHERE workspace_id = $1 AND name = $2`,
-    [ws, owner],
-  );
-  if (!f) return 'none';
-  const me = [`u/${p.username}`, ...p.groups.map((g) => `g/${g}`)];
-  if (me.some((k) => (f.owners ?? []).includes(k))) return cap('write');
-  let best: Access = 'none';
-  for (const k of me) {
-    const v = (f.extra_perms ?? {})[k];
-    if (v === true) return cap('write');
-    if (v === false) best = 'read';
-  }
-  return best;
+/**
+ * Whom a job acts for: the member its `permissioned_as` (`u/<username>`) names, with that
+ * member's rights as they are now (undefined when the member is gone, or for a group).
+ */
+export async function jobOwner(q: Sql, ws: string, permissionedAs: string | undefined): Promise<Principal | undefined> {
+  if (!permissionedAs?.startsWith('u/')) return undefined;
+  return memberByUsername(q, ws, permissionedAs.slice(2));
 }
+
+/** The access check lives in access.ts (one implementation); re-exported for the modules that import it from here. */
+export { accessTo, type Access } from './access.js';

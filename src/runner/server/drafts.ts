@@ -113,6 +113,8 @@ export function registerDrafts(r: Router<Env>): void {
   r.get('drafts/diff/([a-z_]+)/(.+)', async (c, e) => {
     const kind = kindOf(c.params[0]!);
     const path = c.params[1]!;
+    // What is deployed at a path is shown only to who may read it (a draft kept after losing access shows nothing more).
+    if ((await accessTo(e.db, c.ws, e.p, path)) === 'none') throw notFound(`No draft of yours for ${kind} ${path}`);
     const [row] = await e.db.query(`SELECT value, created_at FROM draft WHERE workspace_id = $1 AND kind = $2 AND path = $3 AND email = $4`, [c.ws, kind, path, e.p.email]);
     if (!row) throw notFound(`No draft of yours for ${kind} ${path}`);
     let deployed: Record<string, any> | undefined;

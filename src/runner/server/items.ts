@@ -9,10 +9,10 @@ import { z } from 'zod';
 import type { Sql } from '../db/db.js';
 import { parseCron } from '../cron.js';
 import { decryptSecret, encryptSecret } from '../secrets.js';
-import { accessTo } from './auth.js';
+import { accessIn, accessTo, allows, can, requireAccess, requireIndirect, scopeOf, type Op } from './access.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, checkName, forbidden, json, notFound, text, type Router } from './http.js';
-import { requireAccess, zodMessage } from './scripts.js';
+import { zodMessage } from './scripts.js';
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 
@@ -22,10 +22,9 @@ function parse<T>(schema: z.ZodType<T>, v: unknown, what: string): T {
   return r.data;
 }
 
-async function requireItem(q: Sql, e: Env, ws: string, path: string, need: 'read' | 'write', what: string) {
-  const a = await accessTo(q, ws, e.p, path);
-  if (a === 'none') throw (need === 'read' ? notFound(`${what} ${path} not found`) : forbidden(`${e.p.username} is not allowed to write ${path}`));
-  if (need === 'write' && a !== 'write') throw forbidden(`${e.p.username} is not allowed to write ${path}`);
+/** Items' use of the one access check (access.ts). */
+async function requireItem(q: Sql, e: Env, ws: string, path: string, need: Op, what: string) {
+  await requireAccess(q, ws, e.p, path, need, what);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,6 +100,7 @@ export function registerFlows(r: Router<Env>): void {
     return json(flowView(row));
   });
   r.get('flows/exists/(.+)', async (c, e) => {
+    if (!(await can(e.db, c.ws, e.p, c.params[0]!, 'read'))) return json(false);
     const [row] = await e.db.query(`SELECT 1 FROM flow WHERE workspace_id = $1 AND path = $2`, [c.ws, c.params[0]]);
     return json(!!row);
   });
@@ -155,11 +155,15 @@ export function registerFlows(r: Router<Env>): void {
     return json(rows.map((x) => ({ id: Number(x.id), created_at: iso(x.created_at), deployment_msg: x.deployment_msg ?? undefined, created_by: x.created_by })));
   });
   r.get('flows/get_latest_version/(.+)', async (c, e) => {
+    await requireItem(e.db, e, c.ws, c.params[0]!, 'read', 'Flow');
     const [x] = await e.db.query(`SELECT id, created_at, deployment_msg, created_by FROM flow_version WHERE workspace_id = $1 AND path = $2 ORDER BY id DESC LIMIT 1`, [c.ws, c.params[0]]);
     return json(x ? { id: Number(x.id), created_at: iso(x.created_at), deployment_msg: x.deployment_msg ?? undefined, created_by: x.created_by } : null);
   });
   r.post('flows/history_update/v/([0-9]+)', async (c, e) => {
     const b = await c.obj();
+    const [v] = await e.db.query<{ path: string }>(`SELECT path FROM flow_version WHERE workspace_id = $1 AND id = $2`, [c.ws, Number(c.params[0])]);
+    if (!v) throw notFound(`Flow version ${c.params[0]} not found`);
+    await requireItem(e.db, e, c.ws, v.path, 'write', 'Flow');
     const rows = await e.db.query(`UPDATE flow_version SET deployment_msg = $3 WHERE workspace_id = $1 AND id = $2 RETURNING id`, [c.ws, Number(c.params[0]), b.deployment_msg ?? null]);
     if (!rows.length) throw notFound(`Flow version ${c.params[0]} not found`);
     return text('Updated');
@@ -206,6 +210,7 @@ export function registerResources(r: Router<Env>): void {
     return json(resourceView(row, c.ws));
   });
   r.get('resources/exists/(.+)', async (c, e) => {
+    if (!(await can(e.db, c.ws, e.p, c.params[0]!, 'read'))) return json(false);
     const [row] = await e.db.query(`SELECT 1 FROM resource WHERE workspace_id = $1 AND path = $2`, [c.ws, c.params[0]]);
     return json(!!row);
   });
@@ -351,6 +356,7 @@ export function registerVariables(r: Router<Env>): void {
     return json(await view(e, c.ws, row, boolParam(c.query, 'decrypt_secret', true), boolParam(c.query, 'include_encrypted')));
   });
   r.get('variables/exists/(.+)', async (c, e) => {
+    if (!(await can(e.db, c.ws, e.p, c.params[0]!, 'read'))) return json(false);
     const [row] = await e.db.query(`SELECT 1 FROM variable WHERE workspace_id = $1 AND path = $2`, [c.ws, c.params[0]]);
     return json(!!row);
   });
@@ -446,7 +452,7 @@ export function registerFolders(r: Router<Env>): void {
   });
   r.post('folders/update/([^/]+)', async (c, e) => {
     const name = c.params[0]!;
-    const b = await c.obj();
+    const b = parse(FolderBody.partial(), await c.obj(), 'folder');
     if ((await accessTo(e.db, c.ws, e.p, `f/${name}/x`)) !== 'write') throw forbidden(`${e.p.username} is not an owner of folder ${name}`);
     const rows = await e.db.query(
       `UPDATE folder SET display_name = COALESCE($3, display_name), summary = CASE WHEN $4::boolean THEN $5 ELSE summary END,
@@ -502,8 +508,21 @@ export function scheduleView(row: Record<string, any>, ws: string) {
   };
 }
 
+/** A schedule runs as its owner: 400 naming the path unless `e.p` may run it. */
+async function requireRunnable(e: Env, ws: string, path: string, isFlow: boolean) {
+  try {
+    await requireIndirect(e.db, ws, e.p, path, 'run', isFlow ? 'flow' : 'script');
+  } catch (err) {
+    throw badRequest(`schedule: ${(err as Error).message}`);
+  }
+}
+
 export function registerSchedules(r: Router<Env>): void {
-  r.get('schedules/list', async (c, e) => json((await e.db.query(`SELECT * FROM schedule WHERE workspace_id = $1 ORDER BY path`, [c.ws])).map((x) => scheduleView(x, c.ws))));
+  r.get('schedules/list', async (c, e) => {
+    const scope = await scopeOf(e.db, c.ws, e.p);
+    const rows = await e.db.query(`SELECT * FROM schedule WHERE workspace_id = $1 ORDER BY path`, [c.ws]);
+    return json(rows.filter((x) => allows(accessIn(scope, x.path), 'list')).map((x) => scheduleView(x, c.ws)));
+  });
   r.get('schedules/get/(.+)', async (c, e) => {
     const path = c.params[0]!;
     await requireItem(e.db, e, c.ws, path, 'read', 'Schedule');
@@ -512,6 +531,7 @@ export function registerSchedules(r: Router<Env>): void {
     return json(scheduleView(x, c.ws));
   });
   r.get('schedules/exists/(.+)', async (c, e) => {
+    if (!(await can(e.db, c.ws, e.p, c.params[0]!, 'read'))) return json(false);
     const [x] = await e.db.query(`SELECT 1 FROM schedule WHERE workspace_id = $1 AND path = $2`, [c.ws, c.params[0]]);
     return json(!!x);
   });
@@ -523,6 +543,7 @@ export function registerSchedules(r: Router<Env>): void {
     checkItemPath(b.script_path, 'script_path');
     checkSchedule(b.schedule, b.timezone);
     await requireItem(e.db, e, c.ws, path, 'write', 'Schedule');
+    await requireRunnable(e, c.ws, b.script_path, !!b.is_flow);
     const rows = await e.db.query(
       `INSERT INTO schedule (workspace_id, path, body, enabled, edited_by) VALUES ($1,$2,$3::json,$4,$5) ON CONFLICT DO NOTHING RETURNING path`,
       [c.ws, path, JSON.stringify({ timezone: 'UTC', args: {}, is_flow: false, ...bodyOf(raw) }), b.enabled ?? true, e.p.username],
@@ -541,6 +562,8 @@ export function registerSchedules(r: Router<Env>): void {
       const body = { ...x.body, ...bodyOf(raw) };
       if (typeof body.schedule !== 'string') throw badRequest('schedule must be a cron expression string');
       checkSchedule(body.schedule, body.timezone);
+      // From now on the schedule runs as its editor: they must be able to run what it runs.
+      await requireRunnable(e, c.ws, checkItemPath(body.script_path, 'script_path'), !!body.is_flow);
       await q.query(`UPDATE schedule SET body = $3::json, enabled = COALESCE($4, enabled), edited_by = $5, edited_at = now() WHERE workspace_id = $1 AND path = $2`, [
         c.ws, path, JSON.stringify(body), typeof raw.enabled === 'boolean' ? raw.enabled : null, e.p.username,
       ]);

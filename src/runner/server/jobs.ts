@@ -11,8 +11,8 @@ import { LANGUAGES } from '../../workspace/languages.js';
 import type { Sql } from '../db/db.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, forbidden, json, notFound, text, type Ctx, type Router, HttpError } from './http.js';
-import { byHash, checkHash, headAt, requireAccess } from './scripts.js';
-import { accessTo } from './auth.js';
+import { byHash, checkHash, headAt } from './scripts.js';
+import { accessTo, can, canSeeJob, requireAccess, scopeOf, visibleJobsSql } from './access.js';
 import type { FlowState } from '../flow/executor.js';
 import { applyInputDefaults, validateFlow, type FlowValue } from '../flow/schema.js';
 import { recordResume, ResumeError, resumeSignature, resumeUrlsFor } from '../flow/resume.js';
@@ -61,7 +61,7 @@ export function scriptJobSpec(ws: string, row: Record<string, any>, args: Record
 }
 
 async function resolvePath(q: Sql, e: Env, ws: string, path: string) {
-  await requireAccess(q, ws, e.p, path, 'read');
+  await requireAccess(q, ws, e.p, path, 'run', 'Script');
   const row = await headAt(q, ws, path);
   if (!row) throw notFound(`Script '${path}' not found`);
   return row;
@@ -70,7 +70,8 @@ async function resolvePath(q: Sql, e: Env, ws: string, path: string) {
 async function resolveHash(q: Sql, e: Env, ws: string, hash: string) {
   const row = await byHash(q, ws, checkHash(hash));
   if (!row || row.deleted) throw notFound(`Script with hash ${hash} not found`);
-  await requireAccess(q, ws, e.p, row.path, 'read');
+  // A hash the caller may not run is not found either (it would name the path).
+  if (!(await can(q, ws, e.p, row.path, 'run'))) throw notFound(`Script with hash ${hash} not found`);
   return row;
 }
 
@@ -103,10 +104,11 @@ async function waitResult(e: Env, id: string): Promise<{ status: number; json: u
   return { status: 422, json: j.result ?? null };
 }
 
+/** The job, if the caller may see it (access.ts canSeeJob); 404 alike whether it does not exist or is not theirs to see. */
 async function getJobIn(e: Env, ws: string, id: string): Promise<JobRecord> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw badRequest(`invalid job id "${id}"`);
   const j = await e.store.getJob(id);
-  if (!j || j.workspace !== ws) throw notFound(`Job ${id} not found`);
+  if (!j || j.workspace !== ws || !(await canSeeJob(e.db, ws, e.p, j))) throw notFound(`Job ${id} not found`);
   return j;
 }
 
@@ -143,7 +145,7 @@ function view(j: JobRecord, logs?: string) {
 
 async function flowJob(c: Ctx, e: Env, path: string, args: Record<string, unknown>): Promise<JobSpec> {
   const p = checkItemPath(path);
-  await requireAccess(e.db, c.ws, e.p, p, 'read');
+  await requireAccess(e.db, c.ws, e.p, p, 'run', 'Flow');
   const [f] = await e.db.query(`SELECT value, schema FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [c.ws, p]);
   if (!f) throw notFound(`Flow '${p}' not found`);
   return { workspace: c.ws, kind: 'flow', path: p, language: 'flow' as Language, content: '', flow: f.value, args: applyInputDefaults(f.schema, args), createdBy: e.p.username, permissionedAs: `u/${e.p.username}`, scheduledFor: scheduledFor(c) };
@@ -336,6 +338,7 @@ export function registerJobs(r: Router<Env>): void {
   const list = async (c: Ctx, e: Env, which: 'queue' | 'completed' | 'all') => {
     const where: string[] = ['workspace_id = $1'];
     const params: unknown[] = [c.ws];
+    where.push(visibleJobsSql(await scopeOf(e.db, c.ws, e.p), params));
     const add = (sql: string, v: unknown) => {
       params.push(v);
       where.push(sql.replace('?', `$${params.length}`));
@@ -376,7 +379,9 @@ export function registerJobs(r: Router<Env>): void {
   r.get('jobs/completed/list', (c, e) => list(c, e, 'completed'));
   r.get('jobs/list', (c, e) => list(c, e, 'all'));
   r.get('jobs/queue/count', async (c, e) => {
-    const [x] = await e.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job WHERE workspace_id = $1 AND status IN ('queued','running')`, [c.ws]);
+    const params: unknown[] = [c.ws];
+    const visible = visibleJobsSql(await scopeOf(e.db, c.ws, e.p), params);
+    const [x] = await e.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job WHERE workspace_id = $1 AND status IN ('queued','running') AND ${visible}`, params);
     return json({ database_length: x!.n });
   });
   r.get('jobs/queue/position/([0-9]+)', async (c, e) => {

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SCRIPT_SETTINGS_KEYS } from '../../sync/canonical.js';
 import type { Sql } from '../db/db.js';
-import { accessTo, type Principal } from './auth.js';
+import type { Principal } from './auth.js';
+import { accessTo, requireAccess as checkAccess, type Op } from './access.js';
 import type { Env } from './env.js';
 import { badRequest, checkItemPath, forbidden, json, notFound, text, type Router, boolParam } from './http.js';
 
@@ -92,12 +93,9 @@ export async function byHash(q: Sql, ws: string, hash: string) {
   return r;
 }
 
-async function requireAccess(q: Sql, ws: string, p: Principal, path: string, need: 'read' | 'write') {
-  const a = await accessTo(q, ws, p, path);
-  if (a === 'none' || (need === 'write' && a !== 'write')) {
-    if (a === 'none' && need === 'read') throw notFound(`Script ${path} not found`);
-    throw forbidden(`${p.username} is not allowed to ${need} ${path}`);
-  }
+/** Scripts' use of the one access check (access.ts). */
+async function requireAccess(q: Sql, ws: string, p: Principal, path: string, need: Op) {
+  await checkAccess(q, ws, p, path, need, 'Script');
 }
 export { requireAccess };
 
@@ -349,6 +347,7 @@ export function registerScripts(r: Router<Env>): void {
   r.get('scripts/deployment_status/h/([^/]+)', async (c, e) => {
     const row = await byHash(e.db, c.ws, checkHash(c.params[0]!));
     if (!row) throw notFound(`Script not found at hash ${c.params[0]}`);
+    await requireAccess(e.db, c.ws, e.p, row.path, 'read');
     return json({ lock: row.lock, lock_error_logs: row.lock_error_logs ?? null, job_id: null });
   });
 
@@ -358,7 +357,8 @@ export function registerScripts(r: Router<Env>): void {
     if (!scripts || typeof scripts !== 'object' || Array.isArray(scripts)) throw badRequest('scripts must be an object of path → sha256');
     const out: string[] = [];
     for (const [path, sha] of Object.entries(scripts as Record<string, unknown>)) {
-      const row = await headAt(e.db, c.ws, path);
+      // What the caller may not read is reported as different, as a missing script is.
+      const row = (await accessTo(e.db, c.ws, e.p, path)) === 'none' ? undefined : await headAt(e.db, c.ws, path);
       const cur = row ? createHash('sha256').update(row.content).digest('hex') : undefined;
       if (cur !== sha) out.push(path);
     }
