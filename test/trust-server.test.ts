@@ -250,6 +250,7 @@ describe('wmill serve: no path is reached around its permissions', () => {
     const { admin, bob } = s;
     bobHash = await bob.deploy({ path: 'u/bob/secret_script', language: 'bash', content: `echo ${BOB_SECRET}\n` });
     await bob.deploy({ path: 'u/bob/secret_ts', language: 'bun', content: `export function main() {\n  return "${BOB_SECRET}";\n}\n` });
+    await bob.deploy({ path: 'u/bob/secret_py', language: 'python3', content: `def main():\n    return "${BOB_SECRET}"\n` });
     expect((await bob.post('flows/create', { path: 'u/bob/secret_flow', summary: '', value: { modules: [{ id: 'a', value: { type: 'script', path: 'u/bob/secret_script', input_transforms: {} } }] } })).status).toBe(201);
     expect((await bob.post('variables/create', { path: 'u/bob/secret_var', value: BOB_VAR, is_secret: true, description: '' })).status).toBe(201);
     expect((await bob.post('resources/create', { path: 'u/bob/secret_res', resource_type: 'any', value: { password: BOB_SECRET } })).status).toBe(201);
@@ -308,8 +309,11 @@ export const main = workflow(async () => {
   });
 
   it('relative imports, $var: and $res: references resolve with the job owner rights only', async () => {
-    const imp = await preview(s.alice, 'bun', `import { main as theirs } from "/u/bob/secret_ts";\nexport async function main() {\n  return theirs();\n}\n`);
-    failedWith(imp, 'u/bob/secret_ts');
+    // From u/alice/preview, ../bob/secret_ts is u/bob/secret_ts.
+    const imp = await preview(s.alice, 'bun', `import { main as theirs } from "../bob/secret_ts";\nexport async function main() {\n  return theirs();\n}\n`);
+    failedWith(imp, 'bob/secret_ts');
+    const pyImp = await preview(s.alice, 'python3', 'from u.bob.secret_py import main as theirs\n\ndef main():\n    return theirs()\n');
+    failedWith(pyImp, 'u.bob');
     const v = await preview(s.alice, 'bash', 'x="$1"\necho "got $x"\n', { x: '$var:u/bob/secret_var' });
     failedWith(v, 'u/bob/secret_var');
     expect(v.text).not.toContain(BOB_VAR);
