@@ -308,6 +308,23 @@ export const main = workflow(async () => {
     expect(r.result.error).toContain('u/bob/secret_script');
   });
 
+  it("a preview at another user's workflow path neither poisons nor reads its cached task results", async () => {
+    const wf = (value: string) => `import { workflow, task } from "windmill-client";
+const secret = task(async function secret(x: number) {
+  return ${value};
+}, { cache_ttl: 600 });
+export const main = workflow(async () => await secret(1));
+`;
+    await s.bob.deploy({ path: 'u/bob/wf_cache', language: 'bun', content: wf('"bob:" + x') });
+    // alice previews her own code under bob's path: same workflow path, task name and arguments.
+    const poison = await s.alice.post('jobs/run_wait_result/preview', { language: 'bun', path: 'u/bob/wf_cache', content: wf('"poisoned"') });
+    expect(poison.json, poison.text).toBe('poisoned');
+    const bobs = await s.bob.post('jobs/run_wait_result/p/u/bob/wf_cache', {});
+    expect(bobs.json, bobs.text).toBe('bob:1');
+    const peek = await s.carol.post('jobs/run_wait_result/preview', { language: 'bun', path: 'u/bob/wf_cache', content: wf('"carol ran it"') });
+    expect(peek.json, peek.text).toBe('carol ran it');
+  });
+
   it('relative imports, $var: and $res: references resolve with the job owner rights only', async () => {
     // From u/alice/preview, ../bob/secret_ts is u/bob/secret_ts.
     const imp = await preview(s.alice, 'bun', `import { main as theirs } from "../bob/secret_ts";\nexport async function main() {\n  return theirs();\n}\n`);
