@@ -139,7 +139,8 @@ export function registerGenerateMetadata(program: Command): void {
         process.exitCode = 130;
         return;
       }
-      if (failed > 0) process.exitCode = EXIT.failure;
+      // A malformed file we read is bad input (2); other failures (resolution, parsers) are 1.
+      if (failed > 0) process.exitCode = r.failed.some((f) => f.badInput) ? EXIT.usage : EXIT.failure;
     });
 
   cmd

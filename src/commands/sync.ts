@@ -86,11 +86,22 @@ async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
 
   if (opts.plan) {
     let saved: { direction: string; workspace: string; remote: string; remoteFingerprint: string; changes: { op: string; kind: string; path: string; hash?: string }[] };
+    const { parseJsonText, dataError } = await import('../util/data-file.js');
+    let text: string;
     try {
-      saved = (await savedPlanSchema()).parse(JSON.parse(readFileSync(resolve(opts.plan), 'utf8')));
+      text = readFileSync(resolve(opts.plan), 'utf8');
     } catch (e) {
-      throw new WmillError('usage', `${opts.plan}: not a plan saved by 'wmill sync ${direction} --plan-out' (${(e as Error).message.split('\n')[0]})`);
+      throw new WmillError('usage', `${opts.plan}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a plan saved by 'wmill sync ${direction} --plan-out'`);
     }
+    const parsed = parseJsonText(text);
+    if ('error' in parsed) throw dataError(opts.plan, parsed, `pass a plan saved by 'wmill sync ${direction} --plan-out'`);
+    const value = parsed.value;
+    const res = (await savedPlanSchema()).safeParse(value);
+    if (!res.success) {
+      const i = res.error.issues[0]!;
+      throw new WmillError('usage', `${opts.plan}: not a plan saved by 'wmill sync ${direction} --plan-out' (field ${i.path.join('.') || '(top level)'}: ${i.message})`);
+    }
+    saved = res.data;
     if (saved.direction !== direction || saved.workspace !== plan.workspace || saved.remote !== plan.remote) {
       throw new WmillError('usage', `${opts.plan}: a ${saved.direction} plan for ${saved.workspace} on ${saved.remote}, not a ${direction} to ${plan.workspace} on ${plan.remote}`);
     }

@@ -4,6 +4,7 @@ import type { WorkspaceConfig } from '../workspace/config.js';
 import { discover, type Discovery, type FlowItem, type ScriptItem } from '../workspace/discover.js';
 import { languageNeedsLock, languageOf, type Language } from '../workspace/languages.js';
 import { readText, readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { resolveInRoot, safePath } from '../workspace/safe-read.js';
 import { dependencyFileHash, flowFileHash, flowHash, scriptHash } from './hash.js';
 import { propagate, type GraphNode } from './import-graph.js';
 import { clearLockEntries, readLockFile, writeLockFile } from './lockfile.js';
@@ -52,6 +53,8 @@ export interface Failure {
   file: string;
   line?: number;
   message: string;
+  /** A file we read is malformed (bad input: exit 2 rather than 1). */
+  badInput?: boolean;
 }
 
 export interface ItemResult {
@@ -132,8 +135,8 @@ function load(cfg: WorkspaceConfig): Loaded {
   const problems: Plan['problems'] = discovery.problems.map((p) => ({ file: p.file, message: p.message }));
   const scripts: ScriptState[] = [];
   for (const item of discovery.scripts) {
-    const content = readText(join(cfg.root, item.file));
-    const metaText = item.metaFile ? readText(join(cfg.root, item.metaFile)) : null;
+    const content = readText(safePath(cfg.root, item.file));
+    const metaText = item.metaFile ? readText(safePath(cfg.root, item.metaFile)) : null;
     // Metadata is parsed (and validated) only when the item turns out stale: a no-op run hashes raw text.
     scripts.push({ item, content, metaText });
   }
@@ -141,7 +144,7 @@ function load(cfg: WorkspaceConfig): Loaded {
     const fileHashes: Record<string, string> = {};
     const contents: Record<string, string> = {};
     for (const f of item.inlineFiles) {
-      const c = readText(join(cfg.root, item.folder, f));
+      const c = readText(safePath(cfg.root, `${item.folder}/${f}`));
       contents[f] = c;
       fileHashes[f] = flowFileHash(c);
     }
@@ -154,7 +157,7 @@ function load(cfg: WorkspaceConfig): Loaded {
       const base = Object.keys(DEPENDENCY_FILES).find((b) => name === b || name.endsWith(`.${b}`));
       if (!base) continue;
       const rel = `dependencies/${name}`;
-      const text = readTextOrNull(join(cfg.root, rel));
+      const text = readTextOrNull(safePath(cfg.root, rel));
       if (text === null) continue;
       deps.push({ file: rel, hash: dependencyFileHash(text, rel), language: DEPENDENCY_FILES[base]!, text });
     }
@@ -174,12 +177,12 @@ function flowStaleness(f: FlowState, locks: Map<string, string>): string | null 
 }
 
 /** The lock a script's metadata points at: its text ('' when none) and whether a referenced file is missing. */
-function currentLockText(root: string, metaText: string | null, format: 'yaml' | 'json'): { text: string; missing: boolean; file: string | null } {
+function currentLockText(root: string, metaText: string | null, format: 'yaml' | 'json', metaFile: string): { text: string; missing: boolean; file: string | null } {
   if (metaText === null) return { text: '', missing: false, file: null };
   const ref = /!inline ([^'"\n\r]+?)['"]?\s*[,}]?\s*$/m.exec(metaText) ?? /!inline ([^'"\n\r,}]+)/.exec(metaText);
   if (ref) {
     const file = ref[1]!.trim();
-    const text = readTextOrNull(join(root, file));
+    const text = readTextOrNull(resolveInRoot(root, '', file, { from: metaFile, ref: `!inline ${file}` }));
     return { text: text ?? '', missing: text === null, file };
   }
   if (format === 'yaml' && /^lock:\s*(''|"")?\s*$/m.test(metaText)) return { text: '', missing: false, file: null };
@@ -262,7 +265,7 @@ async function computePlan(l: Loaded, folder: string | undefined, strict: boolea
         lockStale.set(id, 'dependencies changed');
         continue;
       }
-      const cur = currentLockText(l.cfg.root, s.metaText, formatOf(s.item.metaFile ?? s.item.metaTarget));
+      const cur = currentLockText(l.cfg.root, s.metaText, formatOf(s.item.metaFile ?? s.item.metaTarget), s.item.metaFile ?? s.item.metaTarget);
       if (recorded === undefined) {
         // no entry is recorded for a script without dependencies whose lock is empty
         if (!(isEmptyRequest(req.request) && isEmptyLock(req.request.kind, cur.text))) lockStale.set(id, 'no recorded lock hash');
@@ -472,7 +475,7 @@ function processScript(
   if (s.metaText !== null) {
     const parsedMeta = parseMetadata(s.metaText, format);
     if ('error' in parsedMeta) {
-      result.failed.push({ file: metaFile, line: parsedMeta.line, message: `${parsedMeta.error}; fix the file or delete it to regenerate` });
+      result.failed.push({ file: metaFile, line: parsedMeta.line, message: `${parsedMeta.error}; fix the file or delete it to regenerate`, badInput: true });
       return null;
     }
     meta = parsedMeta.value;
@@ -513,11 +516,11 @@ function processScript(
       return null;
     }
     const newLock = lock.outcome.lock;
-    const old = currentLockText(cfg.root, s.metaText, format);
+    const old = currentLockText(cfg.root, s.metaText, format, s.item.metaFile ?? s.item.metaTarget);
     const lockFile = lockFileOf(s.item);
     // the lock file first, so metadata never points at a lock that is not there
     if (newLock !== '') {
-      if (readTextOrNull(join(cfg.root, lockFile)) !== newLock) {
+      if (readTextOrNull(safePath(cfg.root, lockFile)) !== newLock) {
         writeFileAtomic(join(cfg.root, lockFile), newLock);
         written.push(lockFile);
       }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultSchema } from './schema.js';
 import { parseYamlStrict, toYaml } from './yaml.js';
+import { parseJsonText } from '../util/data-file.js';
 
 /** `.script.yaml` / `.script.json`: validated loosely (hand edits and newer keys are kept). */
 export const ScriptMetadataSchema = z
@@ -29,11 +30,9 @@ export function formatOf(file: string): MetaFormat {
 export function parseMetadata(text: string, format: MetaFormat): { value: ScriptMetadata } | { error: string; line?: number } {
   let value: unknown;
   if (format === 'json') {
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      return { error: `invalid JSON: ${(e as Error).message}` };
-    }
+    const r = parseJsonText(text);
+    if ('error' in r) return r;
+    value = r.value;
   } else {
     const r = parseYamlStrict(text);
     if ('error' in r) return { error: `invalid YAML: ${r.error}`, line: r.line };

@@ -1,4 +1,5 @@
-import { parse, parseDocument, stringify, type Pair } from 'yaml';
+import { stringify, type Pair } from 'yaml';
+import { parseYamlText } from '../util/data-file.js';
 
 /**
  * YAML exactly as the reference CLI writes it: `yaml@2` with every mapping key-sorted by a
@@ -38,23 +39,20 @@ export function toYaml(value: unknown): string {
   return stringify(value, OPTIONS);
 }
 
-/** Parse YAML; `!inline x` / `!inline_fileset x` tags come back as the plain strings `!inline x`. */
+/**
+ * Parse YAML; `!inline x` / `!inline_fileset x` tags come back as the plain strings `!inline x`.
+ * Throws on bad input (with the line); parseYamlStrict returns the error instead.
+ */
 export function parseYaml(text: string): unknown {
-  return parse(text, { customTags: INLINE_TAGS });
+  const r = parseYamlText(text);
+  if ('error' in r) throw new Error(r.line ? `line ${r.line}: ${r.error}` : r.error);
+  return r.value;
 }
 
-const INLINE_TAGS = [
-  { tag: '!inline', resolve: (s: string) => `!inline ${s}` },
-  { tag: '!inline_fileset', resolve: (s: string) => `!inline_fileset ${s}` },
-];
-
-/** Parse YAML and report the first error with its 1-based line, for `file:line: message` errors. */
+/**
+ * Parse YAML and report the first error with its 1-based line, for `file:line: message` errors
+ * (src/util/data-file.ts: syntax, unresolved or circular aliases, alias bombs, deep nesting).
+ */
 export function parseYamlStrict(text: string): { value: unknown } | { error: string; line?: number } {
-  const doc = parseDocument(text, { customTags: INLINE_TAGS, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
-    return { error: e.message.split('\n')[0]!, line };
-  }
-  return { value: doc.toJS() };
+  return parseYamlText(text);
 }

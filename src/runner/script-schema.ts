@@ -10,6 +10,7 @@
 import { join } from 'node:path';
 import { readTextOrNull } from '../util/fs.js';
 import { parseSimpleYaml } from '../util/simple-yaml.js';
+import { parseDataText } from '../util/data-file.js';
 import type { Language } from '../workspace/languages.js';
 import type { JsonSchema } from './args.js';
 
@@ -28,17 +29,10 @@ export function metadataFiles(relFile: string, path: string): string[] {
 }
 
 async function parseMeta(text: string, file: string): Promise<Record<string, any> | undefined> {
-  let v: unknown;
-  try {
-    if (file.endsWith('.json')) v = JSON.parse(text);
-    else {
-      // Metadata as wmill writes it is read without loading the yaml package.
-      const quick = parseSimpleYaml(text);
-      v = quick ? quick.value : (await import('../metadata/yaml.js')).parseYaml(text);
-    }
-  } catch {
-    return undefined;
-  }
+  // Metadata as wmill writes it is read without loading the yaml package (src/util/data-file.ts).
+  const parsed = parseDataText(text, file);
+  if ('error' in parsed) return undefined;
+  const v = parsed.value;
   return v && typeof v === 'object' ? (v as Record<string, any>) : undefined;
 }
 

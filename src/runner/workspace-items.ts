@@ -4,31 +4,12 @@
  * `$var:` / `$res:` interpolation Windmill applies to resource values and job arguments.
  * Nothing is read until a job asks: a preview that uses no resource reads no file.
  */
-import { createRequire } from 'node:module';
-import { join, dirname } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
 import { readTextOrNull } from '../util/fs.js';
-import { parseSimpleYaml } from '../util/simple-yaml.js';
+import { parseDataText } from '../util/data-file.js';
+import { findInRoot, safePath } from '../workspace/safe-read.js';
 import type { ItemSource, Store } from './store.js';
 import type { ResourceRecord, VariableRecord } from './types.js';
-
-let fullYaml: ((text: string) => unknown) | undefined;
-
-/**
- * An item file's YAML. The engine loads this module on every start, so it does not import the
- * yaml package: item files as wmill writes them go through the small reader, anything else
- * through the `yaml` package, loaded on first need, synchronously (ItemSource is synchronous),
- * with the options of parseYaml (src/metadata/yaml.ts: `!inline` tags read as `!inline <file>`).
- */
-function parseItemYaml(text: string): unknown {
-  const quick = parseSimpleYaml(text);
-  if (quick) return quick.value;
-  if (!fullYaml) {
-    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-    const customTags = ['!inline', '!inline_fileset'].map((tag) => ({ tag, resolve: (s: string) => `${tag} ${s}` }));
-    fullYaml = (t) => parse(t, { customTags });
-  }
-  return fullYaml(text);
-}
 
 export class WorkspaceFiles implements ItemSource {
   private cache = new Map<string, unknown>();
@@ -39,26 +20,27 @@ export class WorkspaceFiles implements ItemSource {
     if (!/^[ufg]\/[^\0]+$/.test(path) || path.split('/').some((s) => s === '..' || s === '.' || s === '')) return undefined;
     for (const ext of ['yaml', 'json']) {
       const file = join(this.root, `${path}.${kind}.${ext}`);
-      const text = readTextOrNull(file);
+      const text = readTextOrNull(safePath(this.root, `${path}.${kind}.${ext}`));
       if (text === null) continue;
-      let doc: unknown;
-      try {
-        doc = ext === 'json' ? JSON.parse(text) : parseItemYaml(text);
-      } catch (e) {
-        throw new Error(`${path}.${kind}.${ext}: cannot be parsed: ${(e as Error).message}`);
-      }
+      const parsed = parseDataText(text, file);
+      if ('error' in parsed) throw new Error(`${path}.${kind}.${ext}${parsed.line ? `:${parsed.line}` : ''}: cannot be parsed: ${parsed.error}`);
+      const doc = parsed.value;
       if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${path}.${kind}.${ext}: expected a mapping with a 'value' key`);
       return { doc: doc as Record<string, unknown>, file };
     }
     return undefined;
   }
 
-  /** `!inline <file>` strings (file resources) are replaced by the file's text. */
+  /**
+   * `!inline <file>` strings (file resources) are replaced by the file's text (relative to the
+   * root, else to the item's folder; never outside the root: src/workspace/safe-read.ts).
+   */
   private inlineFiles(v: unknown, itemFile: string): unknown {
     if (typeof v === 'string' && v.startsWith('!inline ')) {
       const rel = v.slice('!inline '.length).trim();
-      const text = readTextOrNull(join(this.root, rel)) ?? readTextOrNull(join(dirname(itemFile), rel));
-      return text ?? v;
+      const from = relative(this.root, itemFile).split(sep).join('/');
+      const abs = findInRoot(this.root, ['', posix.dirname(from)], rel, { from, ref: v });
+      return (abs && readTextOrNull(abs)) ?? v;
     }
     if (Array.isArray(v)) return v.map((x) => this.inlineFiles(x, itemFile));
     if (v && typeof v === 'object') {

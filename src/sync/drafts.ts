@@ -11,11 +11,12 @@
  * Everything takes plain data and an ApiClient; rendering is the command's job.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { WmillError } from '../errors.js';
 import type { ApiClient } from '../api/client.js';
 import { createScript, deployRejection, getHead, newScriptFrom, type RemoteScript } from '../api/scripts.js';
 import { readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { findInRoot, safePath } from '../workspace/safe-read.js';
 
 export type DraftKind = 'script' | 'flow' | 'app' | 'raw_app' | 'resource' | 'variable' | 'schedule';
 export const DRAFT_KINDS: readonly DraftKind[] = ['script', 'flow', 'app', 'raw_app', 'resource', 'variable', 'schedule'];
@@ -62,6 +63,8 @@ export async function readLocalScript(cwd: string, file: string): Promise<LocalS
   if (rel === '' || rel.startsWith('..') || !/^[ufg]\/[^/]+\/./.test(relFile)) {
     throw new WmillError('usage', `${file} is not a script of a workspace folder: its path from the sync root (${cfg.root}) must start with f/<folder>/, u/<user>/ or g/<group>/`, { file });
   }
+  // A link out of the workspace is refused like sync push refuses it (nothing outside the root is sent).
+  safePath(cfg.root, relFile);
   const { languageOf, remotePathOf } = await import('../workspace/languages.js');
   const language = languageOf(relFile, cfg.defaultTs);
   if (typeof language !== 'string') throw new WmillError('usage', language.error, { file });
@@ -71,7 +74,7 @@ export async function readLocalScript(cwd: string, file: string): Promise<LocalS
   let meta: Record<string, any> = {};
   let metaFile: string | null = null;
   for (const f of metadataFiles(relFile, path)) {
-    const t = readTextOrNull(join(cfg.root, f));
+    const t = readTextOrNull(safePath(cfg.root, f));
     if (t === null) continue;
     const { parseMetadata, formatOf } = await import('../metadata/script-metadata.js');
     const parsed = parseMetadata(t, formatOf(f));
@@ -105,7 +108,8 @@ function lockText(root: string, metaFile: string | null, lock: unknown): string 
   const m = /^!inline\s+(.+)$/.exec(lock.trim());
   if (!m) return lock;
   const ref = m[1]!.trim();
-  const text = readTextOrNull(join(root, ref)) ?? (metaFile ? readTextOrNull(join(root, dirname(metaFile), ref)) : null);
+  const abs = findInRoot(root, metaFile ? ['', posix.dirname(metaFile)] : [''], ref, { from: metaFile ?? '(metadata)', ref: lock });
+  const text = abs ? readTextOrNull(abs) : null;
   if (text === null) throw new WmillError('usage', `${metaFile}: lock file ${ref} not found; run 'wmill generate-metadata' to recreate it`, { file: metaFile });
   return text;
 }

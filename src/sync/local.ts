@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { WmillError } from '../errors.js';
 import { discover } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
-import { createRequire } from 'node:module';
-import { parseSimpleYaml } from '../util/simple-yaml.js';
+import { parseDataFile } from '../util/data-file.js';
+import { resolveInRoot, safePath } from '../workspace/safe-read.js';
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,
 } from './canonical.js';
@@ -123,45 +123,25 @@ export function saveSyncCache(root: string, items: Map<string, LocalItem>): void
   }
 }
 
-/** YAML as wmill writes it goes through the small reader; anything else through the yaml package (loaded on first need). */
-function parseYamlFile(text: string): { value: unknown } | { error: string; line?: number } {
-  const quick = parseSimpleYaml(text);
-  if (quick) return quick;
-  const Y = createRequire(import.meta.url)('yaml') as typeof import('yaml');
-  const customTags = ['!inline', '!inline_fileset'].map((tag) => ({ tag, resolve: (s: string) => `${tag} ${s}` }));
-  const doc = Y.parseDocument(text, { customTags });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    return { error: e.message.split('\n')[0]!, line: e.linePos?.[0]?.line };
-  }
-  return { value: doc.toJS() };
-}
-
 function readYaml(root: string, rel: string): Record<string, any> {
-  const text = readFileSync(join(root, rel), 'utf8');
-  const parsed = rel.endsWith('.json') ? safeJson(text) : parseYamlFile(text);
-  if ('error' in parsed) throw new WmillError('usage', `${rel}${parsed.line ? `:${parsed.line}` : ''}: ${parsed.error}; fix the file and re-run`);
-  const v = parsed.value ?? {};
+  const text = readFileSync(safePath(root, rel), 'utf8');
+  const v = parseDataFile(text, rel) ?? {};
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new WmillError('usage', `${rel}: expected a mapping at the top level`);
   return v as Record<string, any>;
 }
 
-function safeJson(text: string): { value: unknown } | { error: string; line?: number } {
-  try {
-    return { value: JSON.parse(text) };
-  } catch (e) {
-    return { error: `invalid JSON: ${(e as Error).message}` };
-  }
-}
-
-/** Replace `!inline <file>` strings (anywhere in `v`) by the file's text, relative to `dir`. */
+/**
+ * Replace `!inline <file>` strings (anywhere in `v`) by the file's text, relative to `dir`.
+ * The file must be inside the sync root (src/workspace/safe-read.ts).
+ */
 export function resolveInline(v: unknown, root: string, dir: string, where: string, used: string[]): unknown {
   if (typeof v === 'string' && v.startsWith('!inline ')) {
     const rel = v.slice('!inline '.length).trim();
+    const abs = resolveInRoot(root, dir, rel, { from: where, ref: v });
     const file = dir ? `${dir}/${rel}` : rel;
-    if (!existsSync(join(root, file))) throw new WmillError('usage', `${where}: '${v}' points to ${file}, which does not exist; restore the file or fix the reference`);
+    if (!existsSync(abs)) throw new WmillError('usage', `${where}: '${v}' points to ${file}, which does not exist; restore the file or fix the reference`);
     used.push(file);
-    return readFileSync(join(root, file), 'utf8');
+    return readFileSync(abs, 'utf8');
   }
   if (Array.isArray(v)) return v.map((x) => resolveInline(x, root, dir, where, used));
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveInline(x, root, dir, where, used)]));
@@ -211,7 +191,7 @@ export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg
           meta = { ...meta, lock: resolveInline(meta.lock, cfg.root, '', s.metaFile, files) };
         }
       }
-      return { body: scriptBody({ ...meta, content: readFileSync(join(cfg.root, s.file), 'utf8'), language: s.language }), files };
+      return { body: scriptBody({ ...meta, content: readFileSync(safePath(cfg.root, s.file), 'utf8'), language: s.language }), files };
     });
     if (!s.metaFile) warnings.push(`${s.file}: no metadata file; pushing it without a schema (run 'wmill generate-metadata' first)`);
   }

@@ -28,12 +28,13 @@ export async function readDataArg(data: string | undefined, io: DataArgIO): Prom
     text = t;
     from = data.slice(1);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw usage(`invalid JSON in ${from}: ${(e as Error).message}; pass an object such as -d '{"x": 1}'`);
+  const { parseJsonText } = await import('./data-file.js');
+  const parsed = parseJsonText(text);
+  if ('error' in parsed) {
+    const where = `${from}${parsed.line && data.startsWith('@') && data !== '@-' ? `:${parsed.line}` : ''}`;
+    throw usage(`invalid JSON in ${where}: ${parsed.error.replace(/^invalid JSON: /, '')}; pass an object such as -d '{"x": 1}'`);
   }
+  const value = parsed.value;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw usage(`${from} must be a JSON object of arguments (name → value), got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`);
   }

@@ -6,6 +6,7 @@
  */
 import type { Language } from '../../workspace/languages.js';
 import { sha256 } from '../hash.js';
+import { parseJsonText } from '../../util/data-file.js';
 import { selectDependencyFiles } from './annotations.js';
 import { inferPythonRequirements, normalizeDistName } from './python-names.js';
 
@@ -193,12 +194,9 @@ export class LockInputs {
 }
 
 function mergePackageJson(into: Map<string, string>, text: string, what: string): string | null {
-  let pj: unknown;
-  try {
-    pj = JSON.parse(text);
-  } catch (e) {
-    return `${what} is not valid JSON: ${(e as Error).message}`;
-  }
+  const parsed = parseJsonText(text);
+  if ('error' in parsed) return `${what}${parsed.line ? ` (line ${parsed.line})` : ''}: ${parsed.error}`;
+  const pj = parsed.value;
   const deps = (pj as { dependencies?: unknown })?.dependencies;
   if (deps === undefined) return null;
   if (!deps || typeof deps !== 'object' || Array.isArray(deps)) return `${what}: "dependencies" must be an object`;

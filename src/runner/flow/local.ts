@@ -11,6 +11,7 @@ import { loadConfig, type WorkspaceConfig } from '../../workspace/config.js';
 import { discover } from '../../workspace/discover.js';
 import { parseYamlStrict } from '../../metadata/yaml.js';
 import { resolveInline } from '../../sync/local.js';
+import { safePath } from '../../workspace/safe-read.js';
 import { validateFlow, FlowDefinitionError, type FlowValue } from './schema.js';
 import type { Language } from '../../workspace/languages.js';
 
@@ -48,7 +49,7 @@ export function readLocalFlow(target: string, cwd = process.cwd()): LocalFlow {
 /** Local scripts by Windmill path (for `type: script` steps). */
 export function localScripts(cfg: WorkspaceConfig): Map<string, { content: string; language: Language; file: string }> {
   const out = new Map<string, { content: string; language: Language; file: string }>();
-  for (const s of discover(cfg).scripts) out.set(s.path, { content: readFileSync(join(cfg.root, s.file), 'utf8'), language: s.language, file: s.file });
+  for (const s of discover(cfg).scripts) out.set(s.path, { content: readFileSync(safePath(cfg.root, s.file), 'utf8'), language: s.language, file: s.file });
   return out;
 }
 
