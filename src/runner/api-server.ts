@@ -11,6 +11,8 @@ import type { Store } from './store.js';
 import { isFinal, type JobRecord } from './types.js';
 import { interpolate, looksEncrypted, NotFoundError } from './workspace-items.js';
 import type { JobToken } from './engine.js';
+import { queryReader, type QueryReader } from '../util/query.js';
+import { MAX_DEPTH, valueDepth } from '../util/data-file.js';
 
 export interface ApiContext {
   store: Store;
@@ -43,7 +45,9 @@ class HttpError extends Error {
 export type Guard = (kind: 'resource' | 'variable', path: string, op: 'read' | 'write') => Promise<void>;
 const allowAll: Guard = async () => undefined;
 
-type Handler = (req: IncomingMessage, m: { ws: string; rest: string; query: URLSearchParams; auth: JobToken; guard: Guard }) => Promise<Reply>;
+type Handler = (req: IncomingMessage, m: { ws: string; rest: string; query: URLSearchParams; q: QueryReader; auth: JobToken; guard: Guard }) => Promise<Reply>;
+
+const readQuery = (query: URLSearchParams) => queryReader(query, (msg) => new HttpError(400, msg));
 type Reply = { status?: number; json?: unknown; text?: string };
 
 const MAX_BODY = 32 * 1024 * 1024;
@@ -58,11 +62,14 @@ async function readJson(req: IncomingMessage): Promise<any> {
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text) return undefined;
+  let v: unknown;
   try {
-    return JSON.parse(text);
+    v = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'request body is not valid JSON');
   }
+  if (valueDepth(v, MAX_DEPTH) > MAX_DEPTH) throw new HttpError(400, `request body: nested more than ${MAX_DEPTH} levels deep`);
+  return v;
 }
 
 function bearer(req: IncomingMessage, query: URLSearchParams): string | undefined {
@@ -154,7 +161,7 @@ export class ApiServer {
       if (typeof b.path !== 'string' || !b.path) throw new HttpError(400, 'path is required');
       await m.guard('resource', b.path, 'write');
       const exists = await store.getResource(m.ws, b.path);
-      if (exists && m.query.get('update_if_exists') !== 'true') throw new HttpError(400, `Resource ${b.path} already exists`);
+      if (exists && !m.q.bool('update_if_exists')) throw new HttpError(400, `Resource ${b.path} already exists`);
       await store.putResource(m.ws, { path: b.path, value: b.value ?? null, resource_type: String(b.resource_type ?? 'any'), description: b.description ?? '' });
       return { status: 201, text: b.path };
     });
@@ -194,7 +201,7 @@ export class ApiServer {
     r('GET', 'variables/get_value/(.+)', async (_q, m) => ({ json: (await variable(m.ws, m.rest, m.auth.jobId, m.guard)).value }));
     r('GET', 'variables/get/(.+)', async (_q, m) => {
       const v = await variable(m.ws, m.rest, m.auth.jobId, m.guard);
-      const decrypt = m.query.get('decrypt_secret') !== 'false';
+      const decrypt = m.q.bool('decrypt_secret', true);
       return {
         json: {
           workspace_id: m.ws,
@@ -257,13 +264,13 @@ export class ApiServer {
     });
     r('GET', 'jobs_u/get/([^/]+)', async (_q, m) => {
       const j = await job(m.ws, m.rest);
-      const logs = m.query.get('no_logs') === 'true' ? undefined : (await store.getLogs(j.id)).logs;
+      const logs = m.q.bool('no_logs') ? undefined : (await store.getLogs(j.id)).logs;
       return { json: jobView(j, logs) };
     });
     r('GET', 'jobs_u/get_logs/([^/]+)', async (_q, m) => ({ text: (await store.getLogs((await job(m.ws, m.rest)).id)).logs }));
     r('GET', 'jobs_u/getupdate/([^/]+)', async (_q, m) => {
       const j = await job(m.ws, m.rest);
-      const offset = Number(m.query.get('log_offset') ?? 0) || 0;
+      const offset = m.q.int('log_offset', { dflt: 0, min: 0 });
       const { logs, offset: next } = await store.getLogs(j.id, offset);
       return { json: { running: j.status === 'running', completed: isFinal(j.status), new_logs: logs, log_offset: next } };
     });
@@ -329,7 +336,7 @@ export class ApiServer {
       const mm = re.exec(rest);
       if (!mm) continue;
       try {
-        return await h(req, { ws, rest: mm[1] ?? '', query, auth, guard });
+        return await h(req, { ws, rest: mm[1] ?? '', query, q: readQuery(query), auth, guard });
       } catch (e) {
         if (e instanceof HttpError) return { status: e.status, text: e.message };
         throw e;
@@ -411,7 +418,7 @@ export class ApiServer {
       const mm = re.exec(rest);
       if (!mm) continue;
       try {
-        return this.send(res, await h(req, { ws, rest: mm[1] ?? '', query: url.searchParams, auth, guard: allowAll }));
+        return this.send(res, await h(req, { ws, rest: mm[1] ?? '', query: url.searchParams, q: readQuery(url.searchParams), auth, guard: allowAll }));
       } catch (e) {
         if (e instanceof HttpError) return this.send(res, { status: e.status, text: e.message });
         throw e;

@@ -90,7 +90,7 @@ export function registerDrafts(r: Router<Env>): void {
   });
 
   r.get('drafts/list', async (c, e) => {
-    const all = c.query.get('all_users') === 'true';
+    const all = c.q.bool('all_users');
     const rows = await e.db.query(
       `SELECT d.kind, d.path, d.created_at, d.email, m.username FROM draft d LEFT JOIN member m ON m.workspace_id = d.workspace_id AND m.email = d.email
        WHERE d.workspace_id = $1 ${all ? '' : 'AND d.email = $2'} ORDER BY d.path, d.kind`,

@@ -5,6 +5,8 @@
  * for bad input), and a body size limit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { queryReader, type QueryReader } from '../../util/query.js';
+import { MAX_DEPTH, valueDepth } from '../../util/data-file.js';
 
 export class HttpError extends Error {
   constructor(
@@ -50,11 +52,15 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   const buf = await readBody(req);
   const s = buf.toString('utf8');
   if (!s.trim()) return undefined;
+  let v: unknown;
   try {
-    return JSON.parse(s);
+    v = JSON.parse(s);
   } catch (e) {
-    throw badRequest(`request body is not valid JSON: ${(e as Error).message}`);
+    throw badRequest(`request body is not valid JSON: ${(e as Error).message.split('\n')[0]}`);
   }
+  // Deeper values overflow the stack of whoever walks them later (a 500): refused here.
+  if (valueDepth(v, MAX_DEPTH) > MAX_DEPTH) throw badRequest(`request body: nested more than ${MAX_DEPTH} levels deep`);
+  return v;
 }
 
 export function send(res: ServerResponse, reply: Reply): void {
@@ -130,6 +136,8 @@ export interface Ctx {
   /** The regex groups of the route. */
   params: string[];
   query: URLSearchParams;
+  /** The query's values, parsed (a malformed value is a 400 naming the parameter: src/util/query.ts). */
+  q: QueryReader;
   body(): Promise<unknown>;
   /** A JSON object body (400 when it is something else). */
   obj(): Promise<Record<string, any>>;
@@ -172,6 +180,7 @@ export function makeCtx(req: IncomingMessage, ws: string, params: string[], quer
     ws,
     params,
     query,
+    q: queryReader(query, badRequest),
     body,
     async obj() {
       const b = await body();
@@ -182,8 +191,5 @@ export function makeCtx(req: IncomingMessage, ws: string, params: string[], quer
   };
 }
 
-export const boolParam = (q: URLSearchParams, k: string, dflt = false): boolean => {
-  const v = q.get(k);
-  if (v === null || v === '') return dflt;
-  return v === 'true' || v === '1';
-};
+/** A boolean query parameter (`true`/`1`, `false`/`0`; anything else is a 400). */
+export const boolParam = (q: URLSearchParams, k: string, dflt = false): boolean => queryReader(q, badRequest).bool(k, dflt);

@@ -11,6 +11,8 @@ import { LANGUAGES } from '../../workspace/languages.js';
 import type { Sql } from '../db/db.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, forbidden, json, notFound, text, type Ctx, type Router, HttpError } from './http.js';
+import { MAX_DATE_MS } from '../../util/query.js';
+import { parseJsonText } from '../../util/data-file.js';
 import { byHash, checkHash, headAt } from './scripts.js';
 import { accessTo, can, canSeeJob, requireAccess, scopeOf, visibleJobsSql } from './access.js';
 import type { FlowState } from '../flow/executor.js';
@@ -25,19 +27,11 @@ function argsOf(body: unknown): Record<string, unknown> {
 }
 
 function scheduledFor(c: Ctx): string | undefined {
-  const at = c.query.get('scheduled_for');
-  const inS = c.query.get('scheduled_in_secs');
-  if (at) {
-    const t = Date.parse(at);
-    if (Number.isNaN(t)) throw badRequest(`scheduled_for: not a date: ${at}`);
-    return new Date(t).toISOString();
-  }
-  if (inS) {
-    const n = Number(inS);
-    if (!Number.isFinite(n) || n < 0) throw badRequest(`scheduled_in_secs: not a non-negative number: ${inS}`);
-    return new Date(Date.now() + n * 1000).toISOString();
-  }
-  return undefined;
+  const at = c.q.date('scheduled_for');
+  if (at) return at.toISOString();
+  // At most up to the last date the APIs accept (year 9999).
+  const inS = c.q.number('scheduled_in_secs', { min: 0, max: Math.floor((MAX_DATE_MS - Date.now()) / 1000) });
+  return inS === undefined ? undefined : new Date(Date.now() + inS * 1000).toISOString();
 }
 
 /** The job spec that runs script version `row` with `args`, as `e.p`. */
@@ -82,7 +76,8 @@ async function previewSpec(c: Ctx, e: Env, body: Record<string, any>): Promise<J
   }
   const path = body.path ? checkItemPath(body.path) : `u/${e.p.username}/preview`;
   if (e.p.operator) throw forbidden('operators cannot run previews');
-  const timeout = c.query.get('timeout');
+  // Seconds; at most what a timer can wait (2^31 - 1 ms).
+  const timeout = c.q.number('timeout', { min: 0.001, max: 2_147_483 });
   return {
     workspace: c.ws,
     kind: 'preview',
@@ -91,7 +86,7 @@ async function previewSpec(c: Ctx, e: Env, body: Record<string, any>): Promise<J
     content: body.content,
     args: argsOf(body.args),
     ...(typeof body.tag === 'string' ? { tag: body.tag } : {}),
-    ...(timeout ? { timeoutS: Number(timeout) } : {}),
+    ...(timeout !== undefined ? { timeoutS: timeout } : {}),
     createdBy: e.p.username,
     permissionedAs: `u/${e.p.username}`,
   };
@@ -178,11 +173,9 @@ export function registerJobs(r: Router<Env>): void {
     if (c.method === 'GET') {
       const p = c.query.get('payload');
       if (p) {
-        try {
-          payload = JSON.parse(Buffer.from(p, 'base64').toString('utf8'));
-        } catch {
-          throw badRequest('payload must be base64 of JSON');
-        }
+        const parsed = parseJsonText(Buffer.from(p, 'base64').toString('utf8'));
+        if ('error' in parsed) throw badRequest(`payload must be base64 of JSON (${parsed.error})`);
+        payload = parsed.value;
       }
     } else payload = (await c.body()) ?? null;
     try {
@@ -255,12 +248,9 @@ export function registerJobs(r: Router<Env>): void {
   const payloadArgs = (c: Ctx) => {
     const p = c.query.get('payload');
     if (!p) return {};
-    try {
-      return argsOf(JSON.parse(Buffer.from(p, 'base64').toString('utf8')));
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      throw badRequest('payload must be base64 of a JSON object');
-    }
+    const parsed = parseJsonText(Buffer.from(p, 'base64').toString('utf8'));
+    if ('error' in parsed) throw badRequest(`payload must be base64 of a JSON object (${parsed.error})`);
+    return argsOf(parsed.value);
   };
   const waitP = async (c: Ctx, e: Env, args: Record<string, unknown>) => {
     const row = await resolvePath(e.db, e, c.ws, c.params[0]!);
@@ -318,7 +308,7 @@ export function registerJobs(r: Router<Env>): void {
   });
   r.get('jobs_u/getupdate/([^/]+)', async (c, e) => {
     const j = await getJobIn(e, c.ws, c.params[0]!);
-    const offset = Math.max(0, Number(c.query.get('log_offset') ?? 0) || 0);
+    const offset = c.q.int('log_offset', { dflt: 0, min: 0 });
     const logs = boolParam(c.query, 'no_logs') ? { logs: undefined, offset } : await e.store.getLogs(j.id, offset);
     return json({ running: j.status === 'running', completed: isFinal(j.status), new_logs: logs.logs, log_offset: logs.offset });
   });
@@ -347,23 +337,20 @@ export function registerJobs(r: Router<Env>): void {
     if (which === 'completed') where.push(`status IN ('success','failure','canceled')`);
     const kinds = c.query.get('job_kinds');
     if (kinds) add('kind = ANY(?::text[])', kinds.split(','));
-    const after = c.query.get('created_after');
-    if (after) {
-      if (Number.isNaN(Date.parse(after))) throw badRequest(`created_after: not a date: ${after}`);
-      add('created_at > ?::timestamptz', after);
-    }
-    const success = c.query.get('success');
-    if (success === 'true') where.push(`status = 'success'`);
-    if (success === 'false') where.push(`status IN ('failure','canceled')`);
+    const after = c.q.date('created_after');
+    if (after) add('created_at > ?::timestamptz', after.toISOString());
+    const success = c.q.optBool('success');
+    if (success === true) where.push(`status = 'success'`);
+    if (success === false) where.push(`status IN ('failure','canceled')`);
     const exact = c.query.get('script_path_exact');
     if (exact) add('path = ?', exact);
-    const running = c.query.get('running');
-    if (running === 'true') where.push(`status = 'running'`);
-    if (running === 'false' && which === 'queue') where.push(`status = 'queued'`);
+    const running = c.q.optBool('running');
+    if (running === true) where.push(`status = 'running'`);
+    if (running === false && which === 'queue') where.push(`status = 'queued'`);
     const status = c.query.get('status');
     if (status) add('status = ?', status);
-    const perPage = Math.min(10000, Math.max(1, Number(c.query.get('per_page') ?? 1000) || 1000));
-    const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
+    const perPage = c.q.int('per_page', { dflt: 1000, min: 1, max: 10000, clamp: true });
+    const page = c.q.int('page', { dflt: 1, min: 1, max: 1_000_000 });
     const rows = await e.db.query(
       `SELECT id FROM job WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`,
       params,

@@ -315,8 +315,8 @@ export function registerScripts(r: Router<Env>): void {
   r.get('scripts/history/p/(.+)', async (c, e) => {
     const path = c.params[0]!;
     await requireAccess(e.db, c.ws, e.p, path, 'read');
-    const perPage = Math.min(1000, Math.max(1, Number(c.query.get('per_page') ?? 100) || 100));
-    const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
+    const perPage = c.q.int('per_page', { dflt: 100, min: 1, max: 1000, clamp: true });
+    const page = c.q.int('page', { dflt: 1, min: 1, max: 1_000_000 });
     const rows = await e.db.query(
       `SELECT hash, deployment_msg, created_at, created_by, archived FROM script WHERE workspace_id = $1 AND path = $2 AND NOT deleted
        ORDER BY seq DESC LIMIT $3 OFFSET $4`,

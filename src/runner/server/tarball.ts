@@ -18,7 +18,9 @@ const json = (v: unknown) => JSON.stringify(v, null, 2);
 export async function workspaceArchive(e: Env, ws: string, q: URLSearchParams): Promise<Buffer> {
   const type = q.get('archive_type') ?? 'zip';
   if (type !== 'zip') throw badRequest(`Invalid Archive Type ${type}: this server serves zip archives`);
-  const defaultTs: DefaultTs = q.get('default_ts') === 'deno' ? 'deno' : 'bun';
+  const ts = q.get('default_ts') || 'bun';
+  if (ts !== 'bun' && ts !== 'deno') throw badRequest(`default_ts: expected bun or deno, got ${JSON.stringify(ts)}`);
+  const defaultTs: DefaultTs = ts;
   const entries: ZipEntry[] = [];
   const visible = async (path: string) => (await accessTo(e.db, ws, e.p, path)) !== 'none';
 
