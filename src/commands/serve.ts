@@ -67,7 +67,8 @@ export function registerServe(program: Command): void {
         staleAfterMs: staleAfterMs(),
         log: (l) => err(l),
       }).catch((e: Error) => {
-        throw new WmillError('failure', e.message);
+        // A refused data folder (modes, held by another server) is a usage error as it is.
+        throw e instanceof WmillError ? e : new WmillError('failure', e.message);
       });
       const database = databaseUrl ? 'postgresql' : `pglite:${resolve(opts.data ?? '.wmill-server')}`;
       if (server.generatedToken) {

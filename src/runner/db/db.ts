@@ -7,6 +7,8 @@
  * schema's property order is part of the files sync writes) and are passed as JSON text with
  * an explicit `::json` cast; timestamps are `timestamptz` and come back as Date.
  */
+import { checkDataDir, lockDataDir, tightenModes, type DataDirLock } from './data-dir.js';
+
 export interface Sql {
   query<T = Record<string, any>>(text: string, params?: unknown[]): Promise<T[]>;
 }
@@ -118,10 +120,25 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
   };
 }
 
-/** Open (creating when needed) the embedded database in `dir`. */
+/**
+ * Open (creating when needed) the embedded database in `dir` (in memory without one): a folder
+ * closed to other users, locked by this process until close (src/runner/db/data-dir.ts).
+ */
 export async function openPglite(dir: string | undefined): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(dir ? { dataDir: dir } : {});
+  let lock: DataDirLock | undefined;
+  if (dir) {
+    checkDataDir(dir);
+    lock = lockDataDir(dir);
+  }
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(dir ? { dataDir: dir } : {});
+    if (dir) tightenModes(dir);
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   // PGlite has one connection: a transaction holds it, so statements issued outside the
   // transaction meanwhile wait (PGlite queues them), which is the serialisation we want.
   return {
@@ -132,7 +149,13 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
     async tx(fn) {
       return db.transaction(async (t) => fn({ query: async (q, p) => (await t.query(q, p as any[])).rows as any[] }));
     },
-    close: () => db.close(),
+    async close() {
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 
