@@ -17,6 +17,7 @@ import type { ApiClient } from '../api/client.js';
 import { createScript, deployRejection, getHead, newScriptFrom, type RemoteScript } from '../api/scripts.js';
 import { readTextOrNull, writeFileAtomic } from '../util/fs.js';
 import { findInRoot, safePath } from '../workspace/safe-read.js';
+import { dataError, parseJsonText } from '../util/data-file.js';
 
 export type DraftKind = 'script' | 'flow' | 'app' | 'raw_app' | 'resource' | 'variable' | 'schedule';
 export const DRAFT_KINDS: readonly DraftKind[] = ['script', 'flow', 'app', 'raw_app', 'resource', 'variable', 'schedule'];
@@ -135,12 +136,10 @@ export interface DraftTarget {
 function readState(root: string): StateFile {
   const t = readTextOrNull(join(root, STATE_FILE));
   if (t === null) return {};
-  try {
-    const v = JSON.parse(t);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as StateFile) : {};
-  } catch {
-    throw new WmillError('usage', `${join(root, STATE_FILE)}: not valid JSON; delete it (it only remembers when your drafts were last saved)`);
-  }
+  const parsed = parseJsonText(t);
+  if ('error' in parsed) throw dataError(join(root, STATE_FILE), parsed, 'delete it (it only remembers when your drafts were last saved)');
+  const v = parsed.value;
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as StateFile) : {};
 }
 
 export function getRecord(t: DraftTarget, kind: DraftKind, path: string): DraftRecord | undefined {
