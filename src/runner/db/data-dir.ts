@@ -9,7 +9,10 @@
  *   the other's. `DIR/wmill-serve.pid` holds the owner's pid (PostgreSQL's postmaster.pid). It
  *   is created complete or not at all (written to a temp file, then hard-linked: link fails when
  *   the name exists); a lock whose process is gone (dead pid, or a pid reused by a process that
- *   started later) is stale and taken over.
+ *   started later) is stale and taken over. Two servers starting together on a stale lock are
+ *   settled (one wins); three at once could, in a narrow window, both win (the takeover moves
+ *   the file aside, and a fresh lock moved by mistake is put back with link, which a third may
+ *   beat). A lock from another host (a shared filesystem) cannot be checked and is respected.
  *
  * Hand-written rather than proper-lockfile: that library decides staleness by an mtime it
  * refreshes on a timer, so an event loop stalled past its `stale` window (a loaded machine)
