@@ -1,10 +1,18 @@
 #!/usr/bin/env node
 // Entry point. `--version` is answered before anything else is loaded, so it stays as fast as `node -e 0`.
 const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0] === 'version')) {
+const versionArgs = argv.filter((a) => a !== '--json');
+if (versionArgs.length === 1 && argv.length <= 2 && ['--version', '-V', 'version'].includes(versionArgs[0])) {
+  // `wmill 0.1.0 (compatible with windmill-cli 1.819.0)`: the reference versions are the exact
+  // pins the tests run against (package.json). `--json`: the same as an object.
   const { readFileSync } = await import('node:fs');
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  process.stdout.write(`${pkg.version}\n`);
+  const compatibleWith = { 'windmill-cli': pkg.devDependencies?.['windmill-cli'], 'windmill-client': pkg.dependencies?.['windmill-client'] };
+  process.stdout.write(
+    argv.includes('--json')
+      ? `${JSON.stringify({ name: pkg.name, version: pkg.version, compatibleWith, node: process.version })}\n`
+      : `${pkg.name} ${pkg.version} (compatible with windmill-cli ${compatibleWith['windmill-cli']})\n`,
+  );
 } else if (argv[0] === 'script' && argv[1] === 'preview') {
   // `script preview` has its own bundle (dist/preview.mjs: the command, engine and executors in
   // one file, see scripts/build.mjs). For TypeScript and Python the job's interpreter is started

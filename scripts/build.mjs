@@ -25,7 +25,7 @@ const common = {
   target: 'node20',
   outExtension: { '.js': '.mjs' },
   external: ['typescript', '@electric-sql/pglite'],
-  define: { __WMILL_VERSION__: JSON.stringify(pkg.version) },
+  define: { __WMILL_VERSION__: JSON.stringify(pkg.version), __WMILL_COMPAT_CLI__: JSON.stringify(pkg.devDependencies['windmill-cli']) },
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
 };

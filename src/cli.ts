@@ -3,7 +3,10 @@ import { WmillError, EXIT } from './errors.js';
 import { err, printJson } from './util/output.js';
 
 declare const __WMILL_VERSION__: string;
+declare const __WMILL_COMPAT_CLI__: string;
 const VERSION = typeof __WMILL_VERSION__ === 'string' ? __WMILL_VERSION__ : '0.0.0-dev';
+/** As bin/wmill.mjs prints it (which answers a plain `--version` before loading this). */
+const VERSION_LINE = `wmill ${VERSION} (compatible with windmill-cli ${typeof __WMILL_COMPAT_CLI__ === 'string' ? __WMILL_COMPAT_CLI__ : 'unknown'})`;
 
 type Register = (program: Command) => void;
 
@@ -32,7 +35,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   program
     .name('wmill')
     .description('Windmill-style workspaces as files: metadata, locks, preview, sync, and a runner')
-    .version(VERSION, '-V, --version')
+    .version(VERSION_LINE, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   if (argv[2] === 'script' && argv[3] === 'preview') {
