@@ -44,12 +44,89 @@ async function transport(url: URL): Promise<Transport> {
   return url.protocol === 'https:' ? t.https : t.http;
 }
 
+// Proxies: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and the lowercase names, which win, as curl
+// reads them). Only when one of them is set is undici loaded (bundled in its own chunk), and then
+// every request goes through its EnvHttpProxyAgent: CONNECT tunnels for https:// targets, plain
+// forwarding for http:// ones (proxyTunnel: false, as curl and npm do), NO_PROXY host[:port]
+// and domain-suffix entries, `*`, and credentials in the proxy URL (Proxy-Authorization).
+const PROXY_VARS = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY'] as const;
+type Undici = typeof import('undici');
+let proxied: { key: string; undici: Undici; agent: import('undici').Dispatcher } | undefined;
+
+/** The proxy variables' values when a proxy is set (the key of the agent made for them), else undefined. */
+function proxyKey(): string | undefined {
+  const values = PROXY_VARS.map((k) => process.env[k] ?? '');
+  return values.slice(0, 4).some(Boolean) ? values.join('\n') : undefined;
+}
+
+/** The proxy a request to `url` goes through (credentials left out), or undefined when it goes direct. */
+export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const https = url.protocol === 'https:';
+  const proxy = https ? env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY : env.http_proxy || env.HTTP_PROXY;
+  if (!proxy) return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = Number(url.port) || (https ? 443 : 80);
+  for (const entry of (env.no_proxy ?? env.NO_PROXY ?? '').split(/[,\s]/).filter(Boolean)) {
+    if (entry === '*') return undefined;
+    const m = /^(.+):(\d+)$/.exec(entry);
+    const h = (m ? m[1]! : entry).replace(/^\*?\./, '').replace(/^\[|\]$/g, '').toLowerCase();
+    if (m && Number(m[2]) !== port) continue;
+    if (host === h || host.endsWith(`.${h}`)) return undefined;
+  }
+  try {
+    const p = new URL(proxy);
+    return `${p.protocol}//${p.host}`;
+  } catch {
+    return proxy.replace(/\/\/[^@/]*@/, '//');
+  }
+}
+
+async function proxyAgent(key: string): Promise<NonNullable<typeof proxied>> {
+  if (proxied?.key === key) return proxied;
+  // A CommonJS package: bundled, its exports are on `default`.
+  const m = (await import('undici')) as Undici & { default?: Undici };
+  const undici = m.default ?? m;
+  void proxied?.agent.close();
+  return (proxied = { key, undici, agent: new undici.EnvHttpProxyAgent({ proxyTunnel: false }) });
+}
+
+async function exchangeViaProxy(key: string, url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<RawResponse> {
+  const { undici, agent } = await proxyAgent(key);
+  const r = await undici.request(url, { method: method as import('undici').Dispatcher.HttpMethod, headers, body, signal, dispatcher: agent });
+  const hs: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(r.headers)) hs[k] = Array.isArray(v) ? v.join(', ') : v;
+  return { status: r.statusCode, headers: hs, body: Buffer.from(await r.body.arrayBuffer()) };
+}
+
 /** One HTTP exchange; redirects are followed (at most 5; a 303, or a 301/302 after a POST, becomes a GET). */
 async function request(url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, hops = 0): Promise<RawResponse> {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol ${url.protocol}`);
-  const { mod, agent } = await transport(url);
   const signal = AbortSignal.timeout(timeoutMs);
-  const res = await new Promise<RawResponse>((resolve, reject) => {
+  const key = proxyKey();
+  let res: RawResponse;
+  try {
+    res = key !== undefined ? await exchangeViaProxy(key, url, method, headers, body, signal) : await exchangeDirect(url, method, headers, body, signal);
+  } catch (e) {
+    // A timeout is the signal firing (undici also names other failures, e.g. a proxy's 407, AbortError).
+    if (signal.aborted) throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+    throw e;
+  }
+  const loc = res.headers.location;
+  if (loc && [301, 302, 303, 307, 308].includes(res.status) && hops < 5) {
+    const next = new URL(loc, url);
+    const asGet = res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST');
+    const nh = { ...headers };
+    // Credentials go to the same origin only.
+    if (next.origin !== url.origin) delete nh.authorization;
+    if (asGet) delete nh['content-type'];
+    return request(next, asGet ? 'GET' : method, nh, asGet ? undefined : body, timeoutMs, hops + 1);
+  }
+  return res;
+}
+
+async function exchangeDirect(url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<RawResponse> {
+  const { mod, agent } = await transport(url);
+  return new Promise<RawResponse>((resolve, reject) => {
     const h: Record<string, string | number> = { ...headers };
     if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
     const req = mod.request(url, { method, headers: h, agent, signal }, (r) => {
@@ -65,17 +142,6 @@ async function request(url: URL, method: string, headers: Record<string, string>
     req.on('error', reject);
     req.end(body);
   });
-  const loc = res.headers.location;
-  if (loc && [301, 302, 303, 307, 308].includes(res.status) && hops < 5) {
-    const next = new URL(loc, url);
-    const asGet = res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST');
-    const nh = { ...headers };
-    // Credentials go to the same origin only.
-    if (next.origin !== url.origin) delete nh.authorization;
-    if (asGet) delete nh['content-type'];
-    return request(next, asGet ? 'GET' : method, nh, asGet ? undefined : body, timeoutMs, hops + 1);
-  }
-  return res;
 }
 
 export class ApiClient {
@@ -110,8 +176,9 @@ export class ApiClient {
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const t = this.opts.timeoutMs ?? 60_000;
-      const why = err.name === 'TimeoutError' || err.name === 'AbortError' ? `no answer within ${t < 1000 ? `${t} ms` : `${t / 1000} s`}` : err.message;
-      throw new WmillError('network', `Network error: could not connect to the server at ${this.remote} (${why})`);
+      const why = err.name === 'TimeoutError' ? `no answer within ${t < 1000 ? `${t} ms` : `${t / 1000} s`}` : err.message;
+      const proxy = proxyFor(url);
+      throw new WmillError('network', `Network error: could not connect to the server at ${this.remote}${proxy ? ` through the proxy ${proxy}` : ''} (${why})`);
     }
     const contentType = res.headers['content-type'] ?? '';
     if (opts.raw) {
