@@ -38,6 +38,20 @@ function staleAfterMs(): number {
   return n * 1000;
 }
 
+/** BASE_INTERNAL_URL (for `wmill worker`), without a trailing slash; a usage error when it is not an http(s) URL. */
+function internalUrl(): string | undefined {
+  const v = process.env.BASE_INTERNAL_URL;
+  if (!v) return undefined;
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) throw new WmillError('usage', `BASE_INTERNAL_URL must be the server's http(s) URL as workers reach it, e.g. http://server:8000 (got "${v}")`);
+  return v.replace(/\/+$/, '');
+}
+
 /** `wmill serve` and `wmill worker`. */
 export function registerServe(program: Command): void {
   program
@@ -99,6 +113,10 @@ export function registerServe(program: Command): void {
       const { startWorker } = await import('../runner/server/app.js');
       const w = await startWorker({
         databaseUrl,
+        // The server's API as this worker reaches it (jobs get it for windmill-client), as a
+        // Windmill worker reads it; default: the address `wmill serve` recorded, its loopback
+        // one, right only on its own machine.
+        apiBaseUrl: internalUrl(),
         concurrency: intFlag(opts.concurrency, 'concurrency', 1, 1),
         name: opts.name,
         tags: tagsFlag(opts.tags),
