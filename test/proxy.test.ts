@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -108,10 +108,10 @@ afterAll(async () => {
 });
 
 /** The CLI as a child process, with only the given proxy variables (none inherited). */
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const base: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(https?|no)_proxy$/i.test(k)) base[k] = v;
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, NO_COLOR: '1', NODE_EXTRA_CA_CERTS: CERT, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...base, NO_COLOR: '1', NODE_EXTRA_CA_CERTS: CERT, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -121,7 +121,8 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 
 const whoami = (url: string) => ['workspace', 'whoami', '--base-url', url, '--workspace', 'admins', '--token', server.token, '--json'];
 
-describe('HTTP(S)_PROXY and NO_PROXY', () => {
+// Each case starts the CLI one or more times: generous time on a loaded machine.
+describe('HTTP(S)_PROXY and NO_PROXY', { timeout: 300_000 }, () => {
   it('without proxy variables: direct, the proxy sees nothing', async () => {
     seen.length = 0;
     const r = await run(whoami(httpUrl));
@@ -212,6 +213,38 @@ describe('HTTP(S)_PROXY and NO_PROXY', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`could not connect to the server at ${tlsUrl} through the proxy http://127.0.0.1:${port}`);
     expect(r.stderr).not.toContain('p4ss');
+  });
+
+  it('HTTP_PROXY alone: an https:// server goes through it too (CONNECT)', async () => {
+    seen.length = 0;
+    const r = await run(whoami(tlsUrl), { HTTP_PROXY: proxyUrl });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s) => s.kind === 'connect')).toBe(true);
+    expect(proxyFor(new URL(tlsUrl), { HTTP_PROXY: proxyUrl })).toBe(proxyUrl);
+    expect(proxyFor(new URL(tlsUrl), { https_proxy: '', HTTPS_PROXY: 'http://127.0.0.1:9', HTTP_PROXY: proxyUrl })).toBe(proxyUrl); // an empty lowercase name wins
+  });
+
+  it("a job's SDK reaches the runner's API directly, while the job's own requests use the proxy", async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'wmill-proxy-ws-'));
+    try {
+      mkdirSync(join(ws, 'f/t'), { recursive: true });
+      writeFileSync(join(ws, 'wmill.yaml'), 'defaultTs: bun\n');
+      writeFileSync(join(ws, 'f/t/greeting.variable.yaml'), "value: hello\nis_secret: false\ndescription: ''\n");
+      // `localhost` for the job's own request: another name than the runner's API (127.0.0.1).
+      const outside = `http://localhost:${new URL(httpUrl).port}/api/version`;
+      writeFileSync(
+        join(ws, 'f/t/both.py'),
+        `import urllib.request\nimport wmill\n\ndef main():\n    with urllib.request.urlopen(${JSON.stringify(outside)}) as r:\n        version = r.read().decode()\n    return {"v": wmill.get_variable("f/t/greeting"), "version": version}\n`,
+      );
+      seen.length = 0;
+      const r = await run(['script', 'preview', 'f/t/both.py', '-s'], { HTTP_PROXY: proxyUrl, NO_PROXY: 'example.com' }, ws);
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(JSON.parse(r.stdout).v).toBe('hello');
+      expect(seen).toEqual([{ kind: 'forward', target: outside, auth: undefined }]);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
   });
 
   it('undici is loaded only when a proxy variable is set (start-up stays as it was)', async () => {

@@ -59,10 +59,14 @@ function proxyKey(): string | undefined {
   return values.slice(0, 4).some(Boolean) ? values.join('\n') : undefined;
 }
 
-/** The proxy a request to `url` goes through (credentials left out), or undefined when it goes direct. */
+/**
+ * The proxy a request to `url` goes through (credentials left out), or undefined when it goes
+ * direct: EnvHttpProxyAgent's rules, for error messages (test/proxy.test.ts holds the two together).
+ */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const https = url.protocol === 'https:';
-  const proxy = https ? env.https_proxy || env.HTTPS_PROXY || env.http_proxy || env.HTTP_PROXY : env.http_proxy || env.HTTP_PROXY;
+  const httpProxy = env.http_proxy ?? env.HTTP_PROXY;
+  const proxy = https ? (env.https_proxy ?? env.HTTPS_PROXY) || httpProxy : httpProxy;
   if (!proxy) return undefined;
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = Number(url.port) || (https ? 443 : 80);

@@ -849,8 +849,29 @@ export class Engine {
       BASE_INTERNAL_URL: baseUrl,
       BASE_URL: baseUrl,
       WM_BASE_URL: baseUrl,
+      ...noProxyFor(baseUrl),
     };
   }
+}
+
+/**
+ * With a proxy in the environment (HTTP(S)_PROXY), the job's clients that honour it (Python's
+ * urllib, requests, bun's fetch, curl) must still reach this runner's API directly: its host
+ * joins NO_PROXY / no_proxy. The job's other requests keep the proxy.
+ */
+function noProxyFor(baseUrl: string): Record<string, string> {
+  const env = process.env;
+  if (!['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some((k) => env[k])) return {};
+  let host: string;
+  try {
+    host = new URL(baseUrl).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return {};
+  }
+  const list = (env.no_proxy ?? env.NO_PROXY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!list.includes(host)) list.push(host);
+  const value = list.join(',');
+  return { NO_PROXY: value, no_proxy: value };
 }
 
 /**
