@@ -187,14 +187,14 @@ describe('the CI examples run against wmill serve', () => {
     expect(log[0]!.out).toContain(`wmill ${pkg.version} (compatible with windmill-cli`);
     expect(log[2]!.out).toMatch(/\+ script f\/examples\/greet/);
     expect((await remoteScript('f/examples/greet')).status).toBe(404);
-  });
+  }, 300_000);
 
   it('GitHub: a pull request from a fork (no secret) still checks, and skips the plan', async () => {
     const dir = checkout('gh-fork');
     const log = await githubJob('check', dir, { secrets: {}, vars: vars() });
     expect(log.map((s) => s.code)).toEqual([0, 0, 0]);
     expect(log[2]!.out).toContain('::notice::no WINDMILL_TOKEN');
-  });
+  }, 300_000);
 
   it('GitHub: stale metadata fails the check job at that step (exit 3); the plan step does not run', async () => {
     const dir = checkout('gh-stale');
@@ -205,7 +205,7 @@ describe('the CI examples run against wmill serve', () => {
       ['Metadata is current', 3],
     ]);
     expect(log[1]!.out).toContain('f/examples/disk_report.sh — content changed');
-  });
+  }, 300_000);
 
   it('GitHub: the deploy job pushes what its dry run planned, with the commit in the deployment message', async () => {
     const dir = checkout('gh-deploy');
@@ -219,7 +219,7 @@ describe('the CI examples run against wmill serve', () => {
     const greet = await remoteScript('f/examples/greet');
     expect(greet.status).toBe(200);
     expect(await deployMessage('f/examples/greet')).toBe('deploy a1b2c3d4e5f6');
-  });
+  }, 300_000);
 
   it('GitLab: check (dry run, plan kept) then deploy of that plan; a plan the workspace moved past is refused', async () => {
     const dir = checkout('gl');
@@ -255,5 +255,5 @@ describe('the CI examples run against wmill serve', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.out).toContain('changed since the plan was made');
     expect((await remoteScript('f/examples/recent_rows')).json.hash).toBe(before);
-  });
+  }, 600_000);
 });

@@ -553,5 +553,5 @@ describe('deploy/systemd', () => {
     } finally {
       expect(await proc.stop(), proc.out()).toBe(0);
     }
-  }, 120_000);
+  }, 300_000);
 });

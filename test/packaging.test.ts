@@ -181,7 +181,7 @@ describe('npm pack from a clean clone', () => {
     expect(readFileSync(join(ws, 'f/t/hello.script.yaml'), 'utf8')).toContain('name:');
     const check = run(['generate-metadata', '--schema-only', '--check']);
     expect(check.status, check.stdout + check.stderr).toBe(0);
-  });
+  }, 300_000);
 
   it('the installed wmill serves (embedded PGlite)', async () => {
     const data = join(work, 'serve-data');
@@ -206,5 +206,5 @@ describe('npm pack from a clean clone', () => {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
     }
-  });
+  }, 300_000);
 });

@@ -39,7 +39,8 @@ describe('the hook manifest', () => {
   });
 });
 
-describe.skipIf(!hasPreCommit)('pre-commit runs the hooks', () => {
+// Each commit runs wmill twice (both hooks): generous time on a loaded machine.
+describe.skipIf(!hasPreCommit)('pre-commit runs the hooks', { timeout: 300_000 }, () => {
   let hookRepo: string;
   let ws: string;
   let home: string;
