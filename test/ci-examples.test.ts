@@ -5,7 +5,9 @@
  * would (`-eo pipefail`, the first failing step ends the job), with the workflow's environment
  * (secrets and variables filled in by the test), against a real `wmill serve`. `uses:` steps
  * (checkout, setup-node) are what the test provides: the workspace folder and this Node. The
- * package installed is this repository's (`npm pack`), into a temp npm prefix.
+ * package is this repository's (`npm pack`), installed once from its tarball; each job's own
+ * `npm install -g "$WMILL_PACKAGE"` then installs that unpacked package (a folder: npm links it)
+ * into a fresh prefix of the job's, which takes a second instead of unpacking it all again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
@@ -90,18 +92,20 @@ describe('examples/ci/gitlab-ci.yml', () => {
 describe('the CI examples run against wmill serve', () => {
   let server: TestServer;
   let work: string;
-  let prefix: string;
-  let tarball: string;
+  let installed: string; // the package, unpacked with its dependencies
+  let jobs = 0;
 
   beforeAll(async () => {
     server = await startTestServer({ workers: 0 });
     work = mkdtempSync(join(tmpdir(), 'wmill-ci-'));
-    prefix = join(work, 'npm-prefix');
     // This repository's package, as built (dist/ is built before the tests run).
     expect(existsSync(join(REPO, 'dist/cli.mjs'))).toBe(true);
     const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: REPO, encoding: 'utf8' });
     expect(pack.status, pack.stderr).toBe(0);
-    tarball = join(work, `wmill-${pkg.version}.tgz`);
+    const prefix = join(work, 'npm-prefix');
+    const install = npmCached(['install', '-g', join(work, `wmill-${pkg.version}.tgz`)], work, { ...process.env, npm_config_prefix: prefix });
+    expect(install.status, install.stderr).toBe(0);
+    installed = join(prefix, 'lib/node_modules/wmill');
   }, 300_000);
 
   afterAll(async () => {
@@ -116,8 +120,15 @@ describe('the CI examples run against wmill serve', () => {
     return dir;
   }
 
+  /** A job's runner: a global npm prefix of its own (empty: the job installs wmill). */
+  function runner(): string {
+    const prefix = join(work, `runner-${++jobs}`);
+    mkdirSync(prefix);
+    return prefix;
+  }
+
   /** The environment a runner gives a step: the process's minus anything wmill reads, plus PATH to the npm prefix. */
-  function baseEnv(extra: Record<string, string>): Record<string, string> {
+  function baseEnv(extra: Record<string, string>, prefix: string): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(WM_|WMILL_|BASE_URL|BASE_INTERNAL_URL)/.test(k)) env[k] = v;
     env.PATH = `${join(prefix, 'bin')}${delimiter}${env.PATH}`;
@@ -146,6 +157,7 @@ describe('the CI examples run against wmill serve', () => {
   /** One GitHub job: its `run` steps in order; the first failure ends it. */
   async function githubJob(id: string, cwd: string, ctx: { secrets: Record<string, string>; vars: Record<string, string> }) {
     const job = GH.jobs[id] as { steps: Step[] };
+    const prefix = runner();
     const runnerTemp = join(work, `runner-temp-${id}-${Math.random().toString(36).slice(2)}`);
     mkdirSync(runnerTemp);
     const wfEnv: Record<string, string> = {};
@@ -153,9 +165,9 @@ describe('the CI examples run against wmill serve', () => {
     const log: { name: string; code: number; out: string }[] = [];
     for (const step of job.steps) {
       if (!step.run) continue;
-      const stepEnv: Record<string, string> = { ...wfEnv, WMILL_PACKAGE: tarball, RUNNER_TEMP: runnerTemp, GITHUB_SHA: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678' };
+      const stepEnv: Record<string, string> = { ...wfEnv, WMILL_PACKAGE: installed, RUNNER_TEMP: runnerTemp, GITHUB_SHA: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678' };
       for (const [k, v] of Object.entries(step.env ?? {})) stepEnv[k] = expr(v, { ...ctx, env: stepEnv });
-      const r = await bash(step.run, cwd, baseEnv(stepEnv));
+      const r = await bash(step.run, cwd, baseEnv(stepEnv, prefix));
       log.push({ name: step.name ?? '', ...r });
       if (r.code !== 0) break;
     }
@@ -167,8 +179,8 @@ describe('the CI examples run against wmill serve', () => {
     const job = GL[id] as { script: string[] };
     const vars: Record<string, string> = { ...ciVars };
     for (const [k, v] of Object.entries(GL.variables as Record<string, string>)) vars[k] = String(v).replace(/\$\{?(\w+)\}?/g, (_, n: string) => vars[n] ?? '');
-    vars.WMILL_PACKAGE = tarball;
-    return bash([...GL.default.before_script, ...job.script].join('\n'), cwd, baseEnv(vars));
+    vars.WMILL_PACKAGE = installed;
+    return bash([...GL.default.before_script, ...job.script].join('\n'), cwd, baseEnv(vars, runner()));
   }
 
   const secrets = () => ({ WINDMILL_TOKEN: server.token });
@@ -248,7 +260,7 @@ describe('the CI examples run against wmill serve', () => {
     expect((await gitlabJob('windmill-check', dir, ciVars)).code).toBe(0);
     appendFileSync(join(other, 'f/examples/disk_report.sh'), '# elsewhere\n');
     expect(spawnSync(process.execPath, [BIN, 'generate-metadata', '--yes'], { cwd: other, env: { ...process.env, NO_COLOR: '1' } }).status).toBe(0);
-    const elsewhere = await bash('wmill sync push --yes', other, baseEnv({ BASE_URL: server.url, WM_WORKSPACE: 'admins', WM_TOKEN: server.token }));
+    const elsewhere = await bash(`node ${JSON.stringify(BIN)} sync push --yes`, other, baseEnv({ BASE_URL: server.url, WM_WORKSPACE: 'admins', WM_TOKEN: server.token }, runner()));
     expect(elsewhere.code, elsewhere.out).toBe(0);
     const before = (await remoteScript('f/examples/recent_rows')).json.hash;
     const refused = await gitlabJob('windmill-deploy', dir, ciVars);
