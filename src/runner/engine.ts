@@ -849,18 +849,17 @@ export class Engine {
       BASE_INTERNAL_URL: baseUrl,
       BASE_URL: baseUrl,
       WM_BASE_URL: baseUrl,
-      ...noProxyFor(baseUrl),
+      ...noProxyFor(baseUrl, { ...this.baseEnv(), ...(job.env ?? {}) }),
     };
   }
 }
 
 /**
- * With a proxy in the environment (HTTP(S)_PROXY), the job's clients that honour it (Python's
- * urllib, requests, bun's fetch, curl) must still reach this runner's API directly: its host
- * joins NO_PROXY / no_proxy. The job's other requests keep the proxy.
+ * With a proxy in the job's environment (HTTP(S)_PROXY), the job's clients that honour it
+ * (Python's urllib, requests, bun's fetch, curl) must still reach this runner's API directly:
+ * its host joins NO_PROXY / no_proxy. The job's other requests keep the proxy.
  */
-function noProxyFor(baseUrl: string): Record<string, string> {
-  const env = process.env;
+function noProxyFor(baseUrl: string, env: Record<string, string | undefined>): Record<string, string> {
   if (!['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some((k) => env[k])) return {};
   let host: string;
   try {
