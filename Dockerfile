@@ -30,7 +30,7 @@ RUN npm install -g --no-audit --no-fund /tmp/wmill.tgz \
  && rm /tmp/wmill.tgz \
  && npm cache clean --force
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/wmill --shell /usr/sbin/nologin wmill \
- && mkdir /data \
+ && mkdir -m 0700 /data \
  && chown wmill:wmill /data
 USER wmill
 WORKDIR /home/wmill

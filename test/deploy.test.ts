@@ -236,7 +236,11 @@ describe('Dockerfile', () => {
     // ENTRYPOINT + CMD (tini left out: it only execs the rest), port and data folder mapped.
     const cmd = one('CMD')[0]!.json!;
     const port = String(await freePort());
+    // /data as the image makes it (its `mkdir`, with its mode; the volume starts as a copy of it).
     const data = join(work, 'image-data');
+    const mkdir = /mkdir (?:-m \d+ )?\/data\b/.exec(final.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n'));
+    expect(mkdir).not.toBeNull();
+    expect(spawnSync('sh', ['-c', mkdir![0].replace('/data', data)]).status).toBe(0);
     const argv = cmd.map((a) => (a === '8000' ? port : a === '/data' ? data : a));
     const wmill = join(prefix, 'bin', 'wmill');
     const health = one('HEALTHCHECK')[0]!.json!.map((a) => a.replace(':8000/', `:${port}/`));
