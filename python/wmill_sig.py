@@ -100,11 +100,9 @@ def should_parse_for_models(code):
 
 
 def is_wac(code):
-    return (
-        ("@workflow" in code or "workflow(" in code)
-        and ("@task" in code or "task(" in code)
-        and ("import wmill" in code or "from wmill" in code)
-    )
+    # the reference's text test: a workflow decorator or call and an import of wmill (tasks are
+    # optional; `@wmill.workflow` is not seen, `workflow (` neither)
+    return ("@workflow" in code or "workflow(" in code) and ("import wmill" in code or "from wmill" in code)
 
 
 # ---------------------------------------------------------------------------------------

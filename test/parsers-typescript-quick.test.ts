@@ -156,6 +156,33 @@ describe('quickParseTs: generated signatures', () => {
     expect(n).toBeGreaterThan(1000);
   });
 
+  it('every parameter form × type × default, in each workflow entry point', () => {
+    const WF = [
+      (ps: string) => `export const main = workflow(async (${ps}) => {\n  return p;\n});\n`,
+      (ps: string) => `const main = workflow(async (${ps}): Promise<string> => p)\n`,
+      (ps: string) => `export default workflow(async function (${ps}) {\n  return p;\n});\n`,
+      (ps: string) => `export var main = workflow(async function run(${ps}) {\n  return p;\n}, {})\nexport const x = 1\n`,
+    ];
+    let n = 0;
+    for (const header of WF) {
+      for (const type of TYPES) {
+        if (UNSUPPORTED_TYPES.has(type)) continue;
+        for (let form = 0; form < 6; form++) {
+          const lits = form >= 4 ? LITERALS : ['0'];
+          for (const lit of lits) {
+            if (form < 2 && type !== 'string') continue;
+            const code = header(param('p', form, type, lit));
+            expect(quickParseTs(code), code).toBeDefined();
+            agree(code);
+            expect(quickParseTs(code)!.auto_kind).toBe('wac');
+            n++;
+          }
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(1000);
+  });
+
   it('random combinations (parameters, comments, trailing commas, return types, preambles, bodies)', () => {
     const rand = rng(42);
     const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -181,9 +208,10 @@ describe('quickParseTs: generated signatures', () => {
 
   it('no main declaration: the lib answer, with or without a preprocessor', () => {
     const cases = [
-      'export const main = workflow(async (n: number) => {\n  const a = await task(n);\n  return a / 2;\n});\n',
-      'import { workflow, task } from "windmill-client"\n\nexport const main = workflow(async (n: number) => {\n  return `${n}`\n})\n',
-      'export function preprocessor(e: any) { return e }\nexport const main = workflow(async () => 1)\n',
+      'export const main = wmill.workflow(async (n: number) => {\n  const a = await task(n);\n  return a / 2;\n});\n',
+      'import { workflow, task } from "windmill-client"\n\nexport const run = workflow(async (n: number) => {\n  return `${n}`\n})\n',
+      'export function preprocessor(e: any) { return e }\nexport const main = workflow(function (n: number) { return n })\n',
+      'export const main = workflow(body);\n',
       'async function preprocessor() {}\n',
       'export async function preprocessor(x: string): Promise<{ a: string }> {\n  return { a: x };\n}\n',
       '',
@@ -199,6 +227,52 @@ describe('quickParseTs: generated signatures', () => {
     }
     expect(quickParseTs(cases[2]!)!.has_preprocessor).toBe(true);
     expect(quickParseTs(cases[0]!)!.auto_kind).toBe('lib');
+  });
+
+  it('workflow entry points: the wac answer, with the parameters of the async function passed to workflow()', () => {
+    const cases = [
+      'export const main = workflow(async (x: string, n: number = 3) => {\n  const a = await task(n);\n  return a / 2;\n});\n',
+      'import { workflow, task } from "windmill-client"\n\nexport const main = workflow(async (n: number) => {\n  return `${n}`\n})\n',
+      'export function preprocessor(e: any) { return e }\nexport const main = workflow(async () => 1)\n',
+      'export const main = workflow(async function (count: number, label?: string) {\n  return count;\n});\n',
+      'export const main = workflow(async function named(a: string): Promise<string> {\n  return a;\n});\n',
+      'export default workflow(async (url: string, retries = 2) => url);\n',
+      'const main = workflow(async (ids: string[]) => ids.length)\nexport { main }\n',
+      'export let main = workflow(async (a: "x" | "y" = "x"): Promise<void> => {})\nconst other = workflow(async (b: number) => b)\n',
+      'export default workflow(async (a: string) => a);\nexport const main = workflow(async (b: number) => b);\n',
+      'export default workflow(async (a: string) => a);\nasync function main(b: number) {\n  return b;\n}\n',
+      'async function main(b: number) {\n  return b;\n}\nexport default workflow(async (a: string) => a);\n',
+      'export const main = workflow(async (a: string) => a, { retries: 2 });\n',
+      'export const main = workflow(\n  // the entry point\n  async (\n    x: string,\n    n: number = 3, // trailing\n  ) => {\n    return x;\n  },\n);\n',
+    ];
+    for (const code of cases) {
+      expect(quickParseTs(code), code).toBeDefined();
+      agree(code);
+    }
+    expect(quickParseTs(cases[0]!)).toMatchObject({ auto_kind: 'wac', args: [{ name: 'x' }, { name: 'n', default: 3 }] });
+    expect(quickParseTs(cases[9]!)).toMatchObject({ auto_kind: 'wac', args: [{ name: 'b' }] });
+    expect(quickParseTs(cases[10]!)).toMatchObject({ auto_kind: null, args: [{ name: 'b' }] });
+  });
+
+  it('workflow entry points it is not sure about: undefined', () => {
+    const cases = [
+      'export const main: any = workflow(async (a: string) => a);\n',
+      'export const v = 1, main = workflow(async (a: string) => a);\n',
+      'export const main = workflow<string>(async (a: string) => a);\n',
+      'export const main = workflow(async x => x);\n',
+      'export const main = workflow(async <T>(x: T) => x);\n',
+      'export const main = workflow(async function* (a: string) { yield a });\n',
+      'export const main = workflow(async (a: string) => a) as any;\n',
+      'export const main = workflow(async (a: string) => a)!;\n',
+      'export const main = workflow(async (a: string) => a).x;\n',
+      'export const main = workflow(async ({ a }: { a: string }) => a);\n',
+      'export const main = workflow((n: number) => n);\n',
+      'export const main = workflow((async (a: string) => a));\n',
+      'let main;\nmain = workflow(async (a: string) => a);\n',
+      'declare const main = workflow(async (a: string) => a);\n',
+      'import workflow from "x";\nexport const main = workflow(async (a: string) => a);\n',
+    ];
+    for (const code of cases) expect(quickParseTs(code), code).toBeUndefined();
   });
 });
 
@@ -336,6 +410,11 @@ describe('quickParseTs: random sequences of tricky fragments', () => {
     'if (x) /a/.test("b");\n',
     'const w = workflow(async (n: number) => n * 2);\n',
     'export const main = workflow(async (n: number) => { return n });\n',
+    'export default workflow(async (q: string) => q);\n',
+    'const main = workflow(async function (r: number) { return r })\n',
+    'export const main = wmill.workflow(async (s: string) => s);\n',
+    'export const main = workflow((t: string) => t);\n',
+    'export const main: any = workflow(async (u: string) => u);\n',
     'type A = { main(x: number): void };\n',
     'class C { main(a: string) {} static x = 1 / 2 }\n',
     'const o = { main: function main(a: string) {} };\n',

@@ -194,8 +194,7 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
       const more = checked.errors.length > 1 ? ` (and ${checked.errors.length - 1} more: ${checked.errors.slice(1).map((e) => e.name).join(', ')})` : '';
       throw usage(`${first.message}${more}`, { arg: first.name, errors: checked.errors });
     }
-    const isWorkflow = /\bworkflow\b/.test(content) && /windmill-client|\bwmill\b/.test(content);
-    if (checked.unknown.length > 0 && sch.schema && !opts.json && !isWorkflow) {
+    if (checked.unknown.length > 0 && sch.schema && !opts.json) {
       const known = Object.keys(sch.schema.properties ?? {});
       io.stderr(`warning: ${checked.unknown.map((u) => `'${u}'`).join(', ')} ${checked.unknown.length > 1 ? 'are not arguments' : 'is not an argument'} of ${relFile ?? file}${known.length ? ` (arguments: ${known.join(', ')})` : ''}\n`);
     }
@@ -209,7 +208,7 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
         ? (order as string[])
         : sch.source === 'inferred' && props?.length
           ? props
-          : undefined; // none found (e.g. \`export const main = workflow(async (n) => ...)\`): the wrapper reads main's own parameters
+          : undefined; // none found: the wrapper reads main's own parameters
 
     if (interrupted) {
       io.stderr(`interrupted (${interrupted}) before the job started\n`);

@@ -25,7 +25,11 @@
  * - `main`: exactly one such declaration (overloads → undefined), with a body; an optional
  *   return type `: R` where R is `A | B`... of (possibly dotted) names with balanced `<...>`
  *   arguments and `[]` suffixes, or string literals.
- *   No `main` declaration at all → the "lib" answer (no args, auto_kind 'lib').
+ *   No `main` declaration at all → the "lib" answer (no args, auto_kind 'lib', or 'wac' by the
+ *   text test of parseTs).
+ * - Workflow entry points (`const main = workflow(async (...) => ...)`, `export default
+ *   workflow(async function (...) {...})`) as parseTs chooses them, with the parameters above;
+ *   a `workflow` at depth 0 in any other place that could be an entry point → undefined.
  * - Parameters (a trailing comma and comments are fine): `name`, `name?`, `name: T`,
  *   `name?: T`, `name: T = L`, `name = L` (not `?` with `=`; no destructuring, rest, `this`,
  *   modifiers), where
@@ -283,7 +287,7 @@ function scan(code: string): Scan {
  * function declaration? (A superset: comments and strings are not skipped.)
  */
 function rawMayMatter(text: string): boolean {
-  if (text.includes('@')) return true;
+  if (text.includes('@') || text.includes('workflow')) return true;
   const re = /function/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text))) {
@@ -532,10 +536,10 @@ function parseParam(code: string, toks: Tok[]): Arg {
 }
 
 /**
- * The parameters of the function whose `(` is toks[open], and whether a body follows (after an
- * optional simple return type). GiveUp when unsure.
+ * The parameters of the function whose `(` is toks[open], when `then` follows them (after an
+ * optional simple return type): the body's `{`, or an arrow's `=>`. GiveUp when unsure.
  */
-function parseSignature(code: string, toks: Tok[], open: number): Arg[] {
+function parseSignature(code: string, toks: Tok[], open: number, then: '{' | '=>' = '{'): Arg[] {
   const depth = toks[open]!.depth;
   const params: Tok[][] = [];
   let cur: Tok[] = [];
@@ -590,7 +594,7 @@ function parseSignature(code: string, toks: Tok[], open: number): Arg[] {
       break;
     }
   }
-  if (!isP(toks[i], '{')) throw new GiveUp('no body');
+  if (!isP(toks[i], then)) throw new GiveUp(then === '{' ? 'no body' : 'not an arrow function');
   return params.map((p) => parseParam(code, p));
 }
 
@@ -611,6 +615,15 @@ function statementStart(before: Tok | undefined, first: Tok): boolean {
   return true; // a number, string or regular expression
 }
 
+/**
+ * auto_kind of a script without a main (shared with parseTs): 'wac' when its text mentions
+ * `windmill-client`, `task(` and `workflow(` (anywhere, comments included: the reference's text
+ * test), else 'lib'.
+ */
+export function noMainKind(code: string): 'wac' | 'lib' {
+  return code.includes('windmill-client') && code.includes('task(') && code.includes('workflow(') ? 'wac' : 'lib';
+}
+
 /** `parseTs(code)` for the common simple cases, without the TypeScript compiler; else undefined. */
 export function quickParseTs(code: string): ParseOutput | undefined {
   try {
@@ -628,12 +641,25 @@ function quick(code: string): ParseOutput | undefined {
     const from = toks.length >= 3 ? toks[toks.length - 3]!.start : 0;
     if (rawMayMatter(code.slice(from))) return undefined;
   }
+  // As parseTs: a `function main` declaration gives the signature; a workflow entry point does
+  // when nothing was chosen before it (and makes the answer 'wac' either way).
   let mainArgs: Arg[] | undefined;
   let mains = 0;
+  let wac = false;
   let hasPreprocessor = false;
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
-    if (t.k !== 'id' || t.v !== 'function' || t.depth !== 0) continue;
+    if (t.k !== 'id' || t.depth !== 0) continue;
+    if (t.v === 'workflow') {
+      const entry = workflowEntry(toks, i);
+      if (entry === undefined) continue;
+      if (mainArgs === undefined) {
+        mainArgs = entry();
+        wac = true;
+      }
+      continue;
+    }
+    if (t.v !== 'function') continue;
     const nameTok = toks[i + 1];
     if (!nameTok) return undefined;
     if (isP(nameTok, '*')) {
@@ -656,7 +682,63 @@ function quick(code: string): ParseOutput | undefined {
     mainArgs = parseSignature(code, toks, i + 2);
   }
   if (mainArgs === undefined) {
-    return { star_args: false, star_kwargs: false, args: [], auto_kind: 'lib', has_preprocessor: hasPreprocessor };
+    return { star_args: false, star_kwargs: false, args: [], auto_kind: noMainKind(code), has_preprocessor: hasPreprocessor };
   }
-  return { star_args: false, star_kwargs: false, args: mainArgs, auto_kind: null, has_preprocessor: hasPreprocessor };
+  return { star_args: false, star_kwargs: false, args: mainArgs, auto_kind: wac ? 'wac' : null, has_preprocessor: hasPreprocessor };
+
+  /**
+   * A `workflow` name at depth 0 (toks[i]): undefined when it is certainly not an entry point;
+   * else a parser of the entry point's parameters. GiveUp when unsure.
+   * Entry points: `[export] const|let|var main = workflow(async (...) [: R] => ...)` and
+   * `export default workflow(async function [name](...) [: R] {...})`, the call being the whole
+   * initializer (followed by `;`, `,`, the end, or a new statement on a new line).
+   */
+  function workflowEntry(toks: Tok[], i: number): (() => Arg[]) | undefined {
+    const before = toks[i - 1];
+    if (isP(before, '=')) {
+      const name = toks[i - 2];
+      const decl = toks[i - 3];
+      if (!name || name.k !== 'id' || !decl || decl.k !== 'id' || !['const', 'let', 'var'].includes(decl.v)) throw new GiveUp('workflow assigned');
+      if (name.v !== 'main') return undefined;
+      let k = i - 4;
+      if (toks[k]?.k === 'id' && toks[k]!.v === 'export') k--;
+      if (!statementStart(toks[k], toks[k + 1]!)) throw new GiveUp('declaration start');
+    } else if (before?.k === 'id' && before.v === 'default') {
+      const exp = toks[i - 2];
+      if (!exp || exp.k !== 'id' || exp.v !== 'export' || !statementStart(toks[i - 3], exp)) throw new GiveUp('default');
+    } else if (before?.k === 'id' && ['const', 'let', 'var', 'function', 'class', 'interface', 'type', 'enum', 'namespace', 'import', 'as'].includes(before.v)) {
+      throw new GiveUp('workflow declared or renamed');
+    } else {
+      return undefined; // `await workflow(...)`, `x || workflow(...)`, `workflow(...)` as a statement: not an entry point
+    }
+    // workflow ( async ...
+    const open = i + 1;
+    if (!isP(toks[open], '(')) throw new GiveUp('workflow not called plainly');
+    const a = toks[open + 1];
+    if (!a || isP(a, '(')) throw new GiveUp('first argument');
+    // a sync function, a name, an object, a spread...: not an entry point
+    if (a.k !== 'id' || a.v !== 'async') return undefined;
+    let sig: () => Arg[];
+    const b = toks[open + 2];
+    if (isP(b, '(')) sig = () => parseSignature(code, toks, open + 2, '=>');
+    else if (b?.k === 'id' && b.v === 'function') {
+      let p = open + 3;
+      if (toks[p]?.k === 'id') p++; // a named function expression
+      if (!isP(toks[p], '(')) throw new GiveUp('function expression');
+      sig = () => parseSignature(code, toks, p, '{');
+    } else throw new GiveUp('first argument');
+    // the call must be the whole initializer
+    const depth = toks[open]!.depth;
+    let close = open + 1;
+    while (close < toks.length && !(toks[close]!.depth === depth && isP(toks[close], ')'))) close++;
+    if (close >= toks.length) throw new GiveUp('call end');
+    const after = toks[close + 1];
+    const endsHere =
+      !after ||
+      isP(after, ';') ||
+      (isP(after, ',') && isP(before, '=')) ||
+      (after.nl && after.k === 'id' && ['export', 'const', 'let', 'var', 'function', 'async', 'import', 'type', 'interface', 'class'].includes(after.v));
+    if (!endsHere) throw new GiveUp('call end');
+    return sig;
+  }
 }

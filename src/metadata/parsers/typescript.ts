@@ -8,9 +8,13 @@
  *
  * Reference rules implemented below (checked against the reference parser, see
  * test/fixtures/schema-oracle):
- * - `main` = the first top-level function declaration named `main` that has a body (exported or
- *   not, not `export default`; overload signatures and `declare function` are skipped); arrow
- *   functions / `const main = ...` do not count (→ no args, auto_kind 'lib').
+ * - `main` = the last top-level function declaration named `main` (exported or not, not
+ *   `export default`; overload signatures and `declare function` count too), or, when no such
+ *   declaration came before it, the first workflow entry point: `const main = workflow(async
+ *   (...) => ...)` / `export default workflow(async function (...) {...})` (auto_kind 'wac',
+ *   also when a `function main` after it gives the signature). Other arrow functions /
+ *   `const main = ...` do not count (→ no args, auto_kind 'lib', or 'wac' when the text
+ *   mentions `windmill-client`, `task(` and `workflow(`).
  * - `has_preprocessor` = a top-level function declaration named `preprocessor` exists.
  * - Parameter `x: T` → typ(T), has_default = `?` or nullable union (`T | null`, `T | undefined`).
  * - Parameter `x: T = d` → has_default true; default = literal value (strings, non-negative
@@ -27,6 +31,7 @@ import { builtinModules } from 'node:module';
 import { runInNewContext } from 'node:vm';
 import type * as TS from 'typescript';
 import type { Arg, ArgType, ObjectProp, ParseOutput } from './types.js';
+import { noMainKind } from './typescript-quick.js';
 
 type TsModule = typeof TS;
 
@@ -152,30 +157,38 @@ export function parseTs(code: string): ParseOutput {
   if (code.includes('@') && hasDecorator(ts, sf)) return { type: 'Invalid', args: [], has_preprocessor: null };
 
   const decls = new Map<string, LocalDecl>();
-  let main: TS.FunctionDeclaration | undefined;
+  // The signature: a `function main` declaration (the last one, with a body or not) overrides
+  // anything before it; a workflow entry point counts only when nothing was chosen before it.
+  let main: TS.SignatureDeclaration | undefined;
+  let wac = false;
   let hasPreprocessor = false;
   for (const st of sf.statements) {
     if (ts.isFunctionDeclaration(st)) {
       if (!st.name || hasModifier(ts, st, ts.SyntaxKind.DefaultKeyword)) continue;
       const n = st.name.text;
-      // overload signatures and `declare function main(...)` have no body: not the main
-      if (n === 'main' && !main && st.body) main = st;
+      if (n === 'main') main = st;
       else if (n === 'preprocessor') hasPreprocessor = true;
     } else if (ts.isInterfaceDeclaration(st)) {
       decls.set(st.name.text, { kind: 'interface', node: st });
     } else if (ts.isTypeAliasDeclaration(st)) {
       decls.set(st.name.text, { kind: 'alias', type: st.type });
+    } else if (!main) {
+      const entry = workflowEntry(ts, st);
+      if (entry) {
+        main = entry;
+        wac = true;
+      }
     }
   }
 
   if (!main) {
-    return { star_args: false, star_kwargs: false, args: [], auto_kind: 'lib', has_preprocessor: hasPreprocessor };
+    return { star_args: false, star_kwargs: false, args: [], auto_kind: noMainKind(code), has_preprocessor: hasPreprocessor };
   }
 
   const ctx: Ctx = { ts, sf, decls, chain: [], anon: 0 };
   try {
     const args = main.parameters.map((p) => parseParam(ctx, p));
-    return { star_args: false, star_kwargs: false, args, auto_kind: null, has_preprocessor: hasPreprocessor };
+    return { star_args: false, star_kwargs: false, args, auto_kind: wac ? 'wac' : null, has_preprocessor: hasPreprocessor };
   } catch (e) {
     if (e instanceof DefaultEvalError) {
       return { args: [], has_preprocessor: hasPreprocessor, error: { message: e.message, line: e.line } };
@@ -186,6 +199,35 @@ export function parseTs(code: string): ParseOutput {
     }
     throw e;
   }
+}
+
+/**
+ * The workflow entry point a top-level statement declares, as the reference recognizes it:
+ * `[export] const|let|var main = workflow(async (...) => ...)` (any declarator of the list named
+ * `main`) or `export default workflow(async function (...) {...})`. The callee is the plain
+ * name `workflow` (type arguments allowed; not `wmill.workflow`, not `workflow?.()`), the call
+ * is the whole initializer (no parentheses, `as`, `!` around it), and its first argument is an
+ * async arrow function or async function expression (parentheses around it are fine).
+ */
+function workflowEntry(ts: TsModule, st: TS.Statement): TS.SignatureDeclaration | undefined {
+  const fromCall = (e: TS.Expression | undefined): TS.SignatureDeclaration | undefined => {
+    if (!e || !ts.isCallExpression(e) || e.questionDotToken || !ts.isIdentifier(e.expression) || e.expression.text !== 'workflow') return undefined;
+    let f = e.arguments[0];
+    while (f && ts.isParenthesizedExpression(f)) f = f.expression; // `workflow((async () => ...))` counts
+    if (!f || !(ts.isArrowFunction(f) || ts.isFunctionExpression(f)) || !hasModifier(ts, f, ts.SyntaxKind.AsyncKeyword)) return undefined;
+    return f;
+  };
+  if (ts.isVariableStatement(st)) {
+    for (const d of st.declarationList.declarations) {
+      if (ts.isIdentifier(d.name) && d.name.text === 'main') {
+        const f = fromCall(d.initializer);
+        if (f) return f;
+      }
+    }
+    return undefined;
+  }
+  if (ts.isExportAssignment(st) && !st.isExportEquals) return fromCall(st.expression);
+  return undefined;
 }
 
 function hasDecorator(ts: TsModule, node: TS.Node): boolean {
