@@ -28,6 +28,9 @@ function run(args: string[], cwd: string, onStderr?: (all: string) => void): Pro
   return new Promise((resolve) => child.once('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr }))));
 }
 
+/** The arguments of WF's workflows (both required: their schema says so). */
+const NO_ARGS = '{"n": 0, "marker": ""}';
+
 const WF = (body: string, extra = '') => `import { workflow, task, taskScript, step, sleep, waitForApproval, parallel } from "windmill-client";
 ${extra}
 export const main = workflow(async (n: number, marker: string) => {
@@ -74,7 +77,7 @@ describe('workflow-as-code in preview', () => {
         DOUBLE,
       ),
     );
-    const r = await run([BIN, 'script', 'preview', 'f/w/basic.ts', '-d', '{"n": 3}', '--json'], tmp);
+    const r = await run([BIN, 'script', 'preview', 'f/w/basic.ts', '-d', '{"n": 3, "marker": ""}', '--json'], tmp);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout).result;
     expect(out).toMatchObject({ a: 6, b: 12, c: 14, many: [2, 4, 6], stable: true });
@@ -89,7 +92,7 @@ describe('workflow-as-code in preview', () => {
   return { approved: r.approved, value: r.value };`),
     );
     let sent = false;
-    const r = await run([BIN, 'script', 'preview', 'f/w/approve.ts', '--fast-sleep', '-s'], tmp, (s) => {
+    const r = await run([BIN, 'script', 'preview', 'f/w/approve.ts', '-d', NO_ARGS, '--fast-sleep', '-s'], tmp, (s) => {
       const m = /approve: curl -X POST '([^']+)'/.exec(s);
       if (m && !sent) {
         sent = true;
@@ -103,7 +106,7 @@ describe('workflow-as-code in preview', () => {
   it('fails a workflow whose source changed between rounds, and one whose replay diverged', async () => {
     const file = join(tmp, 'f/w/changing.ts');
     writeFileSync(file, WF(`  await sleep(2);\n  return "done";`));
-    const changed = run([BIN, 'script', 'preview', 'f/w/changing.ts', '--json'], tmp, (s) => {
+    const changed = run([BIN, 'script', 'preview', 'f/w/changing.ts', '-d', NO_ARGS, '--json'], tmp, (s) => {
       if (s.includes('workflow sleeping') && !readFileSync(file, 'utf8').includes('edited')) writeFileSync(file, `${readFileSync(file, 'utf8')}// edited\n`);
     });
     const c = await changed;
@@ -121,7 +124,7 @@ describe('workflow-as-code in preview', () => {
   else { await step("b", () => 2); await double(1); }
   return "unreachable";`, DOUBLE),
     );
-    const d = await run([BIN, 'script', 'preview', 'f/w/diverge.ts', '--json'], tmp);
+    const d = await run([BIN, 'script', 'preview', 'f/w/diverge.ts', '-d', NO_ARGS, '--json'], tmp);
     expect(d.code).toBe(1);
     expect(JSON.parse(d.stdout).result.error.message).toMatch(/replay diverged at step #1: expected key 'a' .* reached 'b'/);
   }, 120_000);

@@ -128,8 +128,8 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
     sleepScale: opts.fastSleep ? 0 : 1,
     // Workflow approvals: URLs on the loopback API, printed (or granted with --approve).
     approvalUrls: async (job, key) => {
-      const [{ resumeUrlsFor }, { approvalResumeId }] = await Promise.all([import('../runner/flow/resume.js'), import('../runner/wac/rounds.js')]);
-      return resumeUrlsFor((await engine.apiServer()).baseUrl, job.workspace, resumeKey, job.id, approvalResumeId(key));
+      const { stepApprovalUrlsFor } = await import('../runner/flow/resume.js');
+      return stepApprovalUrlsFor((await engine.apiServer()).baseUrl, job.workspace, resumeKey, job.id, key);
     },
     onApproval: (job, key, urls) => {
       if (opts.approve) {
@@ -140,7 +140,7 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
         });
         io.stderr(`approval '${key}': granted (--approve)\n`);
       } else if (urls) {
-        io.stderr(`approval '${key}' is needed; the workflow waits:\n  approve: curl -X POST '${urls.resume}'\n  reject:  curl -X POST '${urls.cancel}'\n  (or re-run with --approve)\n`);
+        io.stderr(`approval '${key}' is needed; the workflow waits:\n  approve: curl -X POST '${urls.resume}'\n  reject:  curl -X POST '${urls.cancel}'\n${urls.approvalPage ? `  page:    ${urls.approvalPage}\n` : ''}  (or re-run with --approve)\n`);
       }
     },
   });
@@ -174,6 +174,31 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
       engine.config.tsRuntime = 'bun';
     }
     store.fallback = new WorkspaceFiles(cfg.root);
+    // Workflows: taskScript / taskFlow targets are the workspace's files (the flows they start
+    // run here too), loaded on first use.
+    let local: Promise<import('../runner/wac/local-tasks.js').LocalTasks> | undefined;
+    const localTasks = () => (local ??= import('../runner/wac/local-tasks.js').then((m) => new m.LocalTasks(cfg)));
+    engine.setWacHosting({ resolveTask: async (job, step) => (await localTasks()).resolveTask(job, step) });
+    let flows: Promise<import('../runner/engine.js').JobHandler> | undefined;
+    engine.setHandler('flow', async (job, ctx) => {
+      flows ??= Promise.all([import('../runner/flow/handler.js'), import('../runner/flow/resume.js'), localTasks()]).then(([{ flowHandler }, { resumeUrlsFor }, tasks]) =>
+        flowHandler(engine, {
+          resolveScript: (_job, p) => tasks.flowScript(p),
+          resolveFlow: (_job, p) => tasks.flow(p),
+          resumeUrls: async (j) => resumeUrlsFor((await engine.apiServer()).baseUrl, j.workspace, resumeKey, j.id),
+          onSuspend: (j, urls, step) => {
+            if (opts.approve) {
+              void store.addResume(j.id, { resumeId: Math.floor(Math.random() * 2 ** 31), approved: true, payload: null, approver: 'wmill script preview --approve' });
+              io.stderr(`flow ${j.path}: step '${step}' approved (--approve)\n`);
+            } else if (urls) {
+              io.stderr(`flow ${j.path}: step '${step}' is waiting for approval:\n  approve: curl -X POST '${urls.resume}'\n  reject:  curl -X POST '${urls.cancel}'\n`);
+            }
+          },
+          childLog: opts.silent ? undefined : (_j, chunk) => io.stderr(chunk),
+        }),
+      );
+      return (await flows)(job, ctx);
+    });
     const path = relFile
       ? /__mod\/script\.[^/]+$/.test(relFile)
         ? relFile.slice(0, relFile.indexOf('__mod/'))
@@ -184,7 +209,7 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
     const { readText } = await import('../util/fs.js');
     const content = readText(abs);
 
-    const [{ scriptSchema }, { checkArgs }] = await Promise.all([import('../runner/script-schema.js'), import('../runner/args.js')]);
+    const [{ scriptSchema, argOrder }, { checkArgs }] = await Promise.all([import('../runner/script-schema.js'), import('../runner/args.js')]);
     mark('config loaded');
     const sch = await scriptSchema({ root: cfg.root, relFile, path, language, content });
     mark(`schema (${sch.source})`);
@@ -198,17 +223,7 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
       const known = Object.keys(sch.schema.properties ?? {});
       io.stderr(`warning: ${checked.unknown.map((u) => `'${u}'`).join(', ')} ${checked.unknown.length > 1 ? 'are not arguments' : 'is not an argument'} of ${relFile ?? file}${known.length ? ` (arguments: ${known.join(', ')})` : ''}\n`);
     }
-    // Signature order: a freshly inferred schema lists properties in argument order; a stored one
-    // does not (the YAML writer sorts keys) unless it has an explicit `order`. Without either, the
-    // executors find the order themselves (TypeScript from main's source, bash from its signature).
-    const props = sch.schema && sch.schema.properties && typeof sch.schema.properties === 'object' ? Object.keys(sch.schema.properties) : undefined;
-    const order: unknown = sch.schema?.order;
-    const argNames =
-      Array.isArray(order) && props && props.every((p) => order.includes(p))
-        ? (order as string[])
-        : sch.source === 'inferred' && props?.length
-          ? props
-          : undefined; // none found: the wrapper reads main's own parameters
+    const argNames = argOrder(sch);
 
     if (interrupted) {
       io.stderr(`interrupted (${interrupted}) before the job started\n`);

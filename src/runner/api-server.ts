@@ -296,8 +296,8 @@ export class ApiServer {
       const [id, key] = m.rest.split('/') as [string, string];
       const j = await job(m.ws, id);
       if (!ctx.resumeKey) throw new HttpError(404, 'approvals are not available in this runner');
-      const [{ resumeUrlsFor }, { approvalResumeId }] = await Promise.all([import('./flow/resume.js'), import('./wac/rounds.js')]);
-      return { json: resumeUrlsFor(this.baseUrl, m.ws, ctx.resumeKey, j.parentJob && j.wacKey ? j.parentJob : j.id, approvalResumeId(key), m.query.get('approver') ?? undefined) };
+      const { stepApprovalUrlsFor } = await import('./flow/resume.js');
+      return { json: stepApprovalUrlsFor(this.baseUrl, m.ws, ctx.resumeKey, j.parentJob && j.wacKey ? j.parentJob : j.id, key, m.query.get('approver') ?? undefined) };
     });
     r('GET', 'jobs/resume_urls/([^/]+/[0-9]+)', async (_q, m) => {
       const [id, rid] = m.rest.split('/') as [string, string];
@@ -389,6 +389,16 @@ export class ApiServer {
       return this.send(res, { status: 400, text: 'malformed URL' });
     }
     if (path === '/api/version') return this.send(res, { text: API_VERSION });
+    const approve = this.ctx.resumeKey ? /^\/approve\/([^/]+)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path) : null;
+    if (approve) {
+      const { handleApprovalPage } = await import('./approval-page.js');
+      const key = this.ctx.resumeKey!;
+      return handleApprovalPage(req, res, approve, url.searchParams, async () => ({
+        store: this.ctx.store,
+        key,
+        wake: async (id) => this.ctx.onResume?.(id),
+      }));
+    }
     const resumeM = /^\/api\/w\/([^/]+)\/jobs_u\/(resume|cancel)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
     if (resumeM && this.ctx.resumeKey) {
       const [, ws, what, jobId, resumeId, signature] = resumeM as unknown as string[];

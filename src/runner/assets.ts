@@ -372,6 +372,18 @@ export async function resolve(specifier, context, next) {
   }
   return r;
 }
+// Workflow-as-code: \`const x = task(async ...\` becomes \`const x = task("x", async ...\`, so an
+// arrow-function task gets a stable name (its step keys x, x_2, ...; its cache identity), as
+// Windmill rewrites workflow scripts before running them.
+const TASK_DECL = /\\b(const|let|var)(\\s+)([A-Za-z_$][\\w$]*)(\\s*=\\s*)task\\((?=\\s*async\\b)/g;
+export async function load(url, context, next) {
+  const r = await next(url, context);
+  if (!url.startsWith('file:') || url.includes('/node_modules/') || r.format !== 'module' || r.source == null) return r;
+  const src = typeof r.source === 'string' ? r.source : Buffer.from(r.source).toString('utf8');
+  if (!src.includes('task(') || !src.includes('windmill-client')) return r;
+  const out = src.replace(TASK_DECL, (_m, kw, sp, name, eq) => kw + sp + name + eq + 'task(' + JSON.stringify(name) + ', ');
+  return out === src ? r : { ...r, source: out };
+}
 `;
 
 const NODE_REGISTER = `// wmill: registers the resolve hook (generated; see src/runner/assets.ts)

@@ -23,7 +23,8 @@ import { errorResult, isFinal, type ExecOutcome, type JobKind, type JobRecord, t
 import { interpolate, NotFoundError } from './workspace-items.js';
 import { allowListedEnv, inheritedEnv } from './job-env.js';
 import { StreamRedactor } from './redact.js';
-import { checkKeySequence, failureMarker, inlineCheckpoint, isWorkflowScript, normalizeStepResult, prepareRound, type PreparedRound } from './wac/rounds.js';
+import { approvalEventFor, checkKeySequence, failureMarker, inlineCheckpoint, isWorkflowScript, normalizeStepResult, prepareRound, type PreparedRound } from './wac/rounds.js';
+import { taskNotFound } from './wac/tasks.js';
 import type { Language } from '../workspace/languages.js';
 
 export interface EngineOptions {
@@ -59,7 +60,7 @@ export interface EngineOptions {
   /** Workflow-as-code: approval URLs of step `key` (signed for this job). */
   approvalUrls?: (job: JobRecord, key: string) => Promise<{ resume: string; cancel: string; approvalPage?: string } | undefined>;
   /** Workflow-as-code: told when a workflow starts waiting for an approval (preview prints or approves). */
-  onApproval?: (job: JobRecord, key: string, urls: { resume: string; cancel: string } | undefined) => void;
+  onApproval?: (job: JobRecord, key: string, urls: { resume: string; cancel: string; approvalPage?: string } | undefined) => void;
   /** Workflow-as-code: multiply sleeps by this (preview --fast-sleep: 0). */
   sleepScale?: number;
   /** Key signing approval URLs served by the engine's loopback API (preview). */
@@ -479,6 +480,8 @@ export class Engine {
         while (this.active < this.concurrency && !this.closed && this.handOffs.length) {
           const job = await this.store.claimById(this.worker, this.handOffs.shift()!, this.opts.tags);
           if (job) this.launch(job);
+          // Taken by another worker, or a job of a higher priority comes first: pull the queue.
+          else this.workGen++;
         }
         while (this.active < this.concurrency && !this.closed && this.emptyAtGen !== this.workGen) {
           const gen = this.workGen;
@@ -735,13 +738,29 @@ export class Engine {
       }
       case 'approval': {
         const key = String(out.key);
+        const timeoutS = Math.max(1, Number(out.timeout) || 1800);
         state.approval_deadlines ??= {};
-        state.approval_deadlines[key] ??= Date.now() + Math.max(1, Number(out.timeout) || 1800) * 1000;
+        state.approval_deadlines[key] ??= Date.now() + timeoutS * 1000;
         state.pending_steps = { mode: 'approval', keys: [key] };
         const urls = await this.opts.approvalUrls?.(job, key);
-        state._approval = { key, ...(urls ?? {}) };
-        this.log(job.id, `[wmill] workflow waiting for approval '${key}'${urls ? `: resume ${urls.resume} , cancel ${urls.cancel}` : ''}\n`);
+        // What the approval page shows: the step, its form and description, its deadline.
+        state._approval = {
+          key,
+          timeout: timeoutS,
+          deadline: new Date(state.approval_deadlines[key]).toISOString(),
+          ...(out.form && typeof out.form === 'object' ? { form: out.form } : {}),
+          ...(out.description !== undefined && out.description !== null ? { description: out.description } : {}),
+          ...(urls ?? {}),
+        };
+        this.log(job.id, `[wmill] workflow waiting for approval '${key}'${urls ? `: resume ${urls.resume} , cancel ${urls.cancel}${urls.approvalPage ? ` , page ${urls.approvalPage}` : ''}` : ''}\n`);
         await park(1, state.approval_deadlines[key]);
+        // An approval sent before the workflow reached this step (a getResumeUrls link used
+        // early) or while it was parking: runnable at once. (Looked up after parking: a resume
+        // recorded after this look-up wakes the parked job itself.)
+        if (approvalEventFor(state, key, await this.store.listResumes(job.id))) {
+          await this.store.wake(job.id);
+          this.handOff(job.id);
+        }
         this.opts.onApproval?.(job, key, urls);
         return 'parked';
       }
@@ -753,15 +772,36 @@ export class Engine {
         if (!steps.length) return { success: false, result: errorResult('WorkflowError', 'the workflow dispatched no steps') };
         if (new Set(steps.map((s) => s.key)).size !== steps.length) return { success: false, result: errorResult('WorkflowError', 'duplicate step keys in one dispatch') };
         const ids: Record<string, string> = {};
-        for (const s of steps) ids[s.key] = newJobId();
+        // cache_ttl: the same task with the same arguments twice in one dispatch runs once; the
+        // later calls take the first one's result (state.wac_aliases, resolved by prepareRound).
+        const cacheKeys = new Map<string, string>();
+        const primaryOf = new Map<string, string>();
+        const aliases: Record<string, string> = {};
+        for (const s of steps) {
+          const ck = Number(s.cache_ttl) > 0 ? taskCacheKey(job, s) : undefined;
+          if (ck) cacheKeys.set(s.key, ck);
+          const first = ck ? primaryOf.get(ck) : undefined;
+          if (first) {
+            aliases[s.key] = first;
+            ids[s.key] = ids[first]!;
+          } else {
+            if (ck) primaryOf.set(ck, s.key);
+            ids[s.key] = newJobId();
+          }
+        }
+        const children = steps.filter((s) => !(s.key in aliases));
+        if (Object.keys(aliases).length) state.wac_aliases = { ...(state.wac_aliases ?? {}), ...aliases };
         state.pending_steps = { mode: out.mode, keys: steps.map((s) => s.key), job_ids: ids };
         state.job_ids = { ...(state.job_ids ?? {}), ...ids };
         // Park first, then push: a child can never complete before its parent waits for it.
-        await park(steps.length, Date.now() + 14 * 24 * 3600 * 1000);
-        for (const s of steps) {
+        await park(children.length, Date.now() + 14 * 24 * 3600 * 1000);
+        // Pushed highest priority first (taken in that order, also on a free worker).
+        const prio = (s: (typeof steps)[number]) => (typeof s.priority === 'number' && Number.isFinite(s.priority) ? s.priority : -Infinity);
+        const byPriority = children.map((s, i) => ({ s, i })).sort((a, b) => (prio(a.s) === prio(b.s) ? a.i - b.i : prio(b.s) > prio(a.s) ? 1 : -1)).map((x) => x.s);
+        for (const s of byPriority) {
           // cache_ttl: a result of the same task with the same arguments, younger than the ttl, is reused.
           const ttl = Number(s.cache_ttl);
-          const cacheKey = ttl > 0 ? taskCacheKey(job, s) : undefined;
+          const cacheKey = cacheKeys.get(s.key);
           if (cacheKey) {
             const hit = await this.store.cacheGet(job.workspace, cacheKey);
             if (hit) {
@@ -807,7 +847,7 @@ export class Engine {
             if (target) spec = { ...common, args: s.args ?? {}, ...target } as JobSpec;
           }
           if (!spec) {
-            const missing = failureMarker(s.key, undefined, { error: refused ?? { name: 'NotFound', message: `${s.dispatch_type === 'flow' ? 'flow' : 'script'} ${s.script} not found` } });
+            const missing = failureMarker(s.key, undefined, { error: refused ?? { name: 'NotFound', message: taskNotFound(s.dispatch_type === 'flow' ? 'flow' : 'script', job.path, s.script) } });
             if (await this.store.childDone(job.id, s.key, ids[s.key]!, missing)) this.handOff(job.id);
             continue;
           }

@@ -113,3 +113,16 @@ export async function scriptSchema(opts: {
     return { schema: undefined, source: 'none', note: `schema inference unavailable: ${(e as Error).message}` };
   }
 }
+
+/**
+ * The argument names in signature order, when the schema tells them: a freshly inferred schema
+ * lists properties in argument order; a stored one does not (the YAML writer sorts keys) unless
+ * it has an explicit `order`. Undefined otherwise: the executors find the order themselves
+ * (TypeScript from main's source, bash from its signature).
+ */
+export function argOrder(sch: ScriptSchema): string[] | undefined {
+  const props = sch.schema && sch.schema.properties && typeof sch.schema.properties === 'object' ? Object.keys(sch.schema.properties) : undefined;
+  const order: unknown = sch.schema?.order;
+  if (Array.isArray(order) && props && props.every((p) => order.includes(p))) return order as string[];
+  return sch.source === 'inferred' && props?.length ? props : undefined;
+}

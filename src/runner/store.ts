@@ -50,7 +50,10 @@ export interface Store {
    * queue had no more than what was taken, so pulling again now would come back empty).
    */
   claim(worker: string, limit: number, tags?: string[]): Promise<{ jobs: JobRecord[]; more: boolean }>;
-  /** Take job `id` if it is due (queued, not canceled, not parked); undefined otherwise. */
+  /**
+   * Take job `id` if it is due (queued, not canceled, not parked) and no due job of a higher
+   * priority waits for this worker; undefined otherwise.
+   */
   claimById(worker: string, id: string, tags?: string[]): Promise<JobRecord | undefined>;
   updateJob(id: string, patch: JobPatch): Promise<void>;
   /**
@@ -87,7 +90,10 @@ export interface Store {
    * due at the returned time (ms), because its key is at its limit.
    */
   concurrencyGate(job: JobRecord): Promise<number | undefined>;
-  /** Make a parked job runnable now (an approval arrived). */
+  /**
+   * An approval arrived: make the job runnable now if it is parked waiting for one (a workflow
+   * parked on its children or a sleep stays parked; it takes the answer at its next approval).
+   */
   wake(id: string): Promise<void>;
   /** Record an approval event for a suspended job; false when (job, resumeId) was already recorded. */
   addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean>;
@@ -145,7 +151,12 @@ export class MemoryStore implements Store {
 
   async claimById(worker: string, id: string, tags?: string[]): Promise<JobRecord | undefined> {
     const j = this.jobs.get(id);
-    return j && due(j, Date.now()) && tagged(j, tags) ? take(j, worker) : undefined;
+    const now = Date.now();
+    if (!j || !due(j, now) || !tagged(j, tags)) return undefined;
+    // Not while a due job of a higher priority waits for this worker: the queue order decides.
+    const p = j.priority ?? -Infinity;
+    for (const o of this.jobs.values()) if ((o.priority ?? -Infinity) > p && due(o, now) && tagged(o, tags)) return undefined;
+    return take(j, worker);
   }
 
   async claimNext(worker: string, tags?: string[]): Promise<JobRecord | undefined> {
@@ -240,7 +251,7 @@ export class MemoryStore implements Store {
 
   async wake(id: string): Promise<void> {
     const j = this.jobs.get(id);
-    if (j && (j.suspend ?? 0) > 0) j.suspend = 0;
+    if (j && j.status === 'queued' && (j.suspend ?? 0) > 0 && j.wacState?.pending_steps?.mode === 'approval') j.suspend = 0;
   }
 
   async addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean> {

@@ -164,8 +164,13 @@ export class SqlStore implements Store {
   }
 
   async claimById(worker: string, id: string, tags?: string[]): Promise<JobRecord | undefined> {
+    // Not while a due job of a higher priority waits for this worker: the queue order decides.
     const [r] = await this.db.query(
-      `UPDATE job SET ${CLAIM_SET} WHERE id = $2 AND ${DUE} AND ${TAGGED('$3')} RETURNING *, ${WAC_STEPS}`,
+      `UPDATE job SET ${CLAIM_SET} WHERE id = $2 AND ${DUE} AND ${TAGGED('$3')}
+         AND NOT EXISTS (SELECT 1 FROM job o WHERE o.status = 'queued' AND o.priority > COALESCE(job.priority, -2147483648)
+           AND NOT o.cancel_requested AND ((o.suspend <= 0 AND o.scheduled_for <= clock_timestamp()) OR (o.suspend > 0 AND o.suspend_until <= clock_timestamp()))
+           AND ($3::text[] IS NULL OR COALESCE(o.tag, 'default') = ANY($3::text[])))
+       RETURNING *, ${WAC_STEPS}`,
       [worker, id, tags ?? null],
     );
     return r ? rowToJob(r) : undefined;
@@ -294,7 +299,7 @@ export class SqlStore implements Store {
 
   async wake(id: string): Promise<void> {
     await this.db.query(
-      `UPDATE job SET suspend = 0 WHERE id = $1 AND suspend > 0 AND status = 'queued'${this.db.kind === 'postgres' ? ` RETURNING pg_notify('${QUEUED_CHANNEL}', '')` : ''}`,
+      `UPDATE job SET suspend = 0 WHERE id = $1 AND suspend > 0 AND status = 'queued' AND wac_status->'pending_steps'->>'mode' = 'approval'${this.db.kind === 'postgres' ? ` RETURNING pg_notify('${QUEUED_CHANNEL}', '')` : ''}`,
       [id],
     );
   }

@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiServer, API_VERSION } from '../api-server.js';
+import { APPROVAL_PAGE_PATH, handleApprovalPage } from '../approval-page.js';
 import { nextTick, parseCron } from '../cron.js';
 import { openPglite, openPostgres, redactUrl, type Db } from '../db/db.js';
 import { migrate } from '../db/migrations.js';
@@ -30,8 +31,8 @@ import { registerFlows, registerFolders, registerResources, registerSchedules, r
 import { registerJobs, scriptJobSpec } from './jobs.js';
 import { byHash, headAt, registerScripts } from './scripts.js';
 import { flowHandler } from '../flow/handler.js';
-import { resumeUrlsFor } from '../flow/resume.js';
-import { approvalResumeId } from '../wac/rounds.js';
+import { resumeUrlsFor, stepApprovalUrlsFor } from '../flow/resume.js';
+import { taskTarget } from '../wac/tasks.js';
 import { workspaceArchive } from './tarball.js';
 import { startSpawner } from '../executors/spawner.js';
 import { materialize } from './materialize.js';
@@ -158,16 +159,20 @@ export function engineFor(
   });
   engine.setHandler('flow', flows);
   engine.setWacHosting({
+    // A workflow's taskScript / taskFlow target: the deployed script (its current version) or
+    // flow at that path; a relative target (./helper.ts) is resolved against the workflow's path.
     resolveTask: async (job, step) => {
-      await requireIndirect(store.db, job.workspace, await owner(job), step.script, 'run', step.dispatch_type === 'flow' ? 'flow' : 'script');
+      const target = taskTarget(job.path, step.script);
+      if (!target) return undefined;
+      await requireIndirect(store.db, job.workspace, await owner(job), target.path, 'run', step.dispatch_type === 'flow' ? 'flow' : 'script');
       if (step.dispatch_type === 'flow') {
-        const [f] = await store.db.query(`SELECT value FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [job.workspace, step.script]);
-        return f ? { kind: 'flow', path: step.script, language: 'flow' as never, content: '', flow: f.value } : undefined;
+        const [f] = await store.db.query(`SELECT value FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [job.workspace, target.path]);
+        return f ? { kind: 'flow', path: target.path, language: 'flow' as never, content: '', flow: f.value } : undefined;
       }
-      const head = await headAt(store.db, job.workspace, step.script);
+      const head = await headAt(store.db, job.workspace, target.path);
       return head ? { kind: 'script', path: head.path, language: head.language, content: head.content, scriptHash: head.hash } : undefined;
     },
-    approvalUrls: async (job, key) => resumeUrlsFor(opts.publicUrl(), job.workspace, await store.workspaceKey(job.workspace), job.id, approvalResumeId(key)),
+    approvalUrls: async (job, key) => stepApprovalUrlsFor(opts.publicUrl(), job.workspace, await store.workspaceKey(job.workspace), job.id, key),
   });
   engine.setHandler('flowpreview', flows);
   return engine;
@@ -302,6 +307,14 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       return send(res, { status: 400, text: 'malformed URL' });
     }
     if (path === '/api/version' || path === '/api/version/') return send(res, text(API_VERSION));
+    // Approval pages: no login, the link's signature is the credential (checked there).
+    const approve = APPROVAL_PAGE_PATH.exec(path);
+    if (approve) {
+      return handleApprovalPage(req, res, approve, url.searchParams, async (ws) => {
+        const key = await store.workspaceKey(ws).catch(() => undefined);
+        return key === undefined ? undefined : { store, key, wake: async (id) => (await store.wake(id), engine.poke()) };
+      });
+    }
     if (!path.startsWith('/api/')) return send(res, { status: 404, text: `Not found: ${path}` });
     const token = requestToken(req, url.searchParams);
     const m = /^\/api\/w\/([^/]+)\/(.*)$/.exec(path);

@@ -17,7 +17,7 @@ import { byHash, checkHash, headAt } from './scripts.js';
 import { accessTo, can, canSeeJob, requireAccess, scopeOf, visibleJobsSql } from './access.js';
 import type { FlowState } from '../flow/executor.js';
 import { applyInputDefaults, validateFlow, type FlowValue } from '../flow/schema.js';
-import { recordResume, ResumeError, resumeSignature, resumeUrlsFor } from '../flow/resume.js';
+import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../flow/resume.js';
 import { approvalResumeId, inlineCheckpoint } from '../wac/rounds.js';
 
 function argsOf(body: unknown): Record<string, unknown> {
@@ -208,7 +208,7 @@ export function registerJobs(r: Router<Env>): void {
   r.get('jobs/wac_approval_urls/([^/]+)/([^/]+)', async (c, e) => {
     const j = await getJobIn(e, c.ws, c.params[0]!);
     const target = j.parentJob && j.wacKey ? j.parentJob : j.id;
-    return json(resumeUrlsFor(e.baseUrl, c.ws, await e.store.workspaceKey(c.ws), target, approvalResumeId(c.params[1]!), c.query.get('approver') ?? undefined));
+    return json(stepApprovalUrlsFor(e.baseUrl, c.ws, await e.store.workspaceKey(c.ws), target, c.params[1]!, c.query.get('approver') ?? undefined));
   });
   // Resume a suspended flow or workflow as an authenticated user (what `wmill job resume` calls).
   r.post('jobs/flow/resume/([^/]+)', async (c, e) => {

@@ -59,6 +59,13 @@ export function currentSource(job: JobRecord): string {
 export async function prepareRound(job: JobRecord, store: Store): Promise<PreparedRound | { fail: string }> {
   const state: WacState = structuredClone(job.wacState ?? {});
   state.completed_steps ??= {};
+  // Calls of a cached task that shared another call's child (same task, same arguments) take its result.
+  for (const [dup, first] of Object.entries((state.wac_aliases ?? {}) as Record<string, string>)) {
+    if (!(dup in state.completed_steps) && first in state.completed_steps) {
+      const v = state.completed_steps[first];
+      state.completed_steps[dup] = isFailureMarker(v) ? { ...(v as Record<string, unknown>), step_key: dup } : v;
+    }
+  }
   if (job.wacKey) return { state, checkpoint: { completed_steps: state.completed_steps, _executing_key: job.wacKey } };
   state.input_args ??= job.args ?? {};
   state.job_ids ??= {};
@@ -71,13 +78,10 @@ export async function prepareRound(job: JobRecord, store: Store): Promise<Prepar
     delete state.pending_steps;
   } else if (p?.mode === 'approval') {
     const key = p.keys[0]!;
-    const rid = approvalResumeId(key);
-    const consumed: number[] = (state.consumed_resume_ids ??= []);
-    const events: ResumeEvent[] = await store.listResumes(job.id);
-    const ev = events.find((e) => e.resumeId === rid && !consumed.includes(rid));
+    const ev = approvalEventFor(state, key, await store.listResumes(job.id));
     if (ev) {
       state.completed_steps[key] = { value: ev.payload ?? null, approver: ev.approver ?? 'anonymous', approved: ev.approved };
-      consumed.push(rid);
+      (state.consumed_resume_ids ??= []).push(ev.resumeId);
       delete state.pending_steps;
     } else if (job.suspendUntil && Date.parse(job.suspendUntil) <= Date.now()) {
       state.completed_steps[key] = { value: null, approver: null, approved: false };
@@ -87,6 +91,24 @@ export async function prepareRound(job: JobRecord, store: Store): Promise<Prepar
     return { fail: `workflow children (${p.keys.join(', ')}) did not complete within the parking timeout` };
   }
   return { state, checkpoint: { completed_steps: state.completed_steps, _executing_key: null } };
+}
+
+/**
+ * The approval event approval step `key` takes (§6.8): the oldest one not taken yet that is
+ * either bound to this step (its resume id) or open (a getResumeUrls link, or an authenticated
+ * resume) — not bound to another step the workflow has reached.
+ */
+export function approvalEventFor(state: WacState, key: string, events: ResumeEvent[]): (ResumeEvent & { resumeId: number }) | undefined {
+  const consumed = new Set<number>(state.consumed_resume_ids ?? []);
+  const rid = approvalResumeId(key);
+  const known = new Set<string>([...Object.keys(state.completed_steps ?? {}), ...(Array.isArray(state.key_sequence) ? state.key_sequence : []), ...Object.keys(state.approval_deadlines ?? {})]);
+  known.delete(key);
+  const others = new Set([...known].map(approvalResumeId));
+  for (const e of events) {
+    if (e.resumeId === undefined || consumed.has(e.resumeId)) continue;
+    if (e.resumeId === rid || !others.has(e.resumeId)) return e as ResumeEvent & { resumeId: number };
+  }
+  return undefined;
 }
 
 /** The step key order check; returns a failure message on divergence and records the longer sequence. */
