@@ -430,9 +430,10 @@ describe('the approval page', () => {
         const url = links.urls.bound.approvalPage!;
         const page = await browser.newPage();
         // the step-bound page offers the form once the step waits
-        for (let i = 0; i < 600; i++) {
+        for (;;) {
           await page.goto(url);
           if (await page.locator('input[name="field.comment"]').count()) break;
+          if (ended) throw new Error(`the workflow ended before its approval page offered the form: ${ended}`);
           await new Promise((r) => setTimeout(r, 100));
         }
         await page.fill('input[name="field.comment"]', `ship it (${host})`);
