@@ -164,7 +164,11 @@ export class ApiClient {
     return `/w/${encodeURIComponent(this.workspace)}${path}`;
   }
 
-  async call(method: string, path: string, opts: { query?: Query; body?: unknown; raw?: boolean; headers?: Record<string, string> } = {}): Promise<{ status: number; text: string; contentType: string; buffer?: Buffer }> {
+  async call(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: unknown; raw?: boolean; headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<{ status: number; text: string; contentType: string; buffer?: Buffer }> {
     const url = new URL(`api${path}`, this.remote);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { 'user-agent': 'wmill', ...this.opts.headers, ...opts.headers };
@@ -175,11 +179,11 @@ export class ApiClient {
       headers['content-type'] ??= 'application/json';
     }
     let res: RawResponse;
+    const t = opts.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
     try {
-      res = await request(url, method, headers, body, this.opts.timeoutMs ?? 60_000);
+      res = await request(url, method, headers, body, t);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      const t = this.opts.timeoutMs ?? 60_000;
       const why = err.name === 'TimeoutError' ? `no answer within ${t < 1000 ? `${t} ms` : `${t / 1000} s`}` : err.message;
       const proxy = proxyFor(url);
       throw new WmillError('network', `Network error: could not connect to the server at ${this.remote}${proxy ? ` through the proxy ${proxy}` : ''} (${why})`);

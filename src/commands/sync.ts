@@ -17,6 +17,7 @@ interface SyncFlags {
   plan?: string;
   concurrency?: string;
   oneByOne?: boolean;
+  plainSecrets?: boolean;
   workspace?: string;
   baseUrl?: string;
   token?: string;
@@ -48,6 +49,7 @@ function common(cmd: Command): Command {
     .option('--check', 'exit 3 when the plan is not empty (apply nothing)')
     .option('--plan-out <file>', 'write the plan as JSON to <file>')
     .option('--plan <file>', 'apply a plan saved with --plan-out (refused when the remote changed since)')
+    .option('--plain-secrets', 'secret values in files are plaintext (pull decrypts them, push has them encrypted); as plainSecrets in wmill.yaml')
     .option('--workspace <name>', 'profile name (or workspace id with --base-url)')
     .option('--base-url <url>', 'server URL (with --workspace and --token)')
     .option('--token <token>', 'API token (or WM_TOKEN)')
@@ -81,7 +83,12 @@ async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
   const ws = resolveWorkspace({ workspace: opts.workspace, baseUrl: opts.baseUrl, token: opts.token, configDir: opts.configDir });
   const client = new ApiClient({ remote: ws.remote, token: ws.token, workspace: ws.workspaceId });
   const started = Date.now();
-  const { plan, local, remote, warnings } = await prepareSync(cfg, client, { direction, keepDeleted: opts.keepDeleted, workspace: ws.workspaceId });
+  const { plan, local, remote, options, warnings } = await prepareSync(cfg, client, {
+    direction,
+    keepDeleted: opts.keepDeleted,
+    workspace: ws.workspaceId,
+    flags: opts.plainSecrets ? { plainSecrets: true } : {},
+  });
   for (const w of warnings) err(`warning: ${w}`);
 
   if (opts.plan) {
@@ -139,24 +146,47 @@ async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
   }
 
   if (direction === 'push') {
+    const n = plan.changes.length;
+    const show = (c: { op: string; kind: string; path: string }) => `${c.op} ${c.kind} ${c.path}`;
+    const list = (cs: { op: string; kind: string; path: string }[]) => cs.map(show).join(', ');
     const applyOpts = {
       message: opts.message ?? (cfg.raw as { message?: string }).message,
       concurrency,
+      plainSecrets: options.plainSecrets,
+      onNote: (line: string) => err(line),
       onChange: (c: { op: string; kind: string; path: string }, outcome: 'done' | 'failed', e?: string) =>
         err(outcome === 'done' ? `${c.op === 'delete' ? 'deleted' : 'pushed'} ${c.kind} ${c.path}` : `failed ${c.kind} ${c.path}: ${e}`),
     };
     // Our server takes the whole plan in one transaction (all or nothing); a real Windmill, change by change.
-    const res =
-      (remote.source === 'manifest' && !opts.oneByOne ? await applyPushAtomic(client, plan, local, applyOpts) : undefined) ??
-      (await applyPush(client, plan, local, applyOpts));
-    if (res.failed.length && remote.source === 'manifest' && !opts.oneByOne) {
-      throw new WmillError('failure', `push refused, nothing was applied: ${res.failed[0]!.error.trim()}`, { failed: res.failed });
+    if (remote.source === 'manifest' && !opts.oneByOne) {
+      const r = await applyPushAtomic(client, plan, local, applyOpts);
+      if (r.outcome === 'nothing') {
+        throw new WmillError('failure', `push refused, nothing was applied: ${r.error}`, { applied: [], notApplied: plan.changes });
+      }
+      if (r.outcome === 'unknown') {
+        throw new WmillError(
+          'network',
+          `the server did not answer the push: either all ${n} change(s) were applied or none, and it could not be asked which (${r.error}); re-run 'wmill sync push' (it converges)`,
+          { outcome: 'unknown', changes: plan.changes },
+        );
+      }
+      if (opts.json) printJson({ ok: true, plan, applied: n, mode: 'transaction', requests: r.requests, ms: Date.now() - started });
+      else err(`Done: ${n} of ${n} change(s) applied to ${plan.workspace} in one transaction (${Date.now() - started} ms)`);
+      return;
     }
-    if (opts.json) printJson({ ok: res.failed.length === 0, plan, applied: res.done.length, failed: res.failed, ms: Date.now() - started });
-    else err(`Done: ${res.done.length} of ${plan.changes.length} change(s) applied to ${plan.workspace} (${Date.now() - started} ms)`);
+    err(
+      `applying ${n} change(s) change by change (${opts.oneByOne ? '--one-by-one' : 'this server has no all-or-nothing push'}): if one fails, those applied before it stay applied and the rest are not attempted`,
+    );
+    const res = await applyPush(client, plan, local, applyOpts);
     if (res.failed.length) {
-      throw new WmillError('failure', `${res.failed.length} change(s) failed (${res.failed.map((f) => `${f.change.kind} ${f.change.path}`).join(', ')}); re-run the push to retry`, { failed: res.failed });
+      throw new WmillError(
+        'failure',
+        `push stopped: ${res.done.length} of ${n} change(s) applied (${list(res.done) || 'none'}); failed: ${res.failed.map((f) => `${show(f.change)} (${f.error})`).join(', ')}; not applied: ${list(res.notApplied)}; re-run the push to retry`,
+        { plan, applied: res.done, failed: res.failed, notApplied: res.notApplied },
+      );
     }
+    if (opts.json) printJson({ ok: true, plan, applied: res.done.length, mode: 'change-by-change', ms: Date.now() - started });
+    else err(`Done: ${res.done.length} of ${n} change(s) applied to ${plan.workspace} (${Date.now() - started} ms)`);
     return;
   }
 

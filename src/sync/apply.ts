@@ -1,13 +1,17 @@
 /**
- * Execute a push plan through the API, change by change, in the plan's order: kinds one
- * after another (folders first, deletions last), items of one kind in parallel. Each change
- * is idempotent against the state the plan saw (a script update names its parent version, so
- * a deploy that happened since fails instead of being overwritten); re-running a push after an
- * interruption plans again from the remote and converges.
+ * Execute a push plan. Against `wmill serve`: the whole plan in one server transaction (all or
+ * nothing at any size: one request, or the plan staged in parts and committed at once), and
+ * when the answer is lost the server is asked how the push ended, so the outcome reported is
+ * the one that happened. Against a real Windmill: change by change, in the plan's order (kinds
+ * one after another, folders first, deletions last; items of one kind in parallel), stopping
+ * after the first kind with a failure, and reporting what was applied, what failed and what was
+ * not attempted. Each change is idempotent against the state the plan saw (a script update names
+ * its parent version, so a deploy made since fails instead of being overwritten); re-running a
+ * push after an interruption plans again from the remote and converges.
  */
+import { createHash, randomUUID } from 'node:crypto';
 import type { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/client.js';
-import { looksEncrypted } from '../runner/secrets.js';
 import { itemKey, type ItemKind } from './canonical.js';
 import type { LocalItem } from './local.js';
 import type { Plan, PlanChange } from './plan.js';
@@ -15,12 +19,18 @@ import type { Plan, PlanChange } from './plan.js';
 export interface ApplyOptions {
   message?: string;
   concurrency?: number;
+  /** Secret values in the plan are plaintext (the server encrypts them), not ciphertext. */
+  plainSecrets?: boolean;
   onChange?: (c: PlanChange, outcome: 'done' | 'failed', error?: string) => void;
+  /** Progress lines (stderr). */
+  onNote?: (line: string) => void;
 }
 
 export interface ApplyResult {
   done: PlanChange[];
   failed: { change: PlanChange; error: string }[];
+  /** Every change not applied: the failed ones and those not attempted after them. */
+  notApplied: PlanChange[];
 }
 
 const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
@@ -63,8 +73,8 @@ async function pushChange(client: ApiClient, c: PlanChange, item: LocalItem | un
       else await client.call('POST', w(`/resources/update/${path}`), { body: { path: c.path, ...body } });
       return;
     case 'variable': {
-      const already = !!body.is_secret && typeof body.value === 'string' && looksEncrypted(body.value);
-      const q = { already_encrypted: already };
+      // As the reference: ciphertext unless plainSecrets (checked before planning: a plaintext secret never goes as ciphertext).
+      const q = { already_encrypted: !opts.plainSecrets };
       if (isAdd) {
         await createOrUpdate(
           () => client.call('POST', w('/variables/create'), { query: q, body: { path: c.path, ...body } }),
@@ -114,8 +124,11 @@ async function createOrUpdate(create: () => Promise<unknown>, update: () => Prom
   }
 }
 
+const errorText = (e: unknown) => (e instanceof ApiError ? e.body || e.message : (e as Error).message).trim();
+
+/** Change by change (a server without our transactional push, or `--one-by-one`). */
 export async function applyPush(client: ApiClient, plan: Plan, local: Map<string, LocalItem>, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  const res: ApplyResult = { done: [], failed: [] };
+  const res: ApplyResult = { done: [], failed: [], notApplied: [] };
   // Consecutive changes of the same kind and direction form a group; groups run in order.
   const groups: PlanChange[][] = [];
   for (const c of plan.changes) {
@@ -125,7 +138,7 @@ export async function applyPush(client: ApiClient, plan: Plan, local: Map<string
     else groups.push([c]);
   }
   const limit = Math.max(1, opts.concurrency ?? 8);
-  for (const g of groups) {
+  for (const [gi, g] of groups.entries()) {
     let next = 0;
     const worker = async () => {
       while (next < g.length) {
@@ -135,23 +148,56 @@ export async function applyPush(client: ApiClient, plan: Plan, local: Map<string
           res.done.push(c);
           opts.onChange?.(c, 'done');
         } catch (e) {
-          const msg = e instanceof ApiError ? e.body || e.message : (e as Error).message;
+          const msg = errorText(e);
           res.failed.push({ change: c, error: msg });
           opts.onChange?.(c, 'failed', msg);
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, g.length) }, worker));
+    // What comes later may depend on what failed (a deletion after its replacement's creation): stop here.
+    if (res.failed.length) {
+      const done = new Set(res.done);
+      res.notApplied = [...g.filter((c) => !done.has(c)), ...groups.slice(gi + 1).flat()];
+      break;
+    }
   }
   return res;
 }
 
+/** How an all-or-nothing push ended. */
+export interface AtomicResult {
+  /** `applied`: every change; `nothing`: none; `unknown`: all or none, the server could not say which. */
+  outcome: 'applied' | 'nothing' | 'unknown';
+  error?: string;
+  /** Requests the plan was sent in (1: one request; more: staged parts plus the commit). */
+  requests: number;
+}
+
+/** Largest plan sent as one request (the server takes 16 MB), and the slice of a staged plan. */
+export const ONE_REQUEST_BYTES = 12 * 1024 * 1024;
+const PART_CHARS = () => Math.max(1024, Number(process.env.WMILL_SYNC_PART_CHARS) || 4 * 1024 * 1024);
+/** Applying a large plan may take a while on a loaded server: wait for it. */
+const COMMIT_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** Slices of `s` of at most `n` characters, never splitting a surrogate pair (each slice is valid UTF-8 on its own). */
+function slices(s: string, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let end = Math.min(s.length, i + n);
+    const last = s.charCodeAt(end - 1);
+    if (end < s.length && last >= 0xd800 && last <= 0xdbff) end--;
+    out.push(s.slice(i, end));
+    i = end;
+  }
+  return out;
+}
+
 /**
- * Apply the whole plan in one request and one server transaction (our server's
- * `wmill/sync_apply`): all or nothing. Returns undefined when the plan is too large for one
- * request (the caller then applies it change by change).
+ * Apply the whole plan in one server transaction (our server's `wmill/sync_apply`, or for a plan
+ * larger than one request `wmill/sync_push`: staged in parts, invisible until committed).
  */
-export async function applyPushAtomic(client: ApiClient, plan: Plan, local: Map<string, LocalItem>, opts: ApplyOptions = {}): Promise<ApplyResult | undefined> {
+export async function applyPushAtomic(client: ApiClient, plan: Plan, local: Map<string, LocalItem>, opts: ApplyOptions = {}): Promise<AtomicResult> {
   const changes = plan.changes.map((c) => ({
     op: c.op,
     kind: c.kind,
@@ -159,14 +205,56 @@ export async function applyPushAtomic(client: ApiClient, plan: Plan, local: Map<
     ...(c.op === 'delete' ? {} : { body: local.get(itemKey(c.kind as ItemKind, c.path))?.body ?? {} }),
     ...(c.parent ? { parent: c.parent } : {}),
   }));
-  const body = JSON.stringify({ changes, ...(opts.message ? { message: opts.message } : {}) });
-  if (body.length > 12 * 1024 * 1024) return undefined;
+  const id = randomUUID();
+  const payload = JSON.stringify({ changes, ...(opts.message ? { message: opts.message } : {}), plain_secrets: !!opts.plainSecrets });
+  const bytes = Buffer.byteLength(payload);
+  let committing = false;
+  let requests = 1;
   try {
-    await client.call('POST', client.ws('/wmill/sync_apply'), { body });
+    if (bytes <= ONE_REQUEST_BYTES) {
+      committing = true;
+      await client.call('POST', client.ws('/wmill/sync_apply'), { body: `{"id":${JSON.stringify(id)},${payload.slice(1)}`, timeoutMs: COMMIT_TIMEOUT_MS });
+    } else {
+      const parts = slices(payload, PART_CHARS());
+      requests = parts.length + 2;
+      opts.onNote?.(`the plan is ${(bytes / 1048576).toFixed(1)} MB: sending it in ${parts.length} parts; nothing is applied until all are committed at once`);
+      await client.call('POST', client.ws('/wmill/sync_push'), { body: { id } });
+      for (const [i, part] of parts.entries()) {
+        await client.call('POST', client.ws(`/wmill/sync_push/${id}/part/${i}`), { body: part, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+        opts.onNote?.(`sent part ${i + 1} of ${parts.length} (nothing applied yet)`);
+      }
+      committing = true;
+      const sha256 = createHash('sha256').update(payload).digest('hex');
+      await client.call('POST', client.ws(`/wmill/sync_push/${id}/commit`), { body: { parts: parts.length, bytes, sha256 }, timeoutMs: COMMIT_TIMEOUT_MS });
+    }
   } catch (e) {
-    const msg = e instanceof ApiError ? e.body || e.message : (e as Error).message;
-    return { done: [], failed: [{ change: plan.changes[0]!, error: msg }] };
+    const error = errorText(e);
+    // The server answered with an error: its transaction rolled back. Before the commit nothing was applied either.
+    if (!committing || (e instanceof ApiError && e.status < 500)) return { outcome: 'nothing', error, requests };
+    // No answer to the commit (or a server error): ask the server how the push ended.
+    const settled = await settle(client, id);
+    if (settled === 'committed') {
+      opts.onNote?.('the answer was lost, but the server says the push was committed');
+      for (const c of plan.changes) opts.onChange?.(c, 'done');
+      return { outcome: 'applied', requests };
+    }
+    return { outcome: settled === 'abandoned' ? 'nothing' : 'unknown', error, requests };
   }
   for (const c of plan.changes) opts.onChange?.(c, 'done');
-  return { done: [...plan.changes], failed: [] };
+  return { outcome: 'applied', requests };
+}
+
+/** The outcome of push `id` (which settles it: a commit still in flight is waited for, or refused from now on). */
+async function settle(client: ApiClient, id: string): Promise<'committed' | 'abandoned' | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const r = await client.json<{ state: string }>('POST', client.ws(`/wmill/sync_push/${id}/settle`), { body: {} });
+      if (r?.state === 'committed' || r?.state === 'abandoned') return r.state;
+      return undefined;
+    } catch (e) {
+      if (e instanceof ApiError) return undefined;
+      await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+    }
+  }
+  return undefined;
 }

@@ -57,7 +57,8 @@ export function scriptBody(src: Record<string, any>): Record<string, unknown> {
     summary: str(src.summary),
     description: str(src.description),
     kind: src.kind ? str(src.kind) : 'script',
-    lock: lock.trim(),
+    // Bytes as given (a trailing newline included): what the server stores and a pull writes back.
+    lock,
     schema: src.schema ?? null,
     ...settings,
   };

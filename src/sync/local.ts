@@ -12,48 +12,12 @@ import { discover } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { parseDataFile } from '../util/data-file.js';
 import { resolveInRoot, safePath } from '../workspace/safe-read.js';
+import { syncFilter, syncOptions, type SyncOptions } from './filter.js';
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,
 } from './canonical.js';
 
-export interface SyncOptions {
-  skipVariables: boolean;
-  skipResources: boolean;
-  skipResourceTypes: boolean;
-  skipScripts: boolean;
-  skipFlows: boolean;
-  skipFolders: boolean;
-  skipSecrets: boolean;
-  includeSchedules: boolean;
-}
-
-export function syncOptions(cfg: WorkspaceConfig): SyncOptions {
-  const r = cfg.raw as Record<string, unknown>;
-  const b = (k: string, d = false) => (typeof r[k] === 'boolean' ? (r[k] as boolean) : d);
-  return {
-    skipVariables: b('skipVariables'),
-    skipResources: b('skipResources'),
-    skipResourceTypes: b('skipResourceTypes'),
-    skipScripts: b('skipScripts'),
-    skipFlows: b('skipFlows'),
-    skipFolders: b('skipFolders'),
-    skipSecrets: b('skipSecrets', true),
-    includeSchedules: b('includeSchedules'),
-  };
-}
-
-/** Whether an item of `kind` takes part in this sync at all (both sides are filtered the same way). */
-export function kindIncluded(kind: ItemKind, o: SyncOptions): boolean {
-  switch (kind) {
-    case 'variable': return !o.skipVariables;
-    case 'resource': return !o.skipResources;
-    case 'resource-type': return !o.skipResourceTypes;
-    case 'script': return !o.skipScripts;
-    case 'flow': return !o.skipFlows;
-    case 'folder': return !o.skipFolders;
-    case 'schedule': return o.includeSchedules;
-  }
-}
+export { kindIncluded, syncOptions, type SyncOptions } from './filter.js';
 
 export interface LocalItem extends SyncItem {
   /** Root-relative files this item is made of (for messages and pull). */
@@ -154,9 +118,10 @@ export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg
   const warnings: string[] = [];
   const cache = opts.cache === false ? { version: 1 as const, items: {} } : loadCache(cfg.root);
   for (const p of d.problems) warnings.push(`${p.file}: ${p.message} (skipped)`);
+  const inSync = syncFilter(cfg, o);
   /** Add an item: from the cache when its files are unchanged, else by loading it now. */
   const add = (kind: ItemKind, path: string, primary: string, load: () => { body: Record<string, unknown>; files: string[] }) => {
-    if (!kindIncluded(kind, o)) return;
+    if (!inSync({ kind, path, file: primary })) return;
     const key = itemKey(kind, path);
     const prev = items.get(key);
     if (prev) throw new WmillError('usage', `${primary} and ${prev.files[0]} are both ${kind} ${path}; keep one of them`);
@@ -175,6 +140,7 @@ export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg
       return;
     }
     const { body, files } = load();
+    if (kind === 'resource' && !inSync({ kind, path, file: primary, resourceType: String(body.resource_type) })) return;
     fresh++;
     items.set(key, { kind, path, body, files, hash: bodyHash(body) });
   };
@@ -213,9 +179,9 @@ export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg
       case 'variable': {
         // Always read: whether it is a secret decides if it takes part.
         const v = readYaml(cfg.root, x.file);
-        if (v.is_secret && o.skipSecrets) break;
+        if (!inSync({ kind: 'variable', path: x.path, file: x.file, isSecret: !!v.is_secret })) break;
         const body = variableBody(v);
-        if (kindIncluded('variable', o)) items.set(itemKey('variable', x.path), { kind: 'variable', path: x.path, body, files: [x.file], hash: bodyHash(body) });
+        items.set(itemKey('variable', x.path), { kind: 'variable', path: x.path, body, files: [x.file], hash: bodyHash(body) });
         break;
       }
       case 'schedule':

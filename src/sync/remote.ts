@@ -10,7 +10,7 @@ import { readZip } from '../runner/zip.js';
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind,
 } from './canonical.js';
-import { kindIncluded, type SyncOptions } from './local.js';
+import type { SyncOptions } from './filter.js';
 
 export interface RemoteItem {
   kind: ItemKind;
@@ -18,36 +18,38 @@ export interface RemoteItem {
   hash: string;
   /** Scripts: deployed version hash; flows: version id. */
   version?: string;
+  /** Scripts: the language (names the file a pull writes, which includes/excludes match). */
+  language?: string;
+  /** Variables: set for secrets. */
+  is_secret?: boolean;
   body?: Record<string, unknown>;
 }
 
 export interface RemoteRead {
+  /** Every item the server shows (callers keep those the sync filter admits: src/sync/filter.ts). */
   items: Map<string, RemoteItem>;
   source: 'manifest' | 'tarball';
   /** Fetch the bodies of `keys` (no request when they are already known). */
   bodies(keys: string[]): Promise<Map<string, Record<string, unknown>>>;
 }
 
+/**
+ * The remote side. With `plainSecrets`, secret values come decrypted (as the files hold them),
+ * otherwise as the workspace's ciphertext.
+ */
 export async function readRemote(client: ApiClient, o: SyncOptions): Promise<RemoteRead> {
-  const filter = (xs: RemoteItem[]) => {
-    const m = new Map<string, RemoteItem>();
-    for (const x of xs) {
-      if (!kindIncluded(x.kind, o)) continue;
-      if (x.kind === 'variable' && o.skipSecrets && (x.body?.is_secret || (x as { is_secret?: boolean }).is_secret)) continue;
-      m.set(itemKey(x.kind, x.path), x);
-    }
-    return m;
-  };
+  const toMap = (xs: RemoteItem[]) => new Map(xs.map((x) => [itemKey(x.kind, x.path), x]));
+  const plain = o.plainSecrets && !o.skipSecrets && !o.skipVariables;
   try {
-    const r = await client.json<{ items: RemoteItem[] }>('POST', client.ws('/wmill/sync_manifest'), { body: { bodies: false } });
-    const items = filter(r.items);
+    const r = await client.json<{ items: RemoteItem[] }>('POST', client.ws('/wmill/sync_manifest'), { body: { bodies: false, ...(plain ? { plain_secrets: true } : {}) } });
+    const items = toMap(r.items);
     return {
       items,
       source: 'manifest',
       async bodies(keys) {
         const out = new Map<string, Record<string, unknown>>();
         if (!keys.length) return out;
-        const r2 = await client.json<{ items: RemoteItem[] }>('POST', client.ws('/wmill/sync_manifest'), { body: { bodies: keys } });
+        const r2 = await client.json<{ items: RemoteItem[] }>('POST', client.ws('/wmill/sync_manifest'), { body: { bodies: keys, ...(plain ? { plain_secrets: true } : {}) } });
         for (const x of r2.items) if (x.body) out.set(itemKey(x.kind, x.path), x.body);
         return out;
       },
@@ -58,12 +60,12 @@ export async function readRemote(client: ApiClient, o: SyncOptions): Promise<Rem
   const zip = await client.call('GET', client.ws('/workspaces/tarball'), {
     raw: true,
     query: {
-      archive_type: 'zip', plain_secret: false, skip_variables: o.skipVariables, skip_resources: o.skipResources, skip_secrets: o.skipSecrets,
+      archive_type: 'zip', plain_secret: plain, skip_variables: o.skipVariables, skip_resources: o.skipResources, skip_secrets: o.skipSecrets,
       include_schedules: o.includeSchedules, include_triggers: false, include_users: false, include_groups: false, include_settings: false,
       include_key: false, default_ts: 'bun', skip_resource_types: o.skipResourceTypes, settings_version: 'v2',
     },
   });
-  const items = filter(fromTarball(readZip(zip.buffer!)));
+  const items = toMap(fromTarball(readZip(zip.buffer!)));
   return {
     items,
     source: 'tarball',
@@ -77,7 +79,8 @@ export async function readRemote(client: ApiClient, o: SyncOptions): Promise<Rem
 export function fromTarball(entries: { path: string; data: Buffer }[]): RemoteItem[] {
   const files = new Map(entries.map((e) => [e.path, e.data.toString('utf8')]));
   const out: RemoteItem[] = [];
-  const push = (kind: ItemKind, path: string, body: Record<string, unknown>) => out.push({ kind, path, hash: bodyHash(body), body });
+  const push = (kind: ItemKind, path: string, body: Record<string, unknown>) =>
+    out.push({ kind, path, hash: bodyHash(body), body, ...(kind === 'script' ? { language: String(body.language) } : {}), ...(kind === 'variable' && body.is_secret ? { is_secret: true } : {}) });
   const parse = (p: string) => JSON.parse(files.get(p)!) as Record<string, any>;
   for (const p of [...files.keys()].sort()) {
     const base = p.slice(p.lastIndexOf('/') + 1);

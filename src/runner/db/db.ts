@@ -7,6 +7,7 @@
  * schema's property order is part of the files sync writes) and are passed as JSON text with
  * an explicit `::json` cast; timestamps are `timestamptz` and come back as Date.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { checkDataDir, lockDataDir, tightenModes, type DataDirLock } from './data-dir.js';
 
 export interface Sql {
@@ -121,6 +122,18 @@ export async function openPostgres(url: string, max = 10): Promise<Db> {
 }
 
 /**
+ * With WMILL_TX_GUARD set (tests), a statement issued beside an open PGlite transaction from
+ * inside it fails at once, naming itself, instead of waiting for the transaction that waits for it.
+ */
+const openTx = new AsyncLocalStorage<{ open: boolean }>();
+
+function checkBeside(text: string): void {
+  if (openTx.getStore()?.open && process.env.WMILL_TX_GUARD) {
+    throw new Error(`a statement beside the open transaction, from inside it, would wait for it forever (PGlite has one connection): run it on the transaction's connection: ${text.replace(/\s+/g, ' ').slice(0, 120)}`);
+  }
+}
+
+/**
  * Open (creating when needed) the embedded database in `dir` (in memory without one): a folder
  * closed to other users, locked by this process until close (src/runner/db/data-dir.ts).
  */
@@ -140,14 +153,24 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
     throw e;
   }
   // PGlite has one connection: a transaction holds it, so statements issued outside the
-  // transaction meanwhile wait (PGlite queues them), which is the serialisation we want.
+  // transaction meanwhile wait (PGlite queues them), which is the serialisation we want. A
+  // transaction must therefore never wait on a statement of its own issued beside it.
   return {
     kind: 'pglite',
     async query(text, params) {
+      checkBeside(text);
       return (await db.query(text, params as any[])).rows as any[];
     },
     async tx(fn) {
-      return db.transaction(async (t) => fn({ query: async (q, p) => (await t.query(q, p as any[])).rows as any[] }));
+      checkBeside('BEGIN');
+      return db.transaction(async (t) => {
+        const mark = { open: true };
+        try {
+          return await openTx.run(mark, () => fn({ query: async (q, p) => (await t.query(q, p as any[])).rows as any[] }));
+        } finally {
+          mark.open = false;
+        }
+      });
     },
     async close() {
       try {

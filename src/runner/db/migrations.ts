@@ -236,6 +236,29 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE job ADD COLUMN concurrency_key text;
   CREATE INDEX job_concurrency ON job (workspace_id, concurrency_key, started_at) WHERE concurrency_key IS NOT NULL;
   `,
+  // 5: sync pushes (src/runner/server/sync-apply.ts): one row per push id, so a client that lost
+  // the answer learns the outcome; a plan too large for one request is staged in parts (invisible)
+  // until its commit applies it in one transaction.
+  `
+  CREATE TABLE sync_push (
+    workspace_id text NOT NULL,
+    id uuid NOT NULL,
+    created_by text NOT NULL,
+    state text NOT NULL,
+    applied integer,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    touched_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id)
+  );
+  CREATE TABLE sync_push_part (
+    workspace_id text NOT NULL,
+    push_id uuid NOT NULL,
+    seq integer NOT NULL,
+    data text NOT NULL,
+    PRIMARY KEY (workspace_id, push_id, seq),
+    FOREIGN KEY (workspace_id, push_id) REFERENCES sync_push (workspace_id, id) ON DELETE CASCADE
+  );
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */

@@ -355,10 +355,15 @@ export class SqlStore implements Store {
     return rows.map(rowToJob);
   }
 
-  async workspaceKey(workspace: string): Promise<string> {
+  /**
+   * The workspace's encryption key (cached). Inside a transaction pass its connection `q`: on a
+   * cold cache the key is read there, since a query beside an open transaction waits for it to
+   * end (PGlite has one connection), and the transaction would wait on that query forever.
+   */
+  async workspaceKey(workspace: string, q: Sql = this.db): Promise<string> {
     let k = this.keys.get(workspace);
     if (!k) {
-      const [r] = await this.db.query<{ encryption_key: string }>('SELECT encryption_key FROM workspace WHERE id = $1', [workspace]);
+      const [r] = await q.query<{ encryption_key: string }>('SELECT encryption_key FROM workspace WHERE id = $1', [workspace]);
       if (!r) throw new Error(`workspace ${workspace} not found`);
       k = r.encryption_key;
       this.keys.set(workspace, k);

@@ -37,7 +37,7 @@ import { workspaceArchive } from './tarball.js';
 import { startSpawner } from '../executors/spawner.js';
 import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
-import { registerSyncApply } from './sync-apply.js';
+import { expireSyncPushes, registerSyncApply } from './sync-apply.js';
 
 export interface ServeOptions {
   port?: number;
@@ -410,6 +410,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         engine.poke();
       }
     }).catch(() => undefined);
+    void expireSyncPushes(db).catch(() => undefined);
   }, Math.max(250, Math.floor(staleMs / 3)));
   sweep.unref();
 

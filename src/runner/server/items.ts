@@ -309,9 +309,9 @@ const VariableBody = z.object({
 }).passthrough();
 
 /** The value to store: secrets encrypted; `alreadyEncrypted` values must decrypt with this workspace's key. */
-async function storedValue(e: Env, ws: string, value: string, isSecret: boolean, alreadyEncrypted: boolean, path: string): Promise<string> {
+async function storedValue(e: Env, ws: string, value: string, isSecret: boolean, alreadyEncrypted: boolean, path: string, q: Sql = e.db): Promise<string> {
   if (!isSecret) return value;
-  const key = await e.store.workspaceKey(ws);
+  const key = await e.store.workspaceKey(ws, q);
   if (alreadyEncrypted) {
     try {
       decryptSecret(key, value);
@@ -393,8 +393,8 @@ export function registerVariables(r: Router<Env>): void {
       if (!row) throw notFound(`Variable ${old} not found`);
       const isSecret: boolean = b.is_secret ?? row.is_secret;
       let value: string = row.value;
-      if (b.value !== undefined) value = await storedValue(e, c.ws, b.value, isSecret, boolParam(c.query, 'already_encrypted'), path);
-      else if (isSecret && !row.is_secret) value = encryptSecret(await e.store.workspaceKey(c.ws), row.value);
+      if (b.value !== undefined) value = await storedValue(e, c.ws, b.value, isSecret, boolParam(c.query, 'already_encrypted'), path, q);
+      else if (isSecret && !row.is_secret) value = encryptSecret(await e.store.workspaceKey(c.ws, q), row.value);
       await q.query(`UPDATE variable SET path = $3, value = $4, is_secret = $5, description = $6 WHERE workspace_id = $1 AND path = $2`, [
         c.ws, old, path, value, isSecret, b.description ?? row.description,
       ]);

@@ -120,7 +120,7 @@ function sameVersion(row: Record<string, any>, b: NewScript, settings: Record<st
     (row.summary ?? '') === (b.summary ?? '') &&
     (row.description ?? '') === (b.description ?? '') &&
     (row.kind ?? 'script') === (b.kind ?? 'script') &&
-    (row.lock ?? '').trim() === (b.lock ?? '').trim() &&
+    (row.lock ?? '') === (b.lock ?? '') &&
     canonical(row.schema ?? null) === canonical(b.schema ?? null) &&
     canonical(row.settings ?? {}) === canonical(settings)
   );

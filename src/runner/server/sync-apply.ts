@@ -1,17 +1,28 @@
 /**
- * Our extension for sync (`POST /api/w/{ws}/wmill/sync_apply`): a whole push plan applied in
- * ONE transaction, so a push to our server is all or nothing (a failure names the change and
- * rolls everything back) and costs one round trip instead of one per item. Each change has the
- * same meaning as the per-item endpoints the plan would otherwise call: scripts deploy a new
- * version on top of the parent the plan saw (a deploy made since fails the whole push),
- * deletions archive scripts and delete the other kinds, secrets arrive as ciphertext of this
- * workspace's key or as plaintext to encrypt.
+ * Our extension for sync: a whole push plan applied in ONE transaction, so a push to our server
+ * is all or nothing at any size (a failure names the change and rolls everything back) and costs
+ * a round trip or a few instead of one per item. Each change has the same meaning as the
+ * per-item endpoints the plan would otherwise call: scripts deploy a new version on top of the
+ * parent the plan saw (a deploy made since fails the whole push), deletions archive scripts and
+ * delete the other kinds; a secret arrives as ciphertext of this workspace's key (checked: it
+ * must decrypt), or as plaintext to encrypt when the push says `plain_secrets`.
+ *
+ * - `POST wmill/sync_apply` {id, changes, message?, plain_secrets?}: the plan in one request.
+ * - A plan too large for one request is staged: `POST wmill/sync_push` {id} opens a push,
+ *   `POST wmill/sync_push/{id}/part/{n}` stores the plan's JSON text in slices (n = 0, 1, ...;
+ *   invisible, nothing applied), `POST wmill/sync_push/{id}/commit` {parts, bytes, sha256}
+ *   applies it in one transaction. A push left uncommitted expires (`WMILL_SYNC_STAGE_TTL_S`,
+ *   default an hour after its last part).
+ * - `POST wmill/sync_push/{id}/settle`: how push `id` ended, for a client that lost the answer:
+ *   `committed` (applied, with the number of changes) or `abandoned` (nothing applied, and from
+ *   now on it never will be: a commit still in flight waits for this answer or is refused).
  */
+import { createHash } from 'node:crypto';
 import type { Sql } from '../db/db.js';
-import { decryptSecret, encryptSecret, looksEncrypted } from '../secrets.js';
+import { decryptSecret, encryptSecret } from '../secrets.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
-import { badRequest, checkItemPath, checkName, forbidden, HttpError, json, type Router } from './http.js';
+import { badRequest, checkItemPath, checkName, forbidden, HttpError, json, MAX_BODY, notFound, readBody, type Router } from './http.js';
 import { checkSchedule, saveFlow } from './items.js';
 import { upsertResourceRow, upsertVariableRow } from '../db/sql-store.js';
 import { createScript } from './scripts.js';
@@ -30,7 +41,14 @@ async function canWrite(q: Sql, e: Env, ws: string, path: string) {
   if ((await accessTo(q, ws, e.p, path)) !== 'write') throw forbidden(`${e.p.username} is not allowed to write ${path}`);
 }
 
-async function applyOne(q: Sql, e: Env, ws: string, c: Change, message: string | undefined, schedules: string[]): Promise<void> {
+interface Opts {
+  message?: string;
+  /** Secret values are plaintext (encrypt them) rather than this workspace's ciphertext. */
+  plainSecrets: boolean;
+}
+
+async function applyOne(q: Sql, e: Env, ws: string, c: Change, o: Opts, schedules: string[]): Promise<void> {
+  const message = o.message;
   const b = c.body ?? {};
   if (c.kind === 'folder' || c.kind === 'resource-type') checkName(c.path, c.kind === 'folder' ? 'folder name' : 'resource type name');
   else checkItemPath(c.path);
@@ -81,14 +99,18 @@ async function applyOne(q: Sql, e: Env, ws: string, c: Change, message: string |
       if (typeof b.value !== 'string') throw badRequest('variable value must be a string');
       let value = b.value as string;
       if (b.is_secret) {
-        const key = await e.store.workspaceKey(ws);
-        if (looksEncrypted(value)) {
+        // Read on this transaction's connection: beside it, the read would wait for the transaction (PGlite).
+        const key = await e.store.workspaceKey(ws, q);
+        if (o.plainSecrets) value = encryptSecret(key, value);
+        else {
           try {
             decryptSecret(key, value);
           } catch {
-            value = encryptSecret(key, value);
+            throw badRequest(
+              `the value of secret variable ${c.path} is not ciphertext of this workspace's key (push plaintext secrets with plainSecrets, or pull the variable from this workspace first)`,
+            );
           }
-        } else value = encryptSecret(key, value);
+        }
       }
       await upsertVariableRow(q, ws, { path: c.path, value, is_secret: !!b.is_secret, description: b.description ?? '' });
       return;
@@ -131,28 +153,166 @@ async function applyOne(q: Sql, e: Env, ws: string, c: Change, message: string |
   throw badRequest(`unknown change kind ${JSON.stringify((c as Change).kind)}`);
 }
 
+/** The largest staged plan (each part is a request, under the request body limit). */
+export const MAX_PUSH_BYTES = 256 * 1024 * 1024;
+const UUID = '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})';
+const STAGE_TTL_S = () => Math.max(1, Number(process.env.WMILL_SYNC_STAGE_TTL_S) || 3600);
+
+function checkId(id: unknown): string {
+  if (typeof id !== 'string' || !new RegExp(`^${UUID}$`).test(id)) throw badRequest('id must be a lowercase UUID chosen by the client');
+  return id;
+}
+
+/** Drop staged pushes nobody committed in time (with their parts), and old outcomes. */
+export async function expireSyncPushes(db: Sql): Promise<void> {
+  await db.query(
+    `DELETE FROM sync_push WHERE (state = 'staging' AND touched_at < now() - $1::double precision * interval '1 second')
+       OR (state <> 'staging' AND created_at < now() - interval '7 days')`,
+    [STAGE_TTL_S()],
+  );
+}
+
+/** Validate and apply a plan (inside the caller's transaction); returns the number of changes. */
+async function applyPlan(q: Sql, e: Env, ws: string, plan: Record<string, any>, schedules: string[]): Promise<number> {
+  if (!plan || typeof plan !== 'object' || !Array.isArray(plan.changes)) throw badRequest('changes must be a list');
+  if (plan.message != null && typeof plan.message !== 'string') throw badRequest('message must be a string');
+  if (plan.plain_secrets != null && typeof plan.plain_secrets !== 'boolean') throw badRequest('plain_secrets must be a boolean');
+  const changes = plan.changes as Change[];
+  const o: Opts = { message: plan.message ?? undefined, plainSecrets: plan.plain_secrets === true };
+  for (let i = 0; i < changes.length; i++) {
+    const ch = changes[i]!;
+    if (!ch || typeof ch !== 'object' || !['add', 'update', 'delete'].includes(ch.op) || typeof ch.path !== 'string') {
+      throw badRequest(`change ${i + 1}: expected {op: add|update|delete, kind, path, body}; nothing was applied`);
+    }
+    try {
+      await applyOne(q, e, ws, ch, o, schedules);
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 400;
+      throw new HttpError(status, `change ${i + 1} (${ch.op} ${ch.kind} ${ch.path}): ${(err as Error).message}; nothing was applied`);
+    }
+  }
+  return changes.length;
+}
+
+async function pushRow(q: Sql, ws: string, id: string, e: Env, lock = false) {
+  const [row] = await q.query(`SELECT * FROM sync_push WHERE workspace_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`, [ws, id]);
+  // Another user's push is not there for this caller.
+  if (!row || (row.created_by !== e.p.email && !e.p.isAdmin)) return undefined;
+  return row;
+}
+
 export function registerSyncApply(r: Router<Env>): void {
   r.post('wmill/sync_apply', async (c, e) => {
     const b = await c.obj();
-    if (!Array.isArray(b.changes)) throw badRequest('changes must be a list');
-    if (b.message != null && typeof b.message !== 'string') throw badRequest('message must be a string');
-    const changes = b.changes as Change[];
+    const id = b.id === undefined ? undefined : checkId(b.id);
     const schedules: string[] = [];
-    await e.db.tx(async (q) => {
-      for (let i = 0; i < changes.length; i++) {
-        const ch = changes[i]!;
-        if (!ch || typeof ch !== 'object' || !['add', 'update', 'delete'].includes(ch.op) || typeof ch.path !== 'string') {
-          throw badRequest(`change ${i + 1}: expected {op: add|update|delete, kind, path, body}`);
-        }
-        try {
-          await applyOne(q, e, c.ws, ch, b.message ?? undefined, schedules);
-        } catch (err) {
-          const status = err instanceof HttpError ? err.status : 400;
-          throw new HttpError(status, `change ${i + 1} (${ch.op} ${ch.kind} ${ch.path}): ${(err as Error).message}; nothing was applied`);
+    const out = await e.db.tx(async (q) => {
+      if (id) {
+        // Recorded first: a settle for this id waits for this transaction, and a settle made before it refuses it.
+        const fresh = await q.query(
+          `INSERT INTO sync_push (workspace_id, id, created_by, state) VALUES ($1, $2, $3, 'committed') ON CONFLICT DO NOTHING RETURNING id`,
+          [c.ws, id, e.p.email],
+        );
+        if (!fresh.length) {
+          const row = await pushRow(q, c.ws, id, e);
+          if (row?.state === 'committed') return { applied: Number(row.applied ?? 0), already: true };
+          throw new HttpError(409, `push ${id} was abandoned (or is another's); nothing was applied: re-run the push`);
         }
       }
+      const n = await applyPlan(q, e, c.ws, b, schedules);
+      if (id) await q.query(`UPDATE sync_push SET applied = $3 WHERE workspace_id = $1 AND id = $2`, [c.ws, id, n]);
+      return { applied: n };
     });
     for (const s of schedules) await e.armSchedule(c.ws, s).catch(() => undefined);
-    return json({ applied: changes.length });
+    return json(out);
+  });
+
+  r.post('wmill/sync_push', async (c, e) => {
+    const b = await c.obj();
+    const id = checkId(b.id);
+    await expireSyncPushes(e.db);
+    const rows = await e.db.query(
+      `INSERT INTO sync_push (workspace_id, id, created_by, state) VALUES ($1, $2, $3, 'staging') ON CONFLICT DO NOTHING RETURNING id`,
+      [c.ws, id, e.p.email],
+    );
+    if (!rows.length) throw new HttpError(409, `push ${id} already exists`);
+    return json({ id, part_limit: MAX_BODY, max_bytes: MAX_PUSH_BYTES, expires_after_s: STAGE_TTL_S() }, 201);
+  });
+
+  r.post(`wmill/sync_push/${UUID}/part/([0-9]{1,6})`, async (c, e) => {
+    const [id, seqText] = c.params as [string, string];
+    // Stored as text (PGlite is slow with large bytea): a slice of the plan's JSON text, never split inside a character.
+    const data = (await readBody(c.req)).toString('utf8');
+    await e.db.tx(async (q) => {
+      const row = await pushRow(q, c.ws, id, e, true);
+      if (!row) throw notFound(`push ${id} not found (expired, or never opened); nothing was applied: re-run the push`);
+      if (row.state !== 'staging') throw new HttpError(409, `push ${id} is ${row.state}; it takes no more parts`);
+      const [{ n }] = (await q.query<{ n: number }>(
+        `SELECT COALESCE(SUM(octet_length(data)), 0)::bigint AS n FROM sync_push_part WHERE workspace_id = $1 AND push_id = $2 AND seq <> $3`,
+        [c.ws, id, Number(seqText)],
+      )) as [{ n: number }];
+      if (Number(n) + Buffer.byteLength(data) > MAX_PUSH_BYTES) throw new HttpError(413, `push ${id} is larger than ${MAX_PUSH_BYTES} bytes; push fewer items at once`);
+      await q.query(
+        `INSERT INTO sync_push_part (workspace_id, push_id, seq, data) VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, push_id, seq) DO UPDATE SET data = EXCLUDED.data`,
+        [c.ws, id, Number(seqText), data],
+      );
+      await q.query(`UPDATE sync_push SET touched_at = now() WHERE workspace_id = $1 AND id = $2`, [c.ws, id]);
+    });
+    return json({ stored: Buffer.byteLength(data) });
+  });
+
+  r.post(`wmill/sync_push/${UUID}/commit`, async (c, e) => {
+    const id = c.params[0]!;
+    const b = await c.obj();
+    if (!Number.isSafeInteger(b.parts) || b.parts < 1 || !Number.isSafeInteger(b.bytes) || typeof b.sha256 !== 'string') {
+      throw badRequest('expected {parts, bytes, sha256} describing the staged plan');
+    }
+    const schedules: string[] = [];
+    const out = await e.db.tx(async (q) => {
+      const row = await pushRow(q, c.ws, id, e, true);
+      if (!row) throw notFound(`push ${id} not found (expired, or never opened); nothing was applied: re-run the push`);
+      if (row.state === 'committed') return { applied: Number(row.applied ?? 0), already: true };
+      if (row.state !== 'staging') throw new HttpError(409, `push ${id} was abandoned; nothing was applied: re-run the push`);
+      const parts = await q.query<{ seq: number; data: string }>(`SELECT seq, data FROM sync_push_part WHERE workspace_id = $1 AND push_id = $2 ORDER BY seq`, [c.ws, id]);
+      if (parts.length !== b.parts || parts.some((p, i) => Number(p.seq) !== i)) {
+        throw badRequest(`push ${id}: ${parts.length} part(s) staged, ${b.parts} announced; nothing was applied: re-run the push`);
+      }
+      const text = Buffer.from(parts.map((p) => p.data).join(''), 'utf8');
+      if (text.length !== b.bytes || createHash('sha256').update(text).digest('hex') !== b.sha256) {
+        throw badRequest(`push ${id}: the staged plan is not what was announced (size or sha256); nothing was applied: re-run the push`);
+      }
+      let plan: Record<string, any>;
+      try {
+        plan = JSON.parse(text.toString('utf8'));
+      } catch (err) {
+        throw badRequest(`push ${id}: the staged plan is not JSON (${(err as Error).message}); nothing was applied`);
+      }
+      const n = await applyPlan(q, e, c.ws, plan, schedules);
+      await q.query(`UPDATE sync_push SET state = 'committed', applied = $3, touched_at = now() WHERE workspace_id = $1 AND id = $2`, [c.ws, id, n]);
+      await q.query(`DELETE FROM sync_push_part WHERE workspace_id = $1 AND push_id = $2`, [c.ws, id]);
+      return { applied: n };
+    });
+    for (const s of schedules) await e.armSchedule(c.ws, s).catch(() => undefined);
+    return json(out);
+  });
+
+  r.post(`wmill/sync_push/${UUID}/settle`, async (c, e) => {
+    const id = c.params[0]!;
+    const out = await e.db.tx(async (q) => {
+      // Waits for a transaction applying this id (sync_apply's row, a commit's row lock), then fences it.
+      await q.query(
+        `INSERT INTO sync_push (workspace_id, id, created_by, state) VALUES ($1, $2, $3, 'abandoned') ON CONFLICT DO NOTHING`,
+        [c.ws, id, e.p.email],
+      );
+      const row = await pushRow(q, c.ws, id, e, true);
+      if (!row) throw notFound(`push ${id} not found`);
+      if (row.state === 'committed') return { state: 'committed', applied: Number(row.applied ?? 0) };
+      if (row.state === 'staging') {
+        await q.query(`UPDATE sync_push SET state = 'abandoned' WHERE workspace_id = $1 AND id = $2`, [c.ws, id]);
+        await q.query(`DELETE FROM sync_push_part WHERE workspace_id = $1 AND push_id = $2`, [c.ws, id]);
+      }
+      return { state: 'abandoned' };
+    });
+    return json(out);
   });
 }

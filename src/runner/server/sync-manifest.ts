@@ -2,11 +2,14 @@
  * Our extension for sync (`POST /api/w/{ws}/wmill/sync_manifest`): every item the caller can
  * see with the content hash of its canonical body (src/sync/canonical.ts), so a client plans a
  * push or pull from hashes alone; bodies only for the keys it asks for (`bodies: [keys]` or
- * `true`). Secret variables carry their ciphertext, as in the tarball.
+ * `true`). Secret variables carry their ciphertext, as in the tarball, or their plaintext with
+ * `plain_secrets: true` (the client's `plainSecrets`). Resources of type `state` and `cache`
+ * (written by jobs at run time) are left out, as Windmill leaves them out of its exports.
  */
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind,
 } from '../../sync/canonical.js';
+import { decryptSecret } from '../secrets.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, json, type Router } from './http.js';
@@ -17,6 +20,8 @@ export interface ManifestEntry {
   hash: string;
   /** Scripts: the deployed version hash (the parent of the next deploy). */
   version?: string;
+  /** Scripts: the language (a client filters by the file name it implies). */
+  language?: string;
   /** Variables: set for secrets (so a client skipping secrets needs no bodies). */
   is_secret?: boolean;
   body?: Record<string, unknown>;
@@ -30,7 +35,7 @@ export interface ManifestEntry {
 const scriptBodyHashes = new Map<string, string>();
 const MEMO_CAP = 200_000;
 
-export async function manifest(e: Env, ws: string, wantBodies: Set<string> | true): Promise<ManifestEntry[]> {
+export async function manifest(e: Env, ws: string, wantBodies: Set<string> | true, opts: { plainSecrets?: boolean } = {}): Promise<ManifestEntry[]> {
   const out: ManifestEntry[] = [];
   // Access is decided per folder (or user/group prefix): one lookup per folder, not per item.
   const access = new Map<string, Promise<boolean>>();
@@ -41,20 +46,36 @@ export async function manifest(e: Env, ws: string, wantBodies: Set<string> | tru
     return v;
   };
   const wants = (kind: ItemKind, path: string) => wantBodies === true || wantBodies.has(itemKey(kind, path));
-  const push = (kind: ItemKind, path: string, body: Record<string, unknown>, version?: string, hash = bodyHash(body)) => {
+  const push = (kind: ItemKind, path: string, body: Record<string, unknown>, version?: string, hash = bodyHash(body), language?: string) => {
     const secret = kind === 'variable' && body.is_secret ? { is_secret: true } : {};
-    out.push({ kind, path, hash, ...(version ? { version } : {}), ...secret, ...(wants(kind, path) ? { body } : {}) });
+    out.push({ kind, path, hash, ...(version ? { version } : {}), ...(language ? { language } : {}), ...secret, ...(wants(kind, path) ? { body } : {}) });
   };
   for (const f of await e.db.query(`SELECT * FROM folder WHERE workspace_id = $1 ORDER BY name`, [ws])) push('folder', f.name, folderBody(f.name, f));
   for (const t of await e.db.query(`SELECT * FROM resource_type WHERE workspace_id = $1 ORDER BY name`, [ws])) push('resource-type', t.name, resourceTypeBody(t.body));
-  for (const v of await e.db.query(`SELECT * FROM variable WHERE workspace_id = $1 ORDER BY path`, [ws])) if (await visible(v.path)) push('variable', v.path, variableBody(v));
-  for (const r of await e.db.query(`SELECT * FROM resource WHERE workspace_id = $1 ORDER BY path`, [ws])) if (await visible(r.path)) push('resource', r.path, resourceBody(r));
-  const heads = await e.db.query<{ path: string; hash: string }>(
-    `SELECT DISTINCT ON (path) path, hash FROM script WHERE workspace_id = $1 AND NOT archived AND NOT deleted AND NOT draft_only ORDER BY path, seq DESC`,
+  // With plainSecrets the client's files hold secret values decrypted: hash and send them so.
+  const key = opts.plainSecrets ? await e.store.workspaceKey(ws) : undefined;
+  for (const v of await e.db.query(`SELECT * FROM variable WHERE workspace_id = $1 ORDER BY path`, [ws])) {
+    if (!(await visible(v.path))) continue;
+    let value = v.value;
+    if (v.is_secret && key) {
+      try {
+        value = decryptSecret(key, v.value);
+      } catch {
+        throw badRequest(`secret variable ${v.path} cannot be decrypted with this workspace's key; set its value again`);
+      }
+    }
+    push('variable', v.path, variableBody({ ...v, value }));
+  }
+  // Resources written by jobs at run time (setState, caches) are not workspace content.
+  for (const r of await e.db.query(`SELECT * FROM resource WHERE workspace_id = $1 AND resource_type NOT IN ('state', 'cache') ORDER BY path`, [ws])) {
+    if (await visible(r.path)) push('resource', r.path, resourceBody(r));
+  }
+  const heads = await e.db.query<{ path: string; hash: string; language: string }>(
+    `SELECT DISTINCT ON (path) path, hash, language FROM script WHERE workspace_id = $1 AND NOT archived AND NOT deleted AND NOT draft_only ORDER BY path, seq DESC`,
     [ws],
   );
   const memoKey = (h: string) => `${ws}\u0000${h}`;
-  const shown: { path: string; hash: string }[] = [];
+  const shown: { path: string; hash: string; language: string }[] = [];
   for (const h of heads) if (await visible(h.path)) shown.push(h);
   const need = shown.filter((h) => !scriptBodyHashes.has(memoKey(h.hash)) || wants('script', h.path)).map((h) => h.hash);
   const rows = new Map<string, Record<string, any>>();
@@ -68,9 +89,9 @@ export async function manifest(e: Env, ws: string, wantBodies: Set<string> | tru
       const body = scriptBody({ ...s.settings, ...s });
       const hash = bodyHash(body);
       scriptBodyHashes.set(memoKey(h.hash), hash);
-      push('script', h.path, body, h.hash, hash);
+      push('script', h.path, body, h.hash, hash, h.language);
     } else {
-      out.push({ kind: 'script', path: h.path, hash: scriptBodyHashes.get(memoKey(h.hash))!, version: h.hash });
+      out.push({ kind: 'script', path: h.path, hash: scriptBodyHashes.get(memoKey(h.hash))!, version: h.hash, language: h.language });
     }
   }
   for (const f of await e.db.query(`SELECT * FROM flow WHERE workspace_id = $1 AND NOT archived ORDER BY path`, [ws])) {
@@ -87,6 +108,7 @@ export function registerSyncManifest(r: Router<Env>): void {
     if (b.bodies === true) want = true;
     else if (Array.isArray(b.bodies)) want = new Set(b.bodies.map(String));
     else if (b.bodies !== undefined && b.bodies !== false) throw badRequest('bodies must be true or a list of "<kind>:<path>" keys');
-    return json({ version: 1, items: await manifest(e, c.ws, want) });
+    if (b.plain_secrets !== undefined && typeof b.plain_secrets !== 'boolean') throw badRequest('plain_secrets must be a boolean');
+    return json({ version: 1, items: await manifest(e, c.ws, want, { plainSecrets: b.plain_secrets === true }) });
   });
 }

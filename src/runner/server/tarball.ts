@@ -60,7 +60,8 @@ export async function workspaceArchive(e: Env, ws: string, q: URLSearchParams): 
   }
 
   if (!boolParam(q, 'skip_resources')) {
-    for (const r of await e.db.query(`SELECT * FROM resource WHERE workspace_id = $1 ORDER BY path`, [ws])) {
+    // Resources jobs write at run time (setState, caches) are not exported, as in Windmill.
+    for (const r of await e.db.query(`SELECT * FROM resource WHERE workspace_id = $1 AND resource_type NOT IN ('state', 'cache') ORDER BY path`, [ws])) {
       if (!(await visible(r.path))) continue;
       entries.push({ path: `${r.path}.resource.json`, data: json({ ...(r.description != null ? { description: r.description } : {}), resource_type: r.resource_type, value: r.value }) });
     }
