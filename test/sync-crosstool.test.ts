@@ -28,10 +28,15 @@ afterAll(async () => {
 });
 
 const ours = (cwd: string, args: string[], ws: string) => oursAt(cwd, args, { url: srv.url, token: srv.token, ws });
+const profiles = new Set<string>();
+/** The real CLI, with a profile of its own for workspace `ws` (one config folder per workspace). */
 async function real(cwd: string, args: string[], ws: string) {
   const cfg = join(tmp, `cfg-${ws}`);
-  const add = await realAt(cwd, ['workspace', 'add', ws, ws, srv.url, '--token', srv.token], cfg);
-  expect(add.code, add.all).toBe(0);
+  if (!profiles.has(ws)) {
+    const add = await realAt(cwd, ['workspace', 'add', ws, ws, srv.url, '--token', srv.token], cfg);
+    expect(add.code, add.all).toBe(0);
+    profiles.add(ws);
+  }
   return realAt(cwd, args, cfg);
 }
 

@@ -177,13 +177,17 @@ async function createWorkspace(srv: Server, id: string): Promise<void> {
 const push = (srv: Server, dir: string, ws: string, opts: Parameters<typeof ours>[3] = {}) =>
   ours(dir, ['sync', 'push', '--yes', '--delete'], { url: srv.url, token: ADMIN_TOKEN, ws }, { timeoutMs: 300_000, ...opts });
 
-/** What the CLI's output claims about the push: applied, not applied, or either (it did not say / could not know). */
-function claim(run: Run): 'applied' | 'nothing' | 'either' {
+/**
+ * What the CLI's output says about the push: applied, not applied, or either (it was killed
+ * before saying, or could not know). A CLI that stopped before it showed the plan summary had not
+ * started applying: nothing can have been applied.
+ */
+function claim(run: Run, ws: string): 'applied' | 'nothing' | 'either' {
   const applied = /^Done: /m.test(run.all) || /^pushed /m.test(run.all);
   const nothing = /nothing was applied/.test(run.all);
   expect(applied && nothing, `contradictory messages:\n${run.all.slice(-3000)}`).toBe(false);
   if (applied) return 'applied';
-  if (nothing) return 'nothing';
+  if (nothing || !run.all.includes(`remote ${ws} <- local: `)) return 'nothing';
   if (run.signal !== 'SIGKILL') expect(run.all, 'a CLI that ends on its own says what happened').toMatch(/either all \d+ change\(s\) were applied or none/);
   return 'either';
 }
@@ -243,7 +247,7 @@ async function scenario(name: string, db: 'pglite' | 'postgres', files: () => Re
       const isBefore = JSON.stringify(state) === JSON.stringify(beforeMine);
       const isAfter = JSON.stringify(state) === JSON.stringify(afterMine);
       expect(isBefore || isAfter, `${where}: the push was applied in part\n${run.all.slice(-2000)}`).toBe(true);
-      const said = claim(run);
+      const said = claim(run, ws);
       console.log(`${where}: the CLI ${run.signal ? 'was killed' : `exited ${run.code}`} saying ${said}; the workspace is as ${isAfter ? 'after' : 'before'} the push`);
       if (said === 'applied') expect(isAfter, `${where}: said applied, but it was not\n${run.all.slice(-2000)}`).toBe(true);
       if (said === 'nothing') expect(isBefore, `${where}: said nothing was applied, but it was\n${run.all.slice(-2000)}`).toBe(true);

@@ -159,6 +159,82 @@ describe('2. a push larger than one request', () => {
   }, 180_000);
 });
 
+/**
+ * A server without our extension, as a real Windmill is: a proxy in front of ours that answers
+ * 404 to `/api/w/{ws}/wmill/...` and passes everything else through.
+ */
+async function withoutExtension<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const http = await import('node:http');
+  const upstream = new URL(srv.url);
+  const proxy = http.createServer((req, res) => {
+    if (/^\/api\/w\/[^/]+\/wmill\//.test(req.url ?? '')) {
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      return;
+    }
+    const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  try {
+    return await fn(`http://127.0.0.1:${(proxy.address() as { port: number }).port}/`);
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
+  }
+}
+
+describe('1, 2, 4. against a server without our extension (the archive, change by change)', () => {
+  it('filters the remote side, says it applies change by change, stops at a failure and lists what was and was not applied', async () => {
+    const api = await newWorkspace('t7');
+    for (const name of ['mine', 'other']) expect((await api.post('folders/create', { name })).status).toBeLessThan(300);
+    await deployBash(api, 'f/mine/old', 'echo old\n');
+    await deployBash(api, 'f/other/theirs', 'echo theirs\n');
+    await deployBash(api, 'u/admin/private', 'echo private\n');
+    expect((await api.post('variables/create', { path: 'f/mine/token', value: 'hunter2', is_secret: true, description: '' })).status).toBe(201);
+    const yaml = 'defaultTs: bun\nincludes:\n  - f/mine/**\nskipSecrets: false\nplainSecrets: true\n';
+    await withoutExtension(async (url) => {
+      const via = { url, token: srv.token, ws: 't7' };
+      // Pull through the archive: only f/mine, the secret in plaintext.
+      const pulled = folder({}, yaml);
+      const pull = await oursAt(pulled, ['sync', 'pull', '--yes'], via);
+      expect(pull.code, pull.all).toBe(0);
+      expect(Object.keys(tree(pulled)).filter((f) => f.startsWith('f/') || f.startsWith('u/')).sort()).toEqual(
+        ['f/mine/folder.meta.yaml', 'f/mine/old.script.yaml', 'f/mine/old.sh', 'f/mine/token.variable.yaml'],
+      );
+      expect(readFileSync(join(pulled, 'f/mine/token.variable.yaml'), 'utf8')).toContain('value: hunter2\n');
+
+      // A push: an oversized script fails (413), the other change of its kind is applied, the deletion is not attempted.
+      const ws = folder(
+        {
+          'f/mine/folder.meta.yaml': "summary: ''\ndisplay_name: mine\nextra_perms: {}\nowners: []\n",
+          'f/mine/token.variable.yaml': "description: ''\nvalue: hunter3\nis_secret: true\n",
+          'f/mine/new.sh': 'echo new\n',
+          'f/mine/new.script.yaml': bashMeta(),
+          'f/mine/huge.sh': `echo huge\n# ${'x'.repeat(17 * 1024 * 1024)}\n`,
+          'f/mine/huge.script.yaml': bashMeta(),
+        },
+        yaml,
+      );
+      const push = await oursAt(ws, ['sync', 'push', '--yes', '--delete', '--json'], via);
+      expect(push.code, push.all).toBe(1);
+      expect(push.stderr).toMatch(/^applying 4 change\(s\) change by change \(this server has no all-or-nothing push\)/m);
+      const out = JSON.parse(push.stdout);
+      const show = (cs: any[]) => cs.map((c) => `${c.op} ${c.kind} ${c.path}`);
+      expect(show(out.error.applied)).toEqual(['update variable f/mine/token', 'add script f/mine/new']);
+      expect(show(out.error.notApplied)).toEqual(['add script f/mine/huge', 'delete script f/mine/old']);
+      expect((await api.get('variables/get/f/mine/token?decrypt_secret=true')).json.value).toBe('hunter3');
+      expect((await api.get('scripts/get/p/f/mine/new')).status).toBe(200);
+      expect((await api.get('scripts/get/p/f/mine/old')).json.archived).toBe(false);
+      for (const p of ['f/other/theirs', 'u/admin/private']) expect((await api.get(`scripts/get/p/${p}`)).json.archived, p).toBe(false);
+    });
+  }, 180_000);
+});
+
 describe('2. staged pushes on the server', () => {
   const plan = (path: string) => JSON.stringify({ changes: [{ op: 'add', kind: 'script', path, body: { content: 'echo hi\n', language: 'bash', summary: '', description: '', kind: 'script', lock: '', schema: null } }] });
   const sha = async (s: string) => (await import('node:crypto')).createHash('sha256').update(s).digest('hex');
