@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Api, startTestServer, type TestServer } from './helpers/server.js';
+import { Api, freshDatabase, startTestServer, type TestServer } from './helpers/server.js';
 import { ours as oursAt, real as realAt, tree } from './helpers/sync.js';
 import { readZip } from '../src/runner/zip.js';
 import { encryptSecret } from '../src/runner/secrets.js';
@@ -270,6 +270,47 @@ describe('2. staged pushes on the server', () => {
     const other = api.as(await api.addUser('bob'));
     expect((await other.post(`wmill/sync_push/${id}/settle`, {})).status).toBe(404);
   });
+
+  it('a push whose client goes away before the commit is rolled back, and settling says so (PostgreSQL)', async () => {
+    const db = await freshDatabase();
+    const pgSrv = await startTestServer({ databaseUrl: db.url, workers: 0 });
+    const { default: pg } = await import('pg');
+    const watcher = new pg.Client({ connectionString: db.url });
+    try {
+      await watcher.connect();
+      const api = await newWorkspace('t2f', pgSrv);
+      const id = uuid();
+      const changes = Array.from({ length: 3000 }, (_, i) => JSON.parse(plan(`f/gone/s${i}`)).changes[0]);
+      const body = JSON.stringify({ id, changes });
+      const net = await import('node:net');
+      const u = new URL(pgSrv.url);
+      const sock = net.connect(Number(u.port), u.hostname);
+      await new Promise<void>((resolve, reject) => {
+        sock.once('connect', resolve);
+        sock.once('error', reject);
+      });
+      sock.on('error', () => undefined);
+      sock.write(`POST /api/w/t2f/wmill/sync_apply HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${pgSrv.token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      // Wait until the push's transaction is applying (it is writing scripts), then the client dies.
+      const applying = async () =>
+        (
+          await watcher.query(`SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'script' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()`)
+        ).rowCount! > 0;
+      for (let i = 0; !(await applying()); i++) {
+        expect(i, 'the push transaction never started').toBeLessThan(3000);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      sock.destroy();
+      // Settling waits for that transaction: it saw the client gone and rolled back.
+      expect((await api.post(`wmill/sync_push/${id}/settle`, {})).json).toEqual({ state: 'abandoned' });
+      const items = (await api.post('wmill/sync_manifest', {})).json.items;
+      expect(items.filter((i: any) => i.path.startsWith('f/gone/'))).toEqual([]);
+    } finally {
+      await watcher.end().catch(() => undefined);
+      await pgSrv.close();
+      await db.drop();
+    }
+  }, 180_000);
 
   it('a settled push is never applied afterwards, and one left uncommitted expires', async () => {
     const api = await newWorkspace('t2e');

@@ -175,7 +175,7 @@ async function run(direction: 'push' | 'pull', opts: SyncFlags): Promise<void> {
       return;
     }
     err(
-      `applying ${n} change(s) change by change (${opts.oneByOne ? '--one-by-one' : 'this server has no all-or-nothing push'}): if one fails, those applied before it stay applied and the rest are not attempted`,
+      `applying ${n} change(s) change by change (${opts.oneByOne ? '--one-by-one' : 'this server has no all-or-nothing push'}): a failure leaves what was applied before it in place, and the kinds of items after it are not attempted`,
     );
     const res = await applyPush(client, plan, local, applyOpts);
     if (res.failed.length) {

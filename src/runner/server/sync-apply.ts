@@ -172,14 +172,23 @@ export async function expireSyncPushes(db: Sql): Promise<void> {
   );
 }
 
-/** Validate and apply a plan (inside the caller's transaction); returns the number of changes. */
-async function applyPlan(q: Sql, e: Env, ws: string, plan: Record<string, any>, schedules: string[]): Promise<number> {
+/**
+ * Validate and apply a plan (inside the caller's transaction); returns the number of changes.
+ * When the client is gone (`here()` false: its connection closed, e.g. the CLI was killed) before
+ * the commit, the transaction is rolled back: a push whose sender can no longer learn its outcome
+ * is not applied behind its back (its re-run would plan against a stale remote).
+ */
+async function applyPlan(q: Sql, e: Env, ws: string, plan: Record<string, any>, schedules: string[], here: () => boolean): Promise<number> {
+  const stillHere = () => {
+    if (!here()) throw new HttpError(400, 'the client went away before the push was committed; nothing was applied');
+  };
   if (!plan || typeof plan !== 'object' || !Array.isArray(plan.changes)) throw badRequest('changes must be a list');
   if (plan.message != null && typeof plan.message !== 'string') throw badRequest('message must be a string');
   if (plan.plain_secrets != null && typeof plan.plain_secrets !== 'boolean') throw badRequest('plain_secrets must be a boolean');
   const changes = plan.changes as Change[];
   const o: Opts = { message: plan.message ?? undefined, plainSecrets: plan.plain_secrets === true };
   for (let i = 0; i < changes.length; i++) {
+    stillHere();
     const ch = changes[i]!;
     if (!ch || typeof ch !== 'object' || !['add', 'update', 'delete'].includes(ch.op) || typeof ch.path !== 'string') {
       throw badRequest(`change ${i + 1}: expected {op: add|update|delete, kind, path, body}; nothing was applied`);
@@ -191,6 +200,7 @@ async function applyPlan(q: Sql, e: Env, ws: string, plan: Record<string, any>, 
       throw new HttpError(status, `change ${i + 1} (${ch.op} ${ch.kind} ${ch.path}): ${(err as Error).message}; nothing was applied`);
     }
   }
+  stillHere();
   return changes.length;
 }
 
@@ -219,7 +229,7 @@ export function registerSyncApply(r: Router<Env>): void {
           throw new HttpError(409, `push ${id} was abandoned (or is another's); nothing was applied: re-run the push`);
         }
       }
-      const n = await applyPlan(q, e, c.ws, b, schedules);
+      const n = await applyPlan(q, e, c.ws, b, schedules, () => !c.req.socket.destroyed);
       if (id) await q.query(`UPDATE sync_push SET applied = $3 WHERE workspace_id = $1 AND id = $2`, [c.ws, id, n]);
       return { applied: n };
     });
@@ -287,7 +297,7 @@ export function registerSyncApply(r: Router<Env>): void {
       } catch (err) {
         throw badRequest(`push ${id}: the staged plan is not JSON (${(err as Error).message}); nothing was applied`);
       }
-      const n = await applyPlan(q, e, c.ws, plan, schedules);
+      const n = await applyPlan(q, e, c.ws, plan, schedules, () => !c.req.socket.destroyed);
       await q.query(`UPDATE sync_push SET state = 'committed', applied = $3, touched_at = now() WHERE workspace_id = $1 AND id = $2`, [c.ws, id, n]);
       await q.query(`DELETE FROM sync_push_part WHERE workspace_id = $1 AND push_id = $2`, [c.ws, id]);
       return { applied: n };
