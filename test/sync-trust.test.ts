@@ -376,6 +376,33 @@ describe('3. a push holding a secret on a fresh embedded server', () => {
   }, 120_000);
 });
 
+describe('3. the same trap elsewhere: variables/update of a secret after a restart (cold key cache)', () => {
+  it('answers instead of waiting on itself', async () => {
+    const data = mkdtempSync(join(tmp, 'data-'));
+    let s = await startTestServer({ dataDir: data, workers: 0 });
+    try {
+      const api = await newWorkspace('t3b', s);
+      expect((await api.post('variables/create', { path: 'f/s/k', value: 'one', is_secret: true, description: '' })).status).toBe(201);
+      expect((await api.post('variables/create', { path: 'f/s/p', value: 'plain', is_secret: false, description: '' })).status).toBe(201);
+      await s.close();
+      s = await startTestServer({ dataDir: data, workers: 0 });
+      const api2 = apiFor('t3b', s);
+      const upd = await api2.post('variables/update/f/s/k', { value: 'two' });
+      expect(upd.status, upd.text).toBe(200);
+      expect((await api2.get('variables/get/f/s/k?decrypt_secret=true')).json.value).toBe('two');
+      await s.close();
+      // Turning a plain variable into a secret encrypts its value inside the update's transaction too.
+      s = await startTestServer({ dataDir: data, workers: 0 });
+      const api3 = apiFor('t3b', s);
+      const up2 = await api3.post('variables/update/f/s/p', { is_secret: true });
+      expect(up2.status, up2.text).toBe(200);
+      expect((await api3.get('variables/get/f/s/p?decrypt_secret=true')).json.value).toBe('plain');
+    } finally {
+      await s.close();
+    }
+  }, 180_000);
+});
+
 describe('4. secrets across tools', () => {
   it('plainSecrets: pull writes the plaintext, the real CLI pushes it back unchanged, and our push sends plaintext to encrypt', async () => {
     const api = await newWorkspace('t4a');
