@@ -74,7 +74,6 @@ export function registerFlow(program: Command): void {
             err(`step '${step}' is waiting for approval:\n  approve: curl -X POST '${urls.resume}'\n  reject:  curl -X POST '${urls.cancel}'\n  (or re-run with --approve)`);
           }
         },
-        childLog: quiet ? undefined : (_job, chunk) => process.stderr.write(chunk),
       });
       engine.setHandler('flowpreview', handler);
       engine.setHandler('flow', handler);
@@ -131,30 +130,20 @@ export function registerFlow(program: Command): void {
         throw e;
       }
       const quiet = opts.silent || opts.json;
-      const shown = new Map<string, string>();
-      const logOffsets = new Map<string, number>();
+      // The flow job's log holds every step's log (iterations and branches included), with a
+      // header per step: streaming it shows the whole run in order.
+      let offset = 0;
       let approvalShown = false;
       for (;;) {
         const j = await client.json<any>('GET', client.ws(`/jobs_u/get/${id}`), { query: { no_logs: true } });
-        const mods: any[] = j.flow_status?.modules ?? [];
         if (!quiet) {
-          for (const m of mods) {
-            const prev = shown.get(m.id);
-            if (m.type !== prev && m.type !== 'WaitingForPriorSteps') {
-              if (m.type === 'InProgress') err(`====== ${m.id} ======`);
-              else if (m.type === 'Success' || m.type === 'Failure') err(`${m.type === 'Success' ? '✓' : '✗'} ${m.id}`);
-              else if (m.type === 'WaitingForEvents' && !approvalShown && m.resume_urls) {
-                approvalShown = true;
-                err(`${m.id} is waiting for approval:\n  approve: curl -X POST '${m.resume_urls.resume}'\n  reject:  curl -X POST '${m.resume_urls.cancel}'`);
-              }
-              shown.set(m.id, m.type);
-            }
-            if (m.type === 'InProgress' && m.job) {
-              const off = logOffsets.get(m.job) ?? 0;
-              const u = await client.json<any>('GET', client.ws(`/jobs_u/getupdate/${m.job}`), { query: { log_offset: off } }).catch(() => undefined);
-              if (u?.new_logs) process.stderr.write(u.new_logs);
-              if (u) logOffsets.set(m.job, u.log_offset ?? off);
-            }
+          const u = await client.json<any>('GET', client.ws(`/jobs_u/getupdate/${id}`), { query: { log_offset: offset } }).catch(() => undefined);
+          if (u?.new_logs) process.stderr.write(u.new_logs);
+          if (u) offset = u.log_offset ?? offset;
+          const waiting = (j.flow_status?.modules ?? []).find((m: any) => m.type === 'WaitingForEvents' && m.resume_urls);
+          if (waiting && !approvalShown) {
+            approvalShown = true;
+            err(`${waiting.id} is waiting for approval:\n  approve: curl -X POST '${waiting.resume_urls.resume}'\n  reject:  curl -X POST '${waiting.resume_urls.cancel}'`);
           }
         }
         if (j.type === 'CompletedJob') {

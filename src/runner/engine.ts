@@ -334,6 +334,27 @@ export class Engine {
     return job.id;
   }
 
+  /**
+   * Record a job that ran in-process and is already done (a flow's identity or skipped step, as
+   * Windmill's identity jobs): stored as running, then completed at once, never claimed.
+   */
+  async record(spec: JobSpec, outcome: ExecOutcome): Promise<string> {
+    if (this.closed) throw new Error('engine is closed');
+    const now = new Date().toISOString();
+    const job: JobRecord = {
+      ...spec,
+      id: newJobId(),
+      status: 'running',
+      created_at: now,
+      started_at: now,
+      permissionedAs: spec.permissionedAs ?? `u/${this.user}`,
+      createdBy: spec.createdBy ?? this.user,
+    };
+    await this.store.insertJob(job);
+    await this.complete(job, outcome, outcome.success ? 'success' : 'failure');
+    return job.id;
+  }
+
   /** Subscribe to a job's log chunks as they are produced. Returns an unsubscribe function. */
   onLog(id: string, cb: (chunk: string) => void): () => void {
     const ev = `log:${id}`;

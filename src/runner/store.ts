@@ -15,7 +15,7 @@ export interface ResumeEvent {
 
 /** The fields of a job the engine changes after it is queued. */
 export type JobPatch = Partial<
-  Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'duration_ms' | 'result' | 'canceled_by' | 'canceled_reason' | 'cancel_requested' | 'worker' | 'flowState'>
+  Pick<JobRecord, 'status' | 'started_at' | 'completed_at' | 'duration_ms' | 'result' | 'canceled_by' | 'canceled_reason' | 'cancel_requested' | 'worker' | 'flowState' | 'flow'>
 >;
 
 /** Whether a job can be claimed now: queued, not canceled, due, and not parked (or its park is over). */

@@ -6,7 +6,7 @@ import type { Language } from '../workspace/languages.js';
 
 export type JobStatus = 'queued' | 'running' | 'success' | 'failure' | 'canceled';
 
-export type JobKind = 'preview' | 'script' | 'dependencies' | 'flowscript' | 'flow' | 'flowpreview';
+export type JobKind = 'preview' | 'script' | 'dependencies' | 'flowscript' | 'flow' | 'flowpreview' | 'identity';
 
 /** What a caller submits. */
 export interface JobSpec {
@@ -48,6 +48,11 @@ export interface JobSpec {
   flowStepId?: string;
   /** Flow jobs: the OpenFlow value that runs. */
   flow?: unknown;
+  /**
+   * A loop iteration or branch run as a flow job of its own (as Windmill runs them): what its
+   * steps see of the enclosing flow (earlier steps' results, the previous result, approvals).
+   */
+  flowScope?: { results: Record<string, unknown>; previous_result: unknown; resume?: unknown; approvers?: string[] };
   /** Workflow-as-code: the step key this child job executes for its parent workflow. */
   wacKey?: string;
   /** Workflow-as-code: the checkpoint document (completed steps, pending children, ...). */

@@ -46,6 +46,7 @@ export function rowToJob(r: Record<string, any>): JobRecord {
     ...(spec.parentJob ? { parentJob: spec.parentJob } : {}),
     ...(spec.flowStepId ? { flowStepId: spec.flowStepId } : {}),
     ...(spec.flow ? { flow: spec.flow } : {}),
+    ...(spec.flowScope ? { flowScope: spec.flowScope } : {}),
     ...(r.flow_status ? { flowState: r.flow_status } : {}),
     ...(r.wac_status || r.wac_steps ? { wacState: withSteps(r.wac_status, r.wac_steps) } : {}),
     ...(spec.wacKey ? { wacKey: spec.wacKey } : {}),
@@ -84,7 +85,7 @@ export const DONE_CHANNEL = 'wmill_job_done';
 
 /** Insert a job row through `q` (a transaction when the caller needs atomicity with other writes). */
 export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
-  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow, wacKey: job.wacKey, cache: job.cache, concurrency: job.concurrency };
+  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow, flowScope: job.flowScope, wacKey: job.wacKey, cache: job.cache, concurrency: job.concurrency };
   // The job and its (empty) logs row in one statement; a queued job wakes the workers that
   // LISTEN (same statement: no extra round trip).
   await q.query(
@@ -128,6 +129,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
   cancel_requested: 'cancel_requested',
   worker: 'worker',
   flowState: 'flow_status',
+  flow: 'spec',
 };
 
 function patchSql(patch: JobPatch, first: number): { sets: string[]; values: unknown[] } {
@@ -136,6 +138,12 @@ function patchSql(patch: JobPatch, first: number): { sets: string[]; values: unk
   for (const [k, v] of Object.entries(patch) as [keyof JobPatch, unknown][]) {
     if (v === undefined) continue;
     const col = PATCH_COLUMNS[k];
+    if (k === 'flow') {
+      // The flow a job runs lives in its spec document: replace that key only.
+      values.push(json(v));
+      sets.push(`spec = (COALESCE(spec::jsonb, '{}'::jsonb) || jsonb_build_object('flow', $${first + values.length - 1}::jsonb))::json`);
+      continue;
+    }
     const isJson = k === 'result' || k === 'flowState';
     values.push(isJson ? json(v) : v);
     sets.push(`${col} = $${first + values.length - 1}${isJson ? '::json' : ''}`);

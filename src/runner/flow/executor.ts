@@ -21,6 +21,10 @@ export interface StepRecord {
   success: boolean;
   result: unknown;
   job?: string;
+  /** The step was skipped (`skip_if`). */
+  skipped?: boolean;
+  /** A loop iteration or branch whose flow stopped early (`stop_after_if` inside it). */
+  stopped?: { error: string | null };
 }
 
 /** What the flow job stores (also served as `flow_status` by the API). */
@@ -33,6 +37,8 @@ export interface FlowState {
   consumedResumes: number;
   /** The suspend step waiting now, with its URLs. */
   waiting?: { key: string; since: string; urls?: ResumeUrls };
+  /** An iteration or branch flow that a `stop_after_if` stopped (its parent decides what that means). */
+  stopped?: { error: string | null };
 }
 
 export interface ResumeUrls {
@@ -50,8 +56,12 @@ export interface ResumeEvent {
 export interface FlowHost {
   /** Queue a child job (returns its id). */
   submit(spec: JobSpec): Promise<string>;
+  /** Record a child job that is already done (identity and skipped steps); returns its id. */
+  record(spec: JobSpec, outcome: { success: boolean; result: unknown }): Promise<string>;
   /** Wait until a job is final. */
   wait(id: string): Promise<JobRecord>;
+  /** A job as stored (an iteration's own flow status). */
+  job(id: string): Promise<JobRecord | undefined>;
   cancel(id: string, reason: string): Promise<void>;
   /** A deployed (or local, in preview) script by path, or by exact hash. */
   resolveScript(path: string, hash?: string): Promise<{ content: string; language: Language; hash?: string } | undefined>;
@@ -174,7 +184,51 @@ export class FlowRun {
     }
     const j = await this.host.wait(id);
     const rec: StepRecord = { success: j.status === 'success', result: j.result ?? null, job: id };
+    const stopped = (j.flowState as FlowState | undefined)?.stopped;
+    if (stopped && rec.success) rec.stopped = stopped;
     return rec;
+  }
+
+  /** A step that runs no code (identity, skipped, an empty branch): recorded as a finished job of its own. */
+  private async instant(key: string, m: FlowModule, outcome: { success: boolean; result: unknown }, extra: Partial<StepRecord> = {}): Promise<StepRecord> {
+    const done = this.state.done[key];
+    if (done) return done;
+    const id = await this.host.record(
+      { workspace: this.job.workspace, kind: 'identity', path: this.job.path, language: 'flow' as Language, content: '', args: {}, createdBy: this.job.createdBy, permissionedAs: this.job.permissionedAs, parentJob: this.job.id, flowStepId: key },
+      outcome,
+    );
+    const rec: StepRecord = { ...outcome, job: id, ...extra };
+    await this.record(key, rec);
+    return rec;
+  }
+
+  /**
+   * One loop iteration or branch: a flow job of its own running `modules`, with `flowInput` as its
+   * input and what the enclosing flow's steps see (`scope`); recorded under `key`.
+   */
+  private async subflow(key: string, modules: FlowModule[], flowInput: Record<string, unknown>, scope: Scope, previous: unknown): Promise<StepRecord> {
+    const done = this.state.done[key];
+    if (done) return done;
+    const rec = await this.child(key, {
+      workspace: this.job.workspace,
+      kind: 'flow',
+      path: this.job.path,
+      language: 'flow' as Language,
+      content: '',
+      flow: { modules },
+      args: flowInput,
+      flowScope: { results: scope.results, previous_result: previous, ...(scope.resume !== undefined ? { resume: scope.resume } : {}), ...(scope.approvers ? { approvers: scope.approvers } : {}) },
+      createdBy: this.job.createdBy,
+      permissionedAs: this.job.permissionedAs,
+    });
+    await this.record(key, rec);
+    return rec;
+  }
+
+  /** The failure of an iteration or branch flow, as the failure of the step inside it. */
+  private subFailure(m: FlowModule, rec: StepRecord): StepFailure {
+    const { step_id, ...err } = errorOf(rec.result) as Record<string, unknown> & { step_id?: unknown };
+    return new StepFailure(typeof step_id === 'string' && step_id ? step_id : m.id, err);
   }
 
   private async record(key: string, rec: StepRecord) {
@@ -184,13 +238,22 @@ export class FlowRun {
   }
 
   async run(): Promise<FlowOutcome> {
-    const scope: Scope = { flow_input: this.job.args ?? {}, results: {}, previous_result: this.job.args ?? {} };
+    const nested = this.job.flowScope;
+    const scope: Scope = nested
+      ? { flow_input: this.job.args ?? {}, results: { ...(nested.results ?? {}) }, previous_result: nested.previous_result ?? null, resume: nested.resume, approvers: nested.approvers }
+      : { flow_input: this.job.args ?? {}, results: {}, previous_result: this.job.args ?? {} };
     try {
       const r = await this.modules(this.flow.modules, scope, '');
       if (this.flow.early_return) return { success: true, result: evalExpr(this.flow.early_return, this.ctx(scope), `flow ${this.job.path} early_return`) };
       return { success: true, result: r };
     } catch (e) {
       if (e instanceof Stop) {
+        if (nested) {
+          // An iteration or branch: the enclosing flow decides what a stop means there.
+          this.state.stopped = { error: e.error ?? null };
+          await this.save();
+          return { success: true, result: e.result };
+        }
         if (e.error !== undefined) return this.failed(new StepFailure('stop_after_if', { name: 'StopAfterIf', message: e.error, result: e.result }), scope);
         return { success: true, result: e.result };
       }
@@ -235,15 +298,14 @@ export class FlowRun {
     } else {
       if (m.skip_if?.expr && evalExpr(m.skip_if.expr, this.ctx(scope, extra), this.where(m, 'skip_if'))) {
         this.host.log(`====== ${m.id}: skipped ======\n`);
-        rec = { success: true, result: null };
-        await this.record(key, rec);
+        rec = await this.instant(key, m, { success: true, result: null }, { skipped: true });
       } else {
         const pause = this.transform(m.sleep, scope, m, 'sleep');
         if (typeof pause === 'number' && pause > 0) await sleep(pause * 1000, this.host.signal);
         this.host.log(`====== ${m.id}${m.summary ? `: ${m.summary}` : ''} ======\n`);
         rec = await this.withRetry(m, scope, key, extra);
         if (!rec.success && m.continue_on_error) rec = { ...rec, success: true };
-        await this.record(key, rec);
+        if (this.state.done[key] !== rec) await this.record(key, rec);
       }
     }
     if (!rec.success) throw new StepFailure(m.id, errorOf(rec.result));
@@ -271,7 +333,12 @@ export class FlowRun {
       }
       if (rec.success || attempt >= attempts) return rec;
       if (r.retry_if?.expr && !evalExpr(r.retry_if.expr, { ...this.ctx(scope), result: rec.result, error: errorOf(rec.result) }, this.where(m, 'retry_if'))) return rec;
-      await this.record(k, rec);
+      // A failed attempt is kept apart from the step's own key (which holds its final outcome);
+      // the first attempt's child stays in `running` so a replay re-awaits it.
+      if (attempt === 0) {
+        this.state.done[`${key}#retry0`] = rec;
+        await this.save();
+      } else await this.record(k, rec);
       let seconds: number;
       if (r.constant && attempt < (r.constant.attempts ?? 0)) seconds = r.constant.seconds ?? 0;
       else {
@@ -300,7 +367,7 @@ export class FlowRun {
     const base = { workspace: this.job.workspace, createdBy: this.job.createdBy, permissionedAs: this.job.permissionedAs, ...(m.timeout ? { timeoutS: m.timeout } : {}) };
     switch (v.type) {
       case 'identity':
-        return { success: true, result: scope.previous_result };
+        return this.instant(key, m, { success: true, result: scope.previous_result ?? null });
       case 'rawscript': {
         const args = this.args(v.input_transforms, scope, m, extra);
         return this.child(key, { ...base, kind: 'flowscript', path: `${this.job.path}/${m.id}`, language: v.language as Language, content: v.content, args, ...(v.tag ? { tag: v.tag } : {}) });
@@ -324,17 +391,11 @@ export class FlowRun {
         const out: unknown[] = new Array(items.length);
         let next = 0;
         const runOne = async (i: number) => {
-          const iscope: Scope = { flow_input: { ...scope.flow_input, iter: { value: items[i], index: i } }, results: { ...scope.results }, previous_result: scope.previous_result };
-          try {
-            out[i] = await this.modules(v.modules, iscope, `${key}/${i}/`);
-          } catch (e) {
-            if (e instanceof Stop) {
-              out[i] = e.result;
-              return;
-            }
-            if (v.skip_failures && e instanceof StepFailure) out[i] = { error: e.error };
-            else throw e;
-          }
+          const rec = await this.subflow(`${key}/${i}`, v.modules, { ...scope.flow_input, iter: { value: items[i], index: i } }, scope, scope.previous_result);
+          // A stop inside an iteration ends that iteration only.
+          if (rec.success) out[i] = rec.result;
+          else if (v.skip_failures) out[i] = { error: this.subFailure(m, rec).error };
+          else throw this.subFailure(m, rec);
         };
         const workers = Array.from({ length: Math.min(par, items.length) }, async () => {
           while (next < items.length) await runOne(next++);
@@ -346,20 +407,24 @@ export class FlowRun {
         const out: unknown[] = [];
         for (let i = 0; ; i++) {
           if (this.host.signal.aborted) throw this.host.signal.reason;
-          const iscope: Scope = { flow_input: { ...scope.flow_input, iter: { value: i, index: i } }, results: { ...scope.results }, previous_result: i === 0 ? scope.previous_result : out[i - 1] };
-          let r: unknown;
-          try {
-            r = await this.modules(v.modules, iscope, `${key}/${i}/`);
-          } catch (e) {
-            if (e instanceof Stop) {
-              out.push(e.result);
-              break;
-            }
-            if (v.skip_failures && e instanceof StepFailure) r = { error: e.error };
-            else throw e;
+          const flowInput = { ...scope.flow_input, iter: { value: i, index: i } };
+          const previous = i === 0 ? scope.previous_result : out[i - 1];
+          const rec = await this.subflow(`${key}/${i}`, v.modules, flowInput, scope, previous);
+          if (rec.stopped) {
+            out.push(rec.result);
+            break;
           }
+          const r = rec.success ? rec.result : v.skip_failures ? { error: this.subFailure(m, rec).error } : undefined;
+          if (!rec.success && !v.skip_failures) throw this.subFailure(m, rec);
           out.push(r);
-          if (m.stop_after_if?.expr && evalExpr(m.stop_after_if.expr, { ...this.ctx(iscope), result: r }, this.where(m, 'stop_after_if'))) break;
+          if (m.stop_after_if?.expr) {
+            // The condition sees the iteration's own step results, as when it ran inline.
+            const inner = rec.job ? ((await this.host.job(rec.job))?.flowState as FlowState | undefined)?.done ?? {} : {};
+            const results = { ...scope.results };
+            for (const im of v.modules) if (inner[im.id]) results[im.id] = inner[im.id]!.result;
+            const iscope: Scope = { flow_input: flowInput, results, previous_result: r };
+            if (evalExpr(m.stop_after_if.expr, { ...this.ctx(iscope), result: r }, this.where(m, 'stop_after_if'))) break;
+          }
         }
         // The loop's own stop_after_if ended the loop, not the flow.
         return { success: true, result: out };
@@ -374,20 +439,26 @@ export class FlowRun {
         }
         const mods = chosen >= 0 ? v.branches[chosen]!.modules : v.default ?? [];
         this.host.log(`'${m.id}': ${chosen >= 0 ? `branch ${chosen}${v.branches[chosen]!.summary ? ` (${v.branches[chosen]!.summary})` : ''}` : 'default branch'}\n`);
-        const bscope: Scope = { ...scope, results: scope.results };
-        return { success: true, result: await this.modules(mods, bscope, `${key}/${chosen >= 0 ? chosen : 'default'}/`) };
+        const bkey = `${key}/${chosen >= 0 ? chosen : 'default'}`;
+        const rec = mods.length
+          ? await this.subflow(bkey, mods, scope.flow_input, scope, scope.previous_result)
+          : await this.instant(bkey, m, { success: true, result: scope.previous_result ?? null });
+        if (rec.stopped) throw new Stop(rec.result, rec.stopped.error ?? undefined);
+        if (!rec.success) throw this.subFailure(m, rec);
+        return { success: true, result: rec.result };
       }
       case 'branchall': {
         const out: unknown[] = new Array(v.branches.length);
         const runBranch = async (i: number) => {
           const b = v.branches[i]!;
-          const bscope: Scope = { ...scope, results: { ...scope.results } };
-          try {
-            out[i] = await this.modules(b.modules, bscope, `${key}/${i}/`);
-          } catch (e) {
-            if (b.skip_failure && e instanceof StepFailure) out[i] = { error: e.error };
-            else throw e;
-          }
+          const bkey = `${key}/${i}`;
+          const rec = b.modules.length
+            ? await this.subflow(bkey, b.modules, scope.flow_input, scope, scope.previous_result)
+            : await this.instant(bkey, m, { success: true, result: scope.previous_result ?? null });
+          if (rec.stopped) throw new Stop(rec.result, rec.stopped.error ?? undefined);
+          if (rec.success) out[i] = rec.result;
+          else if (b.skip_failure) out[i] = { error: this.subFailure(m, rec).error };
+          else throw this.subFailure(m, rec);
         };
         if (v.parallel) await Promise.all(v.branches.map((_b, i) => runBranch(i)));
         else for (let i = 0; i < v.branches.length; i++) await runBranch(i);

@@ -1,7 +1,9 @@
 /**
  * The engine handler for flow jobs: builds the FlowHost over the engine (children are normal
  * jobs of the same engine and store) and runs the FlowRun. Canceling the flow cancels the
- * children in flight.
+ * children in flight. A flow job's log holds its steps' logs too (live when a step runs in this
+ * process, copied from the store when it ran elsewhere), so an iteration's or a branch's job
+ * shows what its steps printed, and so does the whole flow's.
  */
 import type { Engine, JobHandler } from '../engine.js';
 import type { JobRecord } from '../types.js';
@@ -13,20 +15,48 @@ export interface FlowDeps {
   resolveFlow: (job: JobRecord, path: string) => Promise<FlowValue | undefined>;
   resumeUrls: (job: JobRecord) => Promise<ResumeUrls | undefined>;
   onSuspend?: (job: JobRecord, urls: ResumeUrls | undefined, stepId: string) => void;
-  /** Receives the log chunks of every child job (preview streams them). */
+  /**
+   * Receives what the steps of an outermost flow job print (a flow that is not itself a step,
+   * iteration or branch of another: those reach it through their parent's log), e.g. to show a
+   * workflow's taskFlow live in preview.
+   */
   childLog?: (job: JobRecord, chunk: string) => void;
 }
 
 export function flowHandler(engine: Engine, deps: FlowDeps): JobHandler {
   return async (job, ctx) => {
     const children = new Set<string>();
+    /** Characters of each child's log already copied into this flow's log, live. */
+    const forwarded = new Map<string, { n: number }>();
+    const show = deps.childLog && !job.flowStepId ? (c: string) => deps.childLog!(job, c) : undefined;
     const host: FlowHost = {
       submit: async (spec) => {
-        const id = await engine.submit(spec, deps.childLog ? { onLog: (c) => deps.childLog!(job, c) } : {});
+        const fwd = { n: 0 };
+        const id = await engine.submit(spec, {
+          onLog: (c) => {
+            fwd.n += c.length;
+            ctx.log(c);
+            show?.(c);
+          },
+        });
+        forwarded.set(id, fwd);
         children.add(id);
         return id;
       },
-      wait: (id) => engine.wait(id),
+      record: (spec, outcome) => engine.record(spec, outcome),
+      wait: async (id) => {
+        const j = await engine.wait(id);
+        // What was not seen live (the child ran in another process, or before a restart).
+        const seen = forwarded.get(id)?.n ?? 0;
+        forwarded.delete(id);
+        const { logs } = await engine.store.getLogs(id).catch(() => ({ logs: '' }));
+        if (logs.length > seen) {
+          ctx.log(logs.slice(seen));
+          show?.(logs.slice(seen));
+        }
+        return j;
+      },
+      job: (id) => engine.store.getJob(id),
       cancel: async (id, reason) => void (await engine.cancel(id, job.createdBy ?? engine.user, reason)),
       resolveScript: (path, hash) => deps.resolveScript(job, path, hash),
       resolveFlow: (path) => deps.resolveFlow(job, path),

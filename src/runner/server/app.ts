@@ -28,8 +28,11 @@ import { registerDrafts } from './drafts.js';
 import type { Env } from './env.js';
 import { HttpError, Router, badRequest, checkName, forbidden, json, makeCtx, requestToken, send, text, type Reply } from './http.js';
 import { registerFlows, registerFolders, registerResources, registerSchedules, registerVariables } from './items.js';
-import { registerJobs, scriptJobSpec } from './jobs.js';
-import { byHash, headAt, registerScripts } from './scripts.js';
+import { flowJobSpec, registerJobs, scriptJobSpec } from './jobs.js';
+import { registerScripts } from './scripts.js';
+import { flowAtPath, scriptAtHash, scriptAtPath } from './runnables.js';
+import type { FlowValue } from '../flow/schema.js';
+import type { JobSpec } from '../types.js';
 import { flowHandler } from '../flow/handler.js';
 import { resumeUrlsFor, stepApprovalUrlsFor } from '../flow/resume.js';
 import { taskTarget } from '../wac/tasks.js';
@@ -102,7 +105,7 @@ export function engineFor(
       // A schedule runs as its owner: if they may no longer run its script, the tick fails and says so.
       if (!job.schedulePath) return;
       try {
-        await requireIndirect(store.db, job.workspace, await owner(job), job.path, 'run', 'script');
+        await requireIndirect(store.db, job.workspace, await owner(job), job.path, 'run', job.kind === 'flow' ? 'flow' : 'script');
       } catch (e) {
         throw Object.assign(new Error(`schedule ${job.schedulePath}: ${(e as Error).message}`), { name: (e as Error).name });
       }
@@ -115,7 +118,7 @@ export function engineFor(
     prepare: async (job, jobDir) => {
       // A schedule tick runs the script's version current at run time, not at arming time.
       if (job.schedulePath) {
-        const head = await headAt(store.db, job.workspace, job.path);
+        const head = await scriptAtPath(store.db, job.workspace, job.path);
         if (head) Object.assign(job, { content: head.content, language: head.language, scriptHash: head.hash });
       }
       if (job.kind === 'script' || job.kind === 'preview') {
@@ -141,23 +144,32 @@ export function engineFor(
     resolveScript: async (job, path, hash) => {
       const p = await owner(job);
       if (!hash) await requireIndirect(store.db, job.workspace, p, path, 'run', 'script');
-      const row = hash ? await byHash(store.db, job.workspace, hash) : await headAt(store.db, job.workspace, path);
+      const row = hash ? await scriptAtHash(store.db, job.workspace, hash) : await scriptAtPath(store.db, job.workspace, path);
       // By hash: the version's own path decides (not the path the step claims); an unknown hash and
       // one the owner may not run get the same answer.
-      if (hash && !(row && !row.deleted && p && (await can(store.db, job.workspace, p, row.path, 'run')))) {
+      if (hash && !(row && p && (await can(store.db, job.workspace, p, row.path, 'run')))) {
         throw new AccessDenied('script', `${path} (hash ${hash})`, p?.username ?? 'this job');
       }
-      if (!row || row.deleted) return undefined;
+      if (!row) return undefined;
       return { content: row.content, language: row.language, hash: row.hash };
     },
     resolveFlow: async (job, path) => {
       await requireIndirect(store.db, job.workspace, await owner(job), path, 'run', 'flow');
-      const [f] = await store.db.query(`SELECT value FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [job.workspace, path]);
-      return f?.value;
+      return (await flowAtPath(store.db, job.workspace, path))?.value as FlowValue | undefined;
     },
     resumeUrls: async (job) => resumeUrlsFor(opts.publicUrl(), job.workspace, await store.workspaceKey(job.workspace), job.id),
   });
-  engine.setHandler('flow', flows);
+  engine.setHandler('flow', async (job, ctx) => {
+    // A schedule tick runs the flow's version current when it starts, not at arming time.
+    if (job.schedulePath && !job.flowState) {
+      const f = await flowAtPath(store.db, job.workspace, job.path);
+      if (f && JSON.stringify(f.value) !== JSON.stringify(job.flow)) {
+        job.flow = f.value;
+        await store.updateJob(job.id, { flow: f.value });
+      }
+    }
+    return flows(job, ctx);
+  });
   engine.setWacHosting({
     // A workflow's taskScript / taskFlow target: the deployed script (its current version) or
     // flow at that path; a relative target (./helper.ts) is resolved against the workflow's path.
@@ -166,10 +178,10 @@ export function engineFor(
       if (!target) return undefined;
       await requireIndirect(store.db, job.workspace, await owner(job), target.path, 'run', step.dispatch_type === 'flow' ? 'flow' : 'script');
       if (step.dispatch_type === 'flow') {
-        const [f] = await store.db.query(`SELECT value FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [job.workspace, target.path]);
+        const f = await flowAtPath(store.db, job.workspace, target.path);
         return f ? { kind: 'flow', path: target.path, language: 'flow' as never, content: '', flow: f.value } : undefined;
       }
-      const head = await headAt(store.db, job.workspace, target.path);
+      const head = await scriptAtPath(store.db, job.workspace, target.path);
       return head ? { kind: 'script', path: head.path, language: head.language, content: head.content, scriptHash: head.hash } : undefined;
     },
     approvalUrls: async (job, key) => stepApprovalUrlsFor(opts.publicUrl(), job.workspace, await store.workspaceKey(job.workspace), job.id, key),
@@ -189,13 +201,21 @@ export async function armSchedule(db: Db, ws: string, path: string, after = new 
     const [s] = await q.query(`SELECT * FROM schedule WHERE workspace_id = $1 AND path = $2`, [ws, path]);
     if (!s || !s.enabled) return;
     const body = s.body as Record<string, any>;
-    if (body.is_flow) return; // flows are not run by this server yet
     const paused = body.paused_until ? Date.parse(body.paused_until) : NaN;
     const from = Number.isNaN(paused) ? after : new Date(Math.max(after.getTime(), paused));
     const when = nextTick(parseCron(body.schedule), from, body.timezone || 'UTC');
-    const head = await headAt(q, ws, body.script_path);
-    if (!head) return;
-    const spec = scriptJobSpec(ws, head, (body.args as Record<string, unknown>) ?? {}, s.edited_by, { scheduledFor: when.toISOString(), schedulePath: path });
+    const args = (body.args as Record<string, unknown>) ?? {};
+    const tick = { scheduledFor: when.toISOString(), schedulePath: path };
+    let spec: JobSpec;
+    if (body.is_flow) {
+      const f = await flowAtPath(q, ws, body.script_path);
+      if (!f) return;
+      spec = flowJobSpec(ws, f, args, s.edited_by, tick);
+    } else {
+      const head = await scriptAtPath(q, ws, body.script_path);
+      if (!head) return;
+      spec = scriptJobSpec(ws, head, args, s.edited_by, tick);
+    }
     const { insertJobRow } = await import('../db/sql-store.js');
     await insertJobRow(q, { ...spec, id: newJobId(when.getTime()), status: 'queued', created_at: new Date().toISOString() });
   });

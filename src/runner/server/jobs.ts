@@ -13,9 +13,10 @@ import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, forbidden, json, notFound, text, type Ctx, type Router, HttpError } from './http.js';
 import { MAX_DATE_MS } from '../../util/query.js';
 import { parseJsonText } from '../../util/data-file.js';
-import { byHash, checkHash, headAt } from './scripts.js';
+import { checkHash } from './scripts.js';
+import { flowAtPath, scriptAtHash, scriptAtPath, type DeployedFlow } from './runnables.js';
 import { accessTo, can, canSeeJob, requireAccess, scopeOf, visibleJobsSql } from './access.js';
-import type { FlowState } from '../flow/executor.js';
+import { flowStatusOf } from '../flow/status.js';
 import { applyInputDefaults, validateFlow, type FlowValue } from '../flow/schema.js';
 import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../flow/resume.js';
 import { approvalResumeId, inlineCheckpoint } from '../wac/rounds.js';
@@ -56,14 +57,14 @@ export function scriptJobSpec(ws: string, row: Record<string, any>, args: Record
 
 async function resolvePath(q: Sql, e: Env, ws: string, path: string) {
   await requireAccess(q, ws, e.p, path, 'run', 'Script');
-  const row = await headAt(q, ws, path);
+  const row = await scriptAtPath(q, ws, path);
   if (!row) throw notFound(`Script '${path}' not found`);
   return row;
 }
 
 async function resolveHash(q: Sql, e: Env, ws: string, hash: string) {
-  const row = await byHash(q, ws, checkHash(hash));
-  if (!row || row.deleted) throw notFound(`Script with hash ${hash} not found`);
+  const row = await scriptAtHash(q, ws, checkHash(hash));
+  if (!row) throw notFound(`Script with hash ${hash} not found`);
   // A hash the caller may not run is not found either (it would name the path).
   if (!(await can(q, ws, e.p, row.path, 'run'))) throw notFound(`Script with hash ${hash} not found`);
   return row;
@@ -107,43 +108,27 @@ async function getJobIn(e: Env, ws: string, id: string): Promise<JobRecord> {
   return j;
 }
 
-/** A flow job's status as the API shows it: one entry per top-level module, plus the failure module. */
-export function flowStatusView(j: JobRecord) {
-  const flow = j.flow as FlowValue | undefined;
-  if (!flow?.modules) return undefined;
-  const st = (j.flowState ?? { done: {}, running: {} }) as FlowState;
-  const entry = (id: string) => {
-    const d = st.done?.[id];
-    if (st.waiting?.key === `${id}/suspend`) return { id, type: 'WaitingForEvents', job: d?.job ?? null, resume_urls: st.waiting.urls ?? null };
-    if (d) return { id, type: d.success ? 'Success' : 'Failure', job: d.job ?? null, result: d.result };
-    if (st.running?.[id] || Object.keys(st.running ?? {}).some((k) => k.startsWith(`${id}/`))) return { id, type: 'InProgress', job: st.running?.[id] ?? null };
-    return { id, type: 'WaitingForPriorSteps' };
-  };
-  const modules = flow.modules.map((m) => entry(m.id));
-  const step = modules.findIndex((m) => m.type !== 'Success');
-  return {
-    step: step < 0 ? modules.length : step,
-    modules,
-    ...(flow.failure_module ? { failure_module: entry('failure') } : {}),
-  };
-}
-
 function view(j: JobRecord, logs?: string) {
   const v = jobView(j, logs) as Record<string, unknown>;
   if (j.kind === 'flow' || j.kind === 'flowpreview') {
-    v.flow_status = flowStatusView(j) ?? null;
+    v.flow_status = flowStatusOf(j.flow as FlowValue | undefined, j.flowState) ?? null;
     v.raw_flow = j.flow ?? null;
   }
   if (j.parentJob) v.parent_job = j.parentJob;
   return v;
 }
 
+/** The job spec that runs deployed flow `f` with `args` (schema defaults applied), as `by`. */
+export function flowJobSpec(ws: string, f: DeployedFlow, args: Record<string, unknown>, by: string, extra: Partial<JobSpec> = {}): JobSpec {
+  return { workspace: ws, kind: 'flow', path: f.path, language: 'flow' as Language, content: '', flow: f.value, args: applyInputDefaults(f.schema, args), createdBy: by, permissionedAs: `u/${by}`, ...extra };
+}
+
 async function flowJob(c: Ctx, e: Env, path: string, args: Record<string, unknown>): Promise<JobSpec> {
   const p = checkItemPath(path);
   await requireAccess(e.db, c.ws, e.p, p, 'run', 'Flow');
-  const [f] = await e.db.query(`SELECT value, schema FROM flow WHERE workspace_id = $1 AND path = $2 AND NOT archived`, [c.ws, p]);
+  const f = await flowAtPath(e.db, c.ws, p);
   if (!f) throw notFound(`Flow '${p}' not found`);
-  return { workspace: c.ws, kind: 'flow', path: p, language: 'flow' as Language, content: '', flow: f.value, args: applyInputDefaults(f.schema, args), createdBy: e.p.username, permissionedAs: `u/${e.p.username}`, scheduledFor: scheduledFor(c) };
+  return flowJobSpec(c.ws, f, args, e.p.username, { scheduledFor: scheduledFor(c) });
 }
 
 export function registerJobs(r: Router<Env>): void {
