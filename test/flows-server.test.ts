@@ -165,6 +165,27 @@ describe('flow_status names a job for every step', () => {
     expect(all).not.toContain('MARK-branch-small');
   }, 120_000);
 
+  it('a retried step shows its failed attempts in failed_retries and its final job, never a Failure before its last attempt', async () => {
+    const flaky = 'import os\n\ndef main(marker):\n    n = int(open(marker).read()) if os.path.exists(marker) else 0\n    open(marker, "w").write(str(n + 1))\n    if n < 2:\n        raise Exception(f"attempt {n} fails")\n    return n\n';
+    const value = { modules: [{ id: 'flaky', value: { ...py(flaky), input_transforms: { marker: { type: 'javascript', expr: 'flow_input.marker' } } }, retry: { constant: { attempts: 3, seconds: 0.3 } } }] };
+    expect((await srv.api.post('flows/create', { path: 'f/tests/flaky', summary: '', value })).status).toBe(201);
+    const id = (await srv.api.post('jobs/run/f/f/tests/flaky', { marker: join(tmp, 'flaky-marker') })).text;
+    // While it retries, the step is never shown as failed (the real CLI stops following a failed step).
+    const seen = new Set<string>();
+    for (;;) {
+      const j = (await srv.api.get(`jobs_u/get/${id}?no_logs=true`)).json;
+      seen.add(j.flow_status.modules[0].type);
+      if (j.type === 'CompletedJob') break;
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(seen.has('Failure')).toBe(false);
+    const m = (await srv.api.get(`jobs_u/get/${id}`)).json.flow_status.modules[0];
+    expect(m.type).toBe('Success');
+    expect(m.failed_retries).toHaveLength(2);
+    expect(m.failed_retries).not.toContain(m.job);
+    expect((await srv.api.get(`jobs_u/completed/get_result/${m.job}`)).json).toBe(2);
+  }, 60_000);
+
   it('our flow run prints the logs of every step too', async () => {
     const r = await run([BIN, 'flow', 'run', 'f/tests/traced', '-d', '{"n":3}', ...remote()], ws);
     expect(r.code, r.stderr).toBe(0);
@@ -199,5 +220,108 @@ describe('flow schedules', () => {
     await api.post('schedules/setenabled/f/tests/every_sec', { enabled: false });
     const after = await srv.server.db.query(`SELECT count(*)::int AS n FROM job WHERE schedule_path = 'f/tests/every_sec' AND status = 'queued'`);
     expect(after[0]!.n).toBe(0);
+  }, 60_000);
+});
+
+describe('flow versions from our CLI', () => {
+  it('flow history lists the versions, show-version shows one, redeploy deploys an old one again', async () => {
+    const api = srv.api;
+    const say = (word: string) => ({ modules: [{ id: 's', value: { ...py(`def main():\n    return "${word}"\n`), input_transforms: {} } }] });
+    expect((await api.post('flows/create', { path: 'f/tests/versioned', summary: 'one', value: say('v1'), deployment_message: 'first' })).status).toBe(201);
+    expect((await api.post('flows/update/f/tests/versioned', { path: 'f/tests/versioned', summary: 'two', value: say('v2'), deployment_message: 'second' })).status).toBe(200);
+    const h = await run([BIN, 'flow', 'history', 'f/tests/versioned', '--json', ...remote()], ws);
+    expect(h.code, h.stderr).toBe(0);
+    const hist = JSON.parse(h.stdout);
+    expect(hist.versions.map((v: any) => [v.message, v.current])).toEqual([
+      ['second', true],
+      ['first', false],
+    ]);
+    const [v2, v1] = hist.versions.map((v: any) => v.id);
+    expect(hist.current).toBe(v2);
+    const text = await run([BIN, 'flow', 'history', 'f/tests/versioned', ...remote()], ws);
+    expect(text.stdout).toMatch(new RegExp(`^\\* ${v2} .* second$`, 'm'));
+
+    const show = await run([BIN, 'flow', 'show-version', 'f/tests/versioned', String(v1), ...remote()], ws);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain('Summary: one');
+    expect(show.stdout).toContain('return \\"v1\\"');
+
+    const re = await run([BIN, 'flow', 'redeploy', 'f/tests/versioned', String(v1), '--json', ...remote()], ws);
+    expect(re.code, re.stderr).toBe(0);
+    const r = JSON.parse(re.stdout);
+    expect(r).toMatchObject({ ok: true, from: v1, deployed: true, message: `Redeploy of version ${v1}` });
+    expect(r.version).toBeGreaterThan(v2);
+    expect((await api.post('jobs/run_wait_result/f/f/tests/versioned', {})).json).toBe('v1');
+    const again = await run([BIN, 'flow', 'history', 'f/tests/versioned', '--json', ...remote()], ws);
+    expect(JSON.parse(again.stdout).versions).toHaveLength(3);
+    const noop = await run([BIN, 'flow', 'redeploy', 'f/tests/versioned', String(r.version), ...remote()], ws);
+    expect(noop.stdout).toContain('already the current version');
+
+    // Bad input: one line, exit 2.
+    const bad = await run([BIN, 'flow', 'show-version', 'f/tests/versioned', 'latest', ...remote()], ws);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain("got 'latest'");
+    const other = (await api.get('flows/history/p/f/tests/traced')).json[0].id;
+    const wrong = await run([BIN, 'flow', 'redeploy', 'f/tests/versioned', String(other), ...remote()], ws);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`belongs to f/tests/traced`);
+    const missing = await run([BIN, 'flow', 'history', 'f/tests/nothing_here', ...remote()], ws);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("flow 'f/tests/nothing_here' not found");
+  }, 60_000);
+});
+
+describe('drafts of flows', () => {
+  it('draft push of a flow folder saves a flow draft (inline files included); draft deploy --kind flow deploys it', async () => {
+    const dir = join(ws, 'f/tests/drafted__flow');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'hello.py'), 'def main(name):\n    return f"hello {name}"\n');
+    writeFileSync(
+      join(dir, 'flow.yaml'),
+      "summary: drafted\ndescription: a flow draft\nvalue:\n  modules:\n    - id: hello\n      value:\n        type: rawscript\n        language: python3\n        content: '!inline hello.py'\n        input_transforms:\n          name:\n            type: javascript\n            expr: flow_input.name\nschema:\n  type: object\n  properties:\n    name:\n      type: string\n      default: draft\n",
+    );
+    const push = await run([BIN, 'draft', 'push', 'f/tests/drafted__flow', '--json', ...remote()], ws);
+    expect(push.code, push.stderr).toBe(0);
+    expect(JSON.parse(push.stdout)).toMatchObject({ ok: true, kind: 'flow', path: 'f/tests/drafted', version_id: null, deployed: null });
+    const own = (await srv.api.get('drafts/get_own/flow/f/tests/drafted')).json;
+    expect(own.value).toMatchObject({ path: 'f/tests/drafted', summary: 'drafted', description: 'a flow draft' });
+    expect(own.value.value.modules[0].value.content).toBe('def main(name):\n    return f"hello {name}"\n');
+    // Not deployed by a draft save.
+    expect((await srv.api.get('flows/get/f/tests/drafted')).status).toBe(404);
+    // Its flow.yaml works as well as the folder.
+    const again = await run([BIN, 'draft', 'push', 'f/tests/drafted__flow/flow.yaml', ...remote()], ws);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('Saved your draft of flow f/tests/drafted');
+
+    const dep = await run([BIN, 'draft', 'deploy', 'f/tests/drafted', '--kind', 'flow', '--message', 'from draft', ...remote()], ws);
+    expect(dep.code, dep.stderr).toBe(0);
+    expect(dep.stdout).toContain('Deployed your draft of flow f/tests/drafted');
+    expect((await srv.api.post('jobs/run_wait_result/f/f/tests/drafted', {})).json).toBe('hello draft');
+    expect((await srv.api.get('drafts/get_own/flow/f/tests/drafted')).json).toBeNull();
+    expect((await srv.api.get('flows/history/p/f/tests/drafted')).json[0].deployment_msg).toBe('from draft');
+
+    // A draft started before someone else's deploy is not deployed over it without --auto-parent.
+    writeFileSync(join(dir, 'hello.py'), 'def main(name):\n    return f"hi {name}"\n');
+    expect((await run([BIN, 'draft', 'push', 'f/tests/drafted__flow', ...remote()], ws)).code).toBe(0);
+    const cur = (await srv.api.get('flows/get/f/tests/drafted')).json;
+    const other = srv.api.as(await srv.api.addUser('flowdev', { is_admin: true }));
+    expect((await other.post('flows/update/f/tests/drafted', { ...cur, deployment_message: 'someone else' })).status).toBe(200);
+    const stale = await run([BIN, 'draft', 'deploy', 'f/tests/drafted', '--kind', 'flow', ...remote()], ws);
+    expect(stale.code, stale.stderr).toBe(1);
+    expect(stale.stderr).toContain('someone deployed it since your draft started');
+    const over = await run([BIN, 'draft', 'deploy', 'f/tests/drafted', '--kind', 'flow', '--auto-parent', ...remote()], ws);
+    expect(over.code, over.stderr).toBe(0);
+    expect((await srv.api.post('jobs/run_wait_result/f/f/tests/drafted', { name: 'you' })).json).toBe('hi you');
+
+    // A folder that is not a flow: one line naming it, exit 2.
+    const notFlow = await run([BIN, 'draft', 'push', 'f/tests', ...remote()], ws);
+    expect(notFlow.code).toBe(2);
+    expect(notFlow.stderr.trim()).toBe('error: f/tests is a folder; pass a script file, or a flow folder (<name>__flow or <name>.flow)');
+    // A broken flow.yaml: named, nothing saved.
+    writeFileSync(join(dir, 'flow.yaml'), 'summary: x\nvalue:\n  modules:\n    - id: bad\n      value:\n        type: teleport\n');
+    const broken = await run([BIN, 'draft', 'push', 'f/tests/drafted__flow', ...remote()], ws);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain("module 'bad' has unknown type 'teleport'");
   }, 60_000);
 });

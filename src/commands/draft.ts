@@ -34,29 +34,32 @@ async function targetFor(client: ApiClient, start: string): Promise<DraftTarget 
 const when = (s: string | undefined) => (s ? s.replace('T', ' ').replace(/Z$/, '') : '?');
 
 export function registerDraft(program: Command): void {
-  const draft = program.command('draft').description('Your drafts on the server: save a local script as a draft, compare, deploy');
+  const draft = program.command('draft').description('Your drafts on the server: save a local script or flow as a draft, compare, deploy');
 
   remoteOptions(
     draft
       .command('push')
       .alias('save')
-      .argument('<file>', 'the local script file, e.g. f/folder/name.ts (its .script.yaml is included)')
+      .argument('<file>', 'the local script file, e.g. f/folder/name.ts (its .script.yaml is included), or a flow folder (<name>__flow / <name>.flow)')
       .option('--last-sync <timestamp>', 'the save time this copy last saw (default: remembered in .wmill/drafts.json)')
       .option('--force', 'save even over a newer save of your draft made elsewhere')
       .option('--rebase', 'start the draft over from the currently deployed version')
       .option('--json', 'print the result as JSON'),
   )
-    .description('Save a local script file as your draft of its path (the deployed version is not changed)')
+    .description('Save a local script file or flow folder as your draft of its path (the deployed version is not changed)')
     .action(async (file: string, opts: RemoteFlags & { lastSync?: string; force?: boolean; rebase?: boolean }) => {
-      const { readLocalScript, pushDraft } = await import('../sync/drafts.js');
-      const local = await readLocalScript(process.cwd(), file);
+      const { readLocalScript, readLocalFlow, isFlowTarget, pushDraft } = await import('../sync/drafts.js');
+      const local = isFlowTarget(process.cwd(), file) ? { kind: 'flow' as const, ...(await readLocalFlow(process.cwd(), file)) } : { kind: 'script' as const, ...(await readLocalScript(process.cwd(), file)) };
       const client = await remoteClient(opts);
       const target = { root: local.root, remote: client.remote, workspace: client.workspace };
       const r = await pushDraft(client, target, local, { lastSync: opts.lastSync, force: opts.force, rebase: opts.rebase });
       if (opts.json) return printJson({ ok: true, ...r });
-      out(`Saved your draft of ${r.path} at ${when(r.saved_at)} (based on ${r.parent_hash ?? 'no deployed version'})`);
+      const base = r.kind === 'flow' ? (r.version_id != null ? `version ${r.version_id}` : 'no deployed version') : (r.parent_hash ?? 'no deployed version');
+      const now = r.kind === 'flow' ? `version ${r.deployed}` : String(r.deployed);
+      const kindArg = r.kind === 'flow' ? ' --kind flow' : '';
+      out(`Saved your draft of ${r.kind === 'flow' ? 'flow ' : ''}${r.path} at ${when(r.saved_at)} (based on ${base})`);
       if (r.deployed_changed_since_draft) {
-        err(color.yellow(`warning: ${r.path} was deployed since your draft started (draft based on ${r.parent_hash ?? 'no version'}, deployed now ${r.deployed}); see 'wmill draft diff ${r.path}'`));
+        err(color.yellow(`warning: ${r.path} was deployed since your draft started (draft based on ${base}, deployed now ${now}); see 'wmill draft diff ${r.path}${kindArg}'`));
       }
     });
 
@@ -150,16 +153,25 @@ export function registerDraft(program: Command): void {
   remoteOptions(
     draft
       .command('deploy')
-      .argument('<path>', 'Windmill path of the script, e.g. f/folder/name')
+      .argument('<path>', 'Windmill path of the script or flow, e.g. f/folder/name')
+      .option('--kind <kind>', 'draft kind (script, flow)', 'script')
       .option('--message <text>', 'deployment message')
       .option('--auto-parent', 'deploy on top of the current version even when someone deployed since your draft started')
       .option('--json', 'print the result as JSON'),
   )
-    .description('Deploy your draft of a script as a new version on top of the version it started from; the draft is then deleted')
-    .action(async (path: string, opts: RemoteFlags & { message?: string; autoParent?: boolean }) => {
+    .description('Deploy your draft of a script (or flow) as a new version on top of the version it started from; the draft is then deleted')
+    .action(async (path: string, opts: RemoteFlags & { kind?: string; message?: string; autoParent?: boolean }) => {
+      const kind = kindOf(opts.kind);
+      if (kind !== 'script' && kind !== 'flow') throw new WmillError('usage', `draft deploy handles scripts and flows; deploy a ${kind} with 'wmill sync push'`);
       const client = await remoteClient(opts);
-      const { deployDraft } = await import('../sync/drafts.js');
-      const r = await deployDraft(client, await targetFor(client, process.cwd()), path, { message: opts.message, autoParent: opts.autoParent });
+      const { deployDraft, deployFlowDraft } = await import('../sync/drafts.js');
+      const target = await targetFor(client, process.cwd());
+      if (kind === 'flow') {
+        const r = await deployFlowDraft(client, target, path, { message: opts.message, autoParent: opts.autoParent });
+        if (opts.json) return printJson({ ok: true, ...r });
+        return out(`Deployed your draft of flow ${r.path} as version ${r.version ?? '?'}`);
+      }
+      const r = await deployDraft(client, target, path, { message: opts.message, autoParent: opts.autoParent });
       if (opts.json) return printJson({ ok: true, ...r });
       out(`Deployed your draft of ${r.path} as ${r.hash}${r.parent_hash && !r.auto_parent ? ` (on top of ${r.parent_hash})` : ''}`);
     });

@@ -1,6 +1,7 @@
 /**
  * `wmill flow preview <folder>` (local, embedded runner), `wmill flow run <path>` (on the
- * server) and `wmill flow new <path>`. Both runners show each step's progress live on stderr;
+ * server), `wmill flow history|show-version|redeploy` (a deployed flow's versions) and
+ * `wmill flow new <path>`. Both runners show each step's progress live on stderr;
  * the flow's result goes to stdout as JSON. Exit 0 success, 1 the flow failed, 2 bad input,
  * 130/143 interrupted.
  */
@@ -9,7 +10,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WmillError } from '../errors.js';
 import { readDataArg } from '../util/data-arg.js';
-import { err, out, printJson } from '../util/output.js';
+import { color, err, out, printJson } from '../util/output.js';
+import { remoteClient, remoteOptions, type RemoteFlags } from './remote-options.js';
+
+/** Colour decisions for stdout (the helpers default to stderr). */
+const STDOUT = process.stdout as unknown as typeof process.stderr;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -153,6 +158,70 @@ export function registerFlow(program: Command): void {
         }
         await new Promise((r) => setTimeout(r, 150));
       }
+    });
+
+  remoteOptions(
+    flow
+      .command('history')
+      .argument('<path>', 'Windmill path of the deployed flow')
+      .option('--json', 'print {ok, path, current, versions} as JSON'),
+  )
+    .description('List the deployed versions of a flow, newest first (* marks the one that runs)')
+    .action(async (path: string, opts: RemoteFlags) => {
+      const client = await remoteClient(opts);
+      const { flowHistory } = await import('../sync/flow-versions.js');
+      const h = await flowHistory(client, path);
+      if (opts.json) return printJson({ ok: true, ...h });
+      const date = (s: string) => s.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
+      const idw = Math.max(7, ...h.versions.map((v) => String(v.id).length));
+      const who = Math.max(6, ...h.versions.map((v) => (v.created_by ?? '').length));
+      out(`  ${'version'.padEnd(idw)}  ${'deployed at'.padEnd(19)}  ${'author'.padEnd(who)}  message`);
+      for (const v of h.versions) {
+        const line = `${v.current ? '*' : ' '} ${String(v.id).padEnd(idw)}  ${date(v.created_at).padEnd(19)}  ${(v.created_by ?? '').padEnd(who)}  ${v.message ?? '-'}`;
+        out(v.current ? color.green(line, STDOUT) : line);
+      }
+      if (h.current === null) err(`note: ${h.path} is not deployed now (deleted or archived); 'wmill flow redeploy ${h.path} <version>' deploys a version again`);
+    });
+
+  remoteOptions(
+    flow
+      .command('show-version')
+      .argument('<path>', 'Windmill path of the flow')
+      .argument('<version>', "version id (see 'wmill flow history')")
+      .option('--json', 'print {ok, flow} as JSON'),
+  )
+    .description('Show one deployed version of a flow: summary, description, schema and value')
+    .action(async (path: string, version: string, opts: RemoteFlags) => {
+      const client = await remoteClient(opts);
+      const { flowVersion } = await import('../sync/flow-versions.js');
+      const f = await flowVersion(client, path, version);
+      if (opts.json) return printJson({ ok: true, flow: f });
+      out(`Path: ${f.path}`);
+      out(`Version: ${f.version_id}${f.edited_by ? ` (deployed by ${f.edited_by}${f.edited_at ? ` at ${String(f.edited_at).replace('T', ' ').replace(/\.\d+Z$|Z$/, '')}` : ''})` : ''}`);
+      out(`Summary: ${f.summary || '-'}`);
+      out(`Description: ${f.description || '-'}`);
+      out('Schema:');
+      out(JSON.stringify(f.schema ?? null, null, 2));
+      out('Value:');
+      out(JSON.stringify(f.value ?? null, null, 2));
+    });
+
+  remoteOptions(
+    flow
+      .command('redeploy')
+      .argument('<path>', 'Windmill path of the flow')
+      .argument('<version>', "the version to deploy again (see 'wmill flow history')")
+      .option('--message <text>', 'deployment message (default: "Redeploy of version <version>")')
+      .option('--json', 'print the result as JSON'),
+  )
+    .description('Deploy an old version of a flow again, as its newest version (history only grows)')
+    .action(async (path: string, version: string, opts: RemoteFlags & { message?: string }) => {
+      const client = await remoteClient(opts);
+      const { redeployFlow } = await import('../sync/flow-versions.js');
+      const r = await redeployFlow(client, path, version, opts.message);
+      if (opts.json) return printJson({ ok: true, ...r });
+      if (!r.deployed) return out(`version ${r.from} is already the current version of ${r.path}; nothing deployed`);
+      out(`Deployed version ${r.from} of ${r.path} again as version ${r.version}`);
     });
 
   flow

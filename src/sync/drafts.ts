@@ -10,7 +10,7 @@
  *   with its lineage error (or re-parents with `auto_parent`). Other users' drafts are kept.
  * Everything takes plain data and an ApiClient; rendering is the command's job.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { WmillError } from '../errors.js';
 import type { ApiClient } from '../api/client.js';
@@ -52,6 +52,7 @@ const META_HANDLED = new Set(['summary', 'description', 'lock', 'kind', 'schema'
 /** Read a local script file and its metadata into a draft value (the NewScript it would deploy as). */
 export async function readLocalScript(cwd: string, file: string): Promise<LocalScript> {
   const abs = resolve(cwd, file);
+  if (isDirectory(abs)) throw new WmillError('usage', `${file} is a folder; pass a script file, or a flow folder (<name>__flow or <name>.flow)`, { file });
   const text = readTextOrNull(abs);
   if (text === null) throw new WmillError('usage', `file not found: ${file}`, { file });
   if (/\.(script|flow|app|resource|variable|schedule)\.(ya?ml|json)$/.test(abs) || /\.script\.lock$/.test(abs)) {
@@ -113,6 +114,65 @@ function lockText(root: string, metaFile: string | null, lock: unknown): string 
   const text = abs ? readTextOrNull(abs) : null;
   if (text === null) throw new WmillError('usage', `${metaFile}: lock file ${ref} not found; run 'wmill generate-metadata' to recreate it`, { file: metaFile });
   return text;
+}
+
+export interface LocalFlow {
+  root: string;
+  /** Root-relative flow folder, `/`-separated. */
+  folder: string;
+  path: string;
+  /** The flow as a deploy would send it (inline files substituted), without lineage fields. */
+  value: DraftValue;
+}
+
+const isDirectory = (abs: string) => {
+  try {
+    return statSync(abs).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/** Whether `target` names a flow folder (`<name>__flow` / `<name>.flow`) or its flow.yaml/flow.json. */
+export function isFlowTarget(cwd: string, target: string): boolean {
+  const abs = resolve(cwd, target);
+  if (/[\\/]flow\.(ya?ml|json)$/.test(abs)) return true;
+  return isDirectory(abs) && /(\.flow|__flow)$/.test(abs.replace(/[\\/]+$/, ''));
+}
+
+/** Read a local flow folder into a draft value (the flow it would deploy as). */
+export async function readLocalFlow(cwd: string, target: string): Promise<LocalFlow> {
+  let abs = resolve(cwd, target).replace(/[\\/]+$/, '');
+  if (!isDirectory(abs)) abs = dirname(abs);
+  const yamlName = existsSync(join(abs, 'flow.yaml')) ? 'flow.yaml' : existsSync(join(abs, 'flow.json')) ? 'flow.json' : null;
+  if (!yamlName) throw new WmillError('usage', `${target}: no flow.yaml in this folder; pass a flow folder (<name>__flow or <name>.flow)`, { file: target });
+  const { loadConfig } = await import('../workspace/config.js');
+  const cfg = loadConfig(abs);
+  const folder = relative(cfg.root, abs).split(sep).join('/');
+  if (folder === '' || folder.startsWith('..') || !/^[ufg]\/[^/]+\/./.test(folder)) {
+    throw new WmillError('usage', `${target} is not a flow of a workspace folder: its path from the sync root (${cfg.root}) must start with f/<folder>/, u/<user>/ or g/<group>/`, { file: target });
+  }
+  const yamlFile = `${folder}/${yamlName}`;
+  const [{ parseDataText, dataError }, { resolveInline }, { flowBody }, { validateFlow, FlowDefinitionError }] = await Promise.all([
+    import('../util/data-file.js'),
+    import('./local.js'),
+    import('./canonical.js'),
+    import('../runner/flow/schema.js'),
+  ]);
+  // Through the one parsing boundary, from inside the sync root only (as sync push reads it).
+  const parsed = parseDataText(readTextOrNull(safePath(cfg.root, yamlFile)) ?? '', yamlFile);
+  if ('error' in parsed) throw dataError(yamlFile, parsed);
+  const doc = parsed.value;
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new WmillError('usage', `${yamlFile}: expected a mapping with summary, value and schema`, { file: yamlFile });
+  const resolved = resolveInline(doc, cfg.root, folder, yamlFile, []) as Record<string, any>;
+  try {
+    validateFlow(resolved.value, yamlFile);
+  } catch (e) {
+    if (e instanceof FlowDefinitionError) throw new WmillError('usage', e.message, { file: yamlFile });
+    throw e;
+  }
+  const path = folder.replace(/(\.flow|__flow)$/, '');
+  return { root: cfg.root, folder, path, value: { path, ...flowBody(resolved) } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,7 +257,7 @@ async function updateDraft(client: ApiClient, kind: DraftKind, path: string, bod
 }
 
 const sameValue = (a: Record<string, unknown>, b: Record<string, unknown>) => {
-  const strip = ({ parent_hash: _p, ...rest }: Record<string, unknown>) => canonical(rest);
+  const strip = ({ parent_hash: _p, version_id: _v, ...rest }: Record<string, unknown>) => canonical(rest);
   return strip(a) === strip(b);
 };
 
@@ -216,53 +276,81 @@ export interface PushOptions {
 }
 
 export interface PushResult {
-  kind: 'script';
+  kind: 'script' | 'flow';
   path: string;
   saved_at: string;
-  /** The version the draft is based on (null: nothing deployed when it started). */
-  parent_hash: string | null;
+  /** Scripts: the version hash the draft is based on (null: nothing deployed when it started). */
+  parent_hash?: string | null;
+  /** Flows: the version id the draft is based on (null: nothing deployed when it started). */
+  version_id?: number | null;
   /** The currently deployed version (null: none). */
-  deployed: string | null;
+  deployed: string | number | null;
   /** True when the draft's base is no longer the deployed version. */
   deployed_changed_since_draft: boolean;
   /** A draft of yours existed before this save. */
   replaced: boolean;
 }
 
-const conflict = (path: string, savedAt: string, mine: string | null) =>
+const conflict = (path: string, savedAt: string, mine: string | null, kind: 'script' | 'flow' = 'script') =>
   new WmillError(
     'conflict',
-    `your draft of ${path} was saved elsewhere at ${savedAt}${mine ? `, after this copy last synced it (${mine})` : ' and this copy has never synced it'}; see it with 'wmill draft show ${path}', or pass --force to overwrite it`,
+    `your draft of ${path} was saved elsewhere at ${savedAt}${mine ? `, after this copy last synced it (${mine})` : ' and this copy has never synced it'}; see it with 'wmill draft show ${path}${kind === 'flow' ? ' --kind flow' : ''}', or pass --force to overwrite it`,
     { path, current_timestamp: savedAt, last_sync: mine },
   );
 
-/** Save a local script as the caller's draft. Throws a `conflict` WmillError (exit 1) on a stale save. */
-export async function pushDraft(client: ApiClient, target: DraftTarget | null, local: Pick<LocalScript, 'path' | 'value'>, opts: PushOptions = {}): Promise<PushResult> {
+/** The deployed flow at `path` (null: none). */
+async function deployedFlow(client: ApiClient, path: string): Promise<Record<string, any> | null> {
+  try {
+    return await client.json<Record<string, any>>('GET', client.ws(`/flows/get/${enc(path)}`));
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return null;
+    throw e;
+  }
+}
+
+/** What a draft of each kind records as the version it started from, and how to read the deployed one. */
+const LINEAGE = {
+  script: { field: 'parent_hash', deployed: async (c: ApiClient, p: string) => (await getHead(c, p))?.hash ?? null },
+  flow: {
+    field: 'version_id',
+    deployed: async (c: ApiClient, p: string) => {
+      const f = await deployedFlow(c, p);
+      return f && !f.archived && typeof f.version_id === 'number' ? (f.version_id as number) : null;
+    },
+  },
+} as const;
+
+/**
+ * Save a local script (or, with `kind: 'flow'`, a local flow) as the caller's draft. Throws a
+ * `conflict` WmillError (exit 1) on a stale save.
+ */
+export async function pushDraft(client: ApiClient, target: DraftTarget | null, local: { kind?: 'script' | 'flow'; path: string; value: DraftValue }, opts: PushOptions = {}): Promise<PushResult> {
+  const kind = local.kind ?? 'script';
+  const lineage = LINEAGE[kind];
   const path = local.path;
-  const record = target ? getRecord(target, 'script', path) : undefined;
+  const record = target ? getRecord(target, kind, path) : undefined;
   let lastSync = opts.lastSync ?? record?.last_sync;
   if (opts.lastSync !== undefined && Number.isNaN(Date.parse(opts.lastSync))) throw new WmillError('usage', `--last-sync must be a timestamp such as 2026-05-01T10:00:00.000Z, got '${opts.lastSync}'`);
-  const [existing, head] = await Promise.all([getOwnDraft(client, 'script', path), getHead(client, path)]);
+  const [existing, head] = await Promise.all([getOwnDraft(client, kind, path), lineage.deployed(client, path)]);
   // No record of this draft here, but one exists on the server with other content: it was saved
   // from elsewhere (another copy, the editor). Replacing it silently would lose that work.
   if (existing && lastSync === undefined && !opts.force && !sameValue(existing.value, local.value)) {
-    throw conflict(path, existing.created_at, null);
+    throw conflict(path, existing.created_at, null, kind);
   }
   if (existing && lastSync === undefined) lastSync = existing.created_at;
-  const base: string | null =
-    !opts.rebase && existing && 'parent_hash' in existing.value ? (existing.value.parent_hash ?? null) : (head?.hash ?? null);
-  const value: DraftValue = { ...local.value, parent_hash: base };
-  const r = await updateDraft(client, 'script', path, { value, ...(lastSync !== undefined ? { last_sync: lastSync } : {}), ...(opts.force ? { force: true } : {}) });
-  if (r.status === 'conflict') throw conflict(path, r.current_timestamp, lastSync ?? null);
+  const base = (!opts.rebase && existing && lineage.field in existing.value ? (existing.value[lineage.field] ?? null) : head) as string | number | null;
+  const value: DraftValue = { ...local.value, [lineage.field]: base };
+  const r = await updateDraft(client, kind, path, { value, ...(lastSync !== undefined ? { last_sync: lastSync } : {}), ...(opts.force ? { force: true } : {}) });
+  if (r.status === 'conflict') throw conflict(path, r.current_timestamp, lastSync ?? null, kind);
   if (r.status !== 'saved') throw new WmillError('failure', `the server did not save the draft of ${path}: ${r.status}${r.moved_to ? ` (moved to ${r.moved_to})` : ''}`, { status: r.status });
-  if (target) setRecord(target, 'script', path, { last_sync: r.current_timestamp, parent_hash: base });
+  if (target) setRecord(target, kind, path, { last_sync: r.current_timestamp, parent_hash: base === null ? null : String(base) });
   return {
-    kind: 'script',
+    kind,
     path,
     saved_at: r.current_timestamp,
-    parent_hash: base,
-    deployed: head?.hash ?? null,
-    deployed_changed_since_draft: !!head && base !== head.hash,
+    [lineage.field]: base,
+    deployed: head,
+    deployed_changed_since_draft: head !== null && base !== head,
     replaced: !!existing,
   };
 }
@@ -340,6 +428,53 @@ export async function deployDraft(client: ApiClient, target: DraftTarget | null,
   await updateDraft(client, 'script', path, { value: null, force: true });
   if (target) setRecord(target, 'script', path, null);
   return { path, hash, parent_hash: parent ?? null, auto_parent: !!opts.autoParent };
+}
+
+export interface FlowDeployResult {
+  kind: 'flow';
+  path: string;
+  /** The flow's version id after the deploy. */
+  version: number | null;
+  /** The version the draft started from (null: nothing was deployed then). */
+  version_id: number | null;
+  auto_parent: boolean;
+}
+
+/**
+ * Deploy the caller's draft of a flow; the draft is then deleted. Flows have no server-side
+ * parent check, so the check is made here: when someone deployed the flow since the draft
+ * started, it fails unless `autoParent` (deploy over their version).
+ */
+export async function deployFlowDraft(client: ApiClient, target: DraftTarget | null, rawPath: string, opts: { message?: string; autoParent?: boolean } = {}): Promise<FlowDeployResult> {
+  const path = clean(rawPath);
+  const own = await getOwnDraft(client, 'flow', path);
+  if (!own) throw noDraft('flow', path);
+  const { version_id: rawBase, parent_hash: _p, ...rest } = own.value as DraftValue & { version_id?: number | null };
+  const base = typeof rawBase === 'number' ? rawBase : null;
+  if (!rest.value || typeof rest.value !== 'object') throw new WmillError('failure', `your draft of flow ${path} has no value; save it again with 'wmill draft push <flow folder>'`);
+  const live = await deployedFlow(client, path);
+  const current = live && typeof live.version_id === 'number' ? (live.version_id as number) : null;
+  if (current !== null && current !== base && !opts.autoParent) {
+    throw new WmillError(
+      'failure',
+      `cannot deploy your draft of flow ${path}: someone deployed it since your draft started (draft based on ${base === null ? 'no version' : `version ${base}`}, deployed now version ${current}${live?.edited_by ? ` by ${live.edited_by}` : ''}); ` +
+        `review with 'wmill draft diff ${path} --kind flow', then deploy over theirs with 'wmill draft deploy ${path} --kind flow --auto-parent'`,
+      { reason: 'lineage', path, draft_base: base, deployed: current },
+    );
+  }
+  const body: Record<string, unknown> = {
+    ...rest,
+    path,
+    summary: typeof rest.summary === 'string' ? rest.summary : '',
+    ...(opts.message !== undefined ? { deployment_message: opts.message } : {}),
+    skip_draft_deletion: true,
+  };
+  if (live) await client.text('POST', client.ws(`/flows/update/${enc(path)}`), { body });
+  else await client.text('POST', client.ws('/flows/create'), { body });
+  await updateDraft(client, 'flow', path, { value: null, force: true });
+  if (target) setRecord(target, 'flow', path, null);
+  const after = await deployedFlow(client, path);
+  return { kind: 'flow', path, version: typeof after?.version_id === 'number' ? after.version_id : null, version_id: base, auto_parent: !!opts.autoParent };
 }
 
 /** Delete the caller's draft; false when there was none. */
