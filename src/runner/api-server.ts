@@ -282,6 +282,40 @@ export class ApiServer {
       return { text: m.rest };
     });
 
+    r('GET', 'jobs_u/get_root_job_id/([^/]+)', async (_q, m) => {
+      let cur = await job(m.ws, m.rest);
+      if (cur.rootJob) return { json: cur.rootJob };
+      for (let depth = 0; cur.parentJob && depth < 100; depth++) {
+        const up = await store.getJob(cur.parentJob);
+        if (!up || up.workspace !== m.ws) break;
+        cur = up;
+      }
+      return { json: cur.id };
+    });
+    r('POST', 'job_metrics/set_progress/([^/]+)', async (req, m) => {
+      const b = (await readJson(req)) ?? {};
+      if (typeof b.percent !== 'number' || !Number.isFinite(b.percent)) throw new HttpError(400, 'percent must be a number');
+      await store.setProgress((await job(m.ws, m.rest)).id, b.percent);
+      return { text: `progress of job ${m.rest} set` };
+    });
+    r('GET', 'job_metrics/get_progress/([^/]+)', async (_q, m) => ({ json: await store.getProgress((await job(m.ws, m.rest)).id) }));
+    const flowJob = async (ws: string, id: string) => {
+      const j = await store.getJob(id);
+      if (!j || j.workspace !== ws || (j.kind !== 'flow' && j.kind !== 'flowpreview')) throw new HttpError(404, `Job ${id} does not exist or is not a flow`);
+      return j;
+    };
+    r('GET', 'jobs/flow/user_states/([^/]+/.+)', async (_q, m) => {
+      const [id, key] = [m.rest.slice(0, m.rest.indexOf('/')), m.rest.slice(m.rest.indexOf('/') + 1)];
+      const v = await store.getFlowUserState((await flowJob(m.ws, id)).id, key);
+      return { json: v === undefined ? null : v };
+    });
+    r('POST', 'jobs/flow/user_states/([^/]+/.+)', async (req, m) => {
+      const [id, key] = [m.rest.slice(0, m.rest.indexOf('/')), m.rest.slice(m.rest.indexOf('/') + 1)];
+      const b = await readJson(req);
+      await store.setFlowUserState((await flowJob(m.ws, id)).id, key, b ?? null);
+      return { text: `flow user state ${key} set` };
+    });
+
     r('POST', 'jobs/wac/inline_checkpoint/([^/]+)', async (req, m) => {
       if (m.rest !== m.auth.jobId) throw new HttpError(403, 'a job can only checkpoint its own steps');
       const b = (await readJson(req)) ?? {};
@@ -309,6 +343,10 @@ export class ApiServer {
 
     // -- users -----------------------------------------------------------------------------
     r('GET', 'users/whoami', async (_q, m) => ({ json: this.user(m.ws) }));
+    r('GET', 'users/username_to_email/([^/]+)', async (_q, m) => {
+      if (m.rest !== ctx.user) throw new HttpError(404, `user ${m.rest} not found`);
+      return { text: this.user(m.ws).email };
+    });
   }
 
   private user(ws: string) {

@@ -906,6 +906,10 @@ export class Engine {
       WM_STATE_PATH: statePath,
       WM_STATE_PATH_NEW: statePath,
       WM_OBJECT_PATH: `${job.path.replace(/\//g, '_')}/${job.id}`,
+      // A flow step: its flow job, the outermost flow job, and its module id.
+      ...(job.flowStepId && job.parentJob
+        ? { WM_FLOW_JOB_ID: job.parentJob, WM_ROOT_FLOW_JOB_ID: job.rootJob ?? job.parentJob, WM_FLOW_STEP_ID: job.flowStepId.replace(/#retry\d+$/, '') }
+        : {}),
       WM_WORKER_GROUP: 'local',
       BASE_INTERNAL_URL: baseUrl,
       BASE_URL: baseUrl,

@@ -106,6 +106,14 @@ export interface Store {
   getLogs(id: string, offset?: number): Promise<{ logs: string; offset: number }>;
   listJobs(filter?: { status?: JobRecord['status'][] }): Promise<JobRecord[]>;
 
+  /** Set a job's progress in percent: clamped to 0-99, never lower than before (Windmill's rule). */
+  setProgress(id: string, percent: number): Promise<void>;
+  /** A job's progress, or null when never set. */
+  getProgress(id: string): Promise<number | null>;
+  /** A flow's user state at `key` (kept on the flow's root job); undefined when never set. */
+  getFlowUserState(id: string, key: string): Promise<unknown>;
+  setFlowUserState(id: string, key: string, value: unknown): Promise<void>;
+
   getResource(workspace: string, path: string): Promise<ResourceRecord | undefined>;
   putResource(workspace: string, r: ResourceRecord): Promise<void>;
   getVariable(workspace: string, path: string): Promise<VariableRecord | undefined>;
@@ -287,6 +295,28 @@ export class MemoryStore implements Store {
 
   async listJobs(filter: { status?: JobRecord['status'][] } = {}): Promise<JobRecord[]> {
     return [...this.jobs.values()].filter((j) => !filter.status || filter.status.includes(j.status)).map((j) => structuredClone(j));
+  }
+
+  private readonly progress = new Map<string, number>();
+
+  async setProgress(id: string, percent: number): Promise<void> {
+    const p = Math.min(99, Math.max(0, Math.floor(percent)));
+    this.progress.set(id, Math.max(p, this.progress.get(id) ?? 0));
+  }
+
+  async getProgress(id: string): Promise<number | null> {
+    return this.progress.get(id) ?? null;
+  }
+
+  private readonly userStates = new Map<string, unknown>();
+
+  async getFlowUserState(id: string, key: string): Promise<unknown> {
+    const k = `${id}\u0000${key}`;
+    return this.userStates.has(k) ? structuredClone(this.userStates.get(k)) : undefined;
+  }
+
+  async setFlowUserState(id: string, key: string, value: unknown): Promise<void> {
+    this.userStates.set(`${id}\u0000${key}`, structuredClone(value ?? null));
   }
 
   private key(ws: string, path: string) {

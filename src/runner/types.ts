@@ -43,9 +43,11 @@ export interface JobSpec {
   schedulePath?: string;
   /** Higher first. */
   priority?: number;
-  /** The flow job this job is a step of, and its step key. */
+  /** The flow job this job is a step of (or the job that started it), and its step key. */
   parentJob?: string;
   flowStepId?: string;
+  /** The outermost flow job of the flow this job is a step of (set on flow steps). */
+  rootJob?: string;
   /** Flow jobs: the OpenFlow value that runs. */
   flow?: unknown;
   /**

@@ -259,6 +259,16 @@ export const MIGRATIONS: string[] = [
     FOREIGN KEY (workspace_id, push_id) REFERENCES sync_push (workspace_id, id) ON DELETE CASCADE
   );
   `,
+  // 6: a job's progress (set_progress, 0-99, never going back) and flow user states (per root flow job).
+  `
+  ALTER TABLE job ADD COLUMN progress integer;
+  CREATE TABLE flow_user_state (
+    job_id uuid NOT NULL,
+    key text NOT NULL,
+    value json,
+    PRIMARY KEY (job_id, key)
+  );
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */

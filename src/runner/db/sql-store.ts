@@ -45,6 +45,7 @@ export function rowToJob(r: Record<string, any>): JobRecord {
     ...(spec.env ? { env: spec.env } : {}),
     ...(spec.parentJob ? { parentJob: spec.parentJob } : {}),
     ...(spec.flowStepId ? { flowStepId: spec.flowStepId } : {}),
+    ...(spec.rootJob ? { rootJob: spec.rootJob } : {}),
     ...(spec.flow ? { flow: spec.flow } : {}),
     ...(spec.flowScope ? { flowScope: spec.flowScope } : {}),
     ...(r.flow_status ? { flowState: r.flow_status } : {}),
@@ -85,7 +86,7 @@ export const DONE_CHANNEL = 'wmill_job_done';
 
 /** Insert a job row through `q` (a transaction when the caller needs atomicity with other writes). */
 export async function insertJobRow(q: Sql, job: JobRecord): Promise<void> {
-  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, flow: job.flow, flowScope: job.flowScope, wacKey: job.wacKey, cache: job.cache, concurrency: job.concurrency };
+  const spec = { file: job.file, root: job.root, argNames: job.argNames, timeoutS: job.timeoutS, env: job.env, parentJob: job.parentJob, flowStepId: job.flowStepId, rootJob: job.rootJob, flow: job.flow, flowScope: job.flowScope, wacKey: job.wacKey, cache: job.cache, concurrency: job.concurrency };
   // The job and its (empty) logs row in one statement; a queued job wakes the workers that
   // LISTEN (same statement: no extra round trip).
   await q.query(
@@ -361,6 +362,28 @@ export class SqlStore implements Store {
       ? await this.db.query('SELECT * FROM job WHERE status = ANY($1::text[]) ORDER BY created_at', [filter.status])
       : await this.db.query('SELECT * FROM job ORDER BY created_at');
     return rows.map(rowToJob);
+  }
+
+  async setProgress(id: string, percent: number): Promise<void> {
+    const p = Math.min(99, Math.max(0, Math.floor(percent)));
+    await this.db.query(`UPDATE job SET progress = GREATEST(COALESCE(progress, 0), $2) WHERE id = $1`, [id, p]);
+  }
+
+  async getProgress(id: string): Promise<number | null> {
+    const [r] = await this.db.query<{ progress: number | null }>(`SELECT progress FROM job WHERE id = $1`, [id]);
+    return r?.progress ?? null;
+  }
+
+  async getFlowUserState(id: string, key: string): Promise<unknown> {
+    const [r] = await this.db.query<{ value: unknown }>(`SELECT value FROM flow_user_state WHERE job_id = $1 AND key = $2`, [id, key]);
+    return r ? (r.value ?? null) : undefined;
+  }
+
+  async setFlowUserState(id: string, key: string, value: unknown): Promise<void> {
+    await this.db.query(
+      `INSERT INTO flow_user_state (job_id, key, value) VALUES ($1, $2, $3::json) ON CONFLICT (job_id, key) DO UPDATE SET value = EXCLUDED.value`,
+      [id, key, json(value ?? null)],
+    );
   }
 
   /**

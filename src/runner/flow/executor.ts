@@ -176,7 +176,7 @@ export class FlowRun {
     if (done) return done;
     let id = this.state.running[key];
     if (!id) {
-      id = await this.host.submit({ ...spec, parentJob: this.job.id, flowStepId: key });
+      id = await this.host.submit({ ...spec, parentJob: this.job.id, flowStepId: key, rootJob: this.job.rootJob ?? this.job.id });
       this.state.running[key] = id;
       // Recorded in the background while the child runs (for progress views and re-attaching after
       // a restart); a step's result is always awaited (record) before the flow moves on.
@@ -194,7 +194,7 @@ export class FlowRun {
     const done = this.state.done[key];
     if (done) return done;
     const id = await this.host.record(
-      { workspace: this.job.workspace, kind: 'identity', path: this.job.path, language: 'flow' as Language, content: '', args: {}, createdBy: this.job.createdBy, permissionedAs: this.job.permissionedAs, parentJob: this.job.id, flowStepId: key },
+      { workspace: this.job.workspace, kind: 'identity', path: this.job.path, language: 'flow' as Language, content: '', args: {}, createdBy: this.job.createdBy, permissionedAs: this.job.permissionedAs, parentJob: this.job.id, flowStepId: key, rootJob: this.job.rootJob ?? this.job.id },
       outcome,
     );
     const rec: StepRecord = { ...outcome, job: id, ...extra };

@@ -254,6 +254,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);
     return json(rows.map((m) => ({ email: m.email, username: m.username, is_admin: m.is_admin, operator: m.operator, groups: m.groups, workspace_id: c.ws })));
   });
+  router.get('users/username_to_email/([^/]+)', async (c, e) => {
+    const [m] = await e.db.query(`SELECT email FROM member WHERE workspace_id = $1 AND username = $2`, [c.ws, c.params[0]]);
+    if (!m) throw new HttpError(404, `user ${c.params[0]} not found in workspace ${c.ws}`);
+    return text(m.email);
+  });
   router.get('workspaces/list_ws_specific', async () => json([]));
   router.get('workspaces/tarball', async (c, e) => ({ bytes: await workspaceArchive(e, c.ws, c.query), contentType: 'application/zip', filename: `${c.ws}.zip` }));
   router.post('workspaces/add_user', async (c, e) => {

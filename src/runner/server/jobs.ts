@@ -108,6 +108,33 @@ async function getJobIn(e: Env, ws: string, id: string): Promise<JobRecord> {
   return j;
 }
 
+/** `?parent_job=` / `?root_job=` (what the SDKs send when a job starts another): jobs of this workspace. */
+async function lineage(c: Ctx, e: Env): Promise<Partial<JobSpec>> {
+  const out: Partial<JobSpec> = {};
+  const parent = c.query.get('parent_job');
+  const root = c.query.get('root_job');
+  if (parent) out.parentJob = (await getJobIn(e, c.ws, parent)).id;
+  if (root) out.rootJob = (await getJobIn(e, c.ws, root)).id;
+  return out;
+}
+
+/** The outermost job of `j`'s chain of parents (flows, iterations, jobs started by jobs). */
+async function rootOf(e: Env, j: JobRecord): Promise<string> {
+  if (j.rootJob) return j.rootJob;
+  let cur = j;
+  for (let depth = 0; cur.parentJob && depth < 100; depth++) {
+    const up = await e.store.getJob(cur.parentJob);
+    if (!up || up.workspace !== j.workspace) break;
+    cur = up;
+  }
+  return cur.id;
+}
+
+/** Who may change a job's progress or a flow's user state: its owner, or an admin. */
+function requireOwner(e: Env, j: JobRecord, what: string): void {
+  if (!e.p.isAdmin && j.createdBy !== e.p.username) throw forbidden(`${e.p.username} cannot ${what} of job ${j.id}`);
+}
+
 function view(j: JobRecord, logs?: string) {
   const v = jobView(j, logs) as Record<string, unknown>;
   if (j.kind === 'flow' || j.kind === 'flowpreview') {
@@ -143,7 +170,7 @@ export function registerJobs(r: Router<Env>): void {
     return e.engine.submit(spec);
   };
 
-  r.post('jobs/run/f/(.+)', async (c, e) => text(await submit(e, await flowJob(c, e, c.params[0]!, argsOf(await c.body()))), 201));
+  r.post('jobs/run/f/(.+)', async (c, e) => text(await submit(e, { ...(await flowJob(c, e, c.params[0]!, argsOf(await c.body()))), ...(await lineage(c, e)) }), 201));
   r.post('jobs/run_wait_result/f/(.+)', async (c, e) => waitResult(e, await submit(e, await flowJob(c, e, c.params[0]!, argsOf(await c.body())))));
   r.post('jobs/run/preview_flow', async (c, e) => {
     const b = await c.obj();
@@ -220,12 +247,12 @@ export function registerJobs(r: Router<Env>): void {
 
   r.post('jobs/run/p/(.+)', async (c, e) => {
     const row = await resolvePath(e.db, e, c.ws, c.params[0]!);
-    const id = await submit(e, scriptJobSpec(c.ws, row, argsOf(await c.body()), e.p.username, { scheduledFor: scheduledFor(c), ...(c.query.get('tag') ? { tag: c.query.get('tag')! } : {}) }));
+    const id = await submit(e, scriptJobSpec(c.ws, row, argsOf(await c.body()), e.p.username, { scheduledFor: scheduledFor(c), ...(c.query.get('tag') ? { tag: c.query.get('tag')! } : {}), ...(await lineage(c, e)) }));
     return text(id, 201);
   });
   r.post('jobs/run/h/([^/]+)', async (c, e) => {
     const row = await resolveHash(e.db, e, c.ws, c.params[0]!);
-    const id = await submit(e, scriptJobSpec(c.ws, row, argsOf(await c.body()), e.p.username, { scheduledFor: scheduledFor(c) }));
+    const id = await submit(e, scriptJobSpec(c.ws, row, argsOf(await c.body()), e.p.username, { scheduledFor: scheduledFor(c), ...(await lineage(c, e)) }));
     return text(id, 201);
   });
   r.post('jobs/run/preview', async (c, e) => text(await submit(e, await previewSpec(c, e, await c.obj())), 201));
@@ -295,7 +322,36 @@ export function registerJobs(r: Router<Env>): void {
     const j = await getJobIn(e, c.ws, c.params[0]!);
     const offset = c.q.int('log_offset', { dflt: 0, min: 0 });
     const logs = boolParam(c.query, 'no_logs') ? { logs: undefined, offset } : await e.store.getLogs(j.id, offset);
-    return json({ running: j.status === 'running', completed: isFinal(j.status), new_logs: logs.logs, log_offset: logs.offset });
+    const progress = boolParam(c.query, 'get_progress') ? { progress: await e.store.getProgress(j.id) } : {};
+    return json({ running: j.status === 'running', completed: isFinal(j.status), new_logs: logs.logs, log_offset: logs.offset, ...progress });
+  });
+  r.get('jobs_u/get_root_job_id/([^/]+)', async (c, e) => json(await rootOf(e, await getJobIn(e, c.ws, c.params[0]!))));
+  // Progress (what the SDKs' setProgress/getProgress call): 0-99, never going back.
+  r.post('job_metrics/set_progress/([^/]+)', async (c, e) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!);
+    requireOwner(e, j, 'set the progress');
+    const b = await c.obj();
+    const percent = Number(b.percent);
+    if (typeof b.percent !== 'number' || !Number.isFinite(percent)) throw badRequest('percent must be a number');
+    await e.store.setProgress(j.id, percent);
+    return text(`progress of job ${j.id} set`);
+  });
+  r.get('job_metrics/get_progress/([^/]+)', async (c, e) => json(await e.store.getProgress((await getJobIn(e, c.ws, c.params[0]!)).id)));
+  // Flow user states, kept on the flow job (the SDKs pass the root flow job).
+  const flowOf = async (c: Ctx, e: Env) => {
+    const j = await getJobIn(e, c.ws, c.params[0]!).catch(() => undefined);
+    if (!j || (j.kind !== 'flow' && j.kind !== 'flowpreview')) throw notFound(`Job ${c.params[0]} does not exist or is not a flow`);
+    return j;
+  };
+  r.get('jobs/flow/user_states/([^/]+)/(.+)', async (c, e) => {
+    const v = await e.store.getFlowUserState((await flowOf(c, e)).id, c.params[1]!);
+    return json(v === undefined ? null : v);
+  });
+  r.post('jobs/flow/user_states/([^/]+)/(.+)', async (c, e) => {
+    const j = await flowOf(c, e);
+    requireOwner(e, j, 'set the user state');
+    await e.store.setFlowUserState(j.id, c.params[1]!, (await c.body()) ?? null);
+    return text(`flow user state ${c.params[1]} set`);
   });
   const cancel = async (c: Ctx, e: Env) => {
     const j = await getJobIn(e, c.ws, c.params[0]!);
