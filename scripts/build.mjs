@@ -24,7 +24,8 @@ const common = {
   platform: 'node',
   target: 'node20',
   outExtension: { '.js': '.mjs' },
-  external: ['typescript', '@electric-sql/pglite'],
+  // Native or large, loaded only by the jobs that need them (DuckDB, MySQL).
+  external: ['typescript', '@electric-sql/pglite', '@duckdb/node-api', 'mysql2'],
   define: { __WMILL_VERSION__: JSON.stringify(pkg.version), __WMILL_COMPAT_CLI__: JSON.stringify(pkg.devDependencies['windmill-cli']) },
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: 'warning',
@@ -42,6 +43,9 @@ const PREVIEW_LAZY = new Set([
   'metadata/parsers/index.ts', // schema inference when the metadata is not current
   'metadata/schema.ts',
   'runner/executors/postgresql.ts', // pg
+  'runner/executors/mysql.ts', // mysql2
+  'runner/executors/duckdb.ts', // @duckdb/node-api
+  'runner/executors/powershell.ts',
 ]);
 const previewLazy = (rel) => PREVIEW_LAZY.has(rel) || (rel.startsWith('commands/') && rel !== 'commands/preview.ts');
 // One instance for both builds (`instanceof WmillError` where errors are rendered).

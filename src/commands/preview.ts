@@ -103,7 +103,7 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
 
   // Everything the usual path needs, in one go; none of it loads zod or the yaml package
   // (they come only when wmill.yaml or the metadata is outside what the quick readers take).
-  const [{ languageOf, remotePathOf }, { isSupported, SUPPORTED_LANGUAGES }, { Engine }, { MemoryStore }, { loadConfigFast }, { WorkspaceFiles }] =
+  const [{ languageOf, remotePathOf }, { previewBlocker }, { Engine }, { MemoryStore }, { loadConfigFast }, { WorkspaceFiles }] =
     await Promise.all([
       import('../workspace/languages.js'),
       import('../runner/executors/index.js'),
@@ -164,15 +164,14 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
     const relFile = inside ? rel.split(sep).join('/') : null;
     const language = languageOf(relFile ?? basename(abs), cfg.defaultTs);
     if (typeof language !== 'string') throw usage(language.error, { file });
-    if (!isSupported(language)) {
-      throw usage(`${language} is not supported in preview yet (supported: ${SUPPORTED_LANGUAGES.join(', ')})`, { file, language });
-    }
     // wmill.yaml `runtime: bun` runs TypeScript (bun) scripts with bun when it is on PATH;
     // anything else (or no key) uses Node + tsx.
     if ((cfg.raw as Record<string, unknown>).runtime === 'bun') {
       await engine.discardPrewarms();
       engine.config.tsRuntime = 'bun';
     }
+    const blocked = previewBlocker(language, engine.config);
+    if (blocked) throw usage(`cannot preview ${file}: ${blocked}`, { file, language });
     store.fallback = new WorkspaceFiles(cfg.root);
     // Workflows: taskScript / taskFlow targets are the workspace's files (the flows they start
     // run here too), loaded on first use.

@@ -3,6 +3,7 @@
  * connection from this process) and reports {success, result}. The engine owns the job's
  * lifecycle (status, timeout, cancel, logs); executors only run code.
  */
+import { accessSync, constants, statSync } from 'node:fs';
 import type { Language } from '../../workspace/languages.js';
 import type { ExecOutcome, JobRecord } from '../types.js';
 import type { ProcessHandle } from './process.js';
@@ -76,12 +77,15 @@ export interface Executor {
 }
 
 /** Languages preview can run, and the executor module for each (loaded on first use). */
-const FAMILY: Partial<Record<Language, 'typescript' | 'python' | 'bash' | 'postgresql'>> = {
+const FAMILY: Partial<Record<Language, 'typescript' | 'python' | 'bash' | 'postgresql' | 'mysql' | 'duckdb' | 'powershell'>> = {
   bun: 'typescript',
   nativets: 'typescript',
   python3: 'python',
   bash: 'bash',
   postgresql: 'postgresql',
+  mysql: 'mysql',
+  duckdb: 'duckdb',
+  powershell: 'powershell',
 };
 
 export function isSupported(language: Language): boolean {
@@ -100,7 +104,74 @@ export async function executorFor(language: Language): Promise<Executor | undefi
       return (await import('./bash.js')).bashExecutor;
     case 'postgresql':
       return (await import('./postgresql.js')).postgresqlExecutor;
+    case 'mysql':
+      return (await import('./mysql.js')).mysqlExecutor;
+    case 'duckdb':
+      return (await import('./duckdb.js')).duckdbExecutor;
+    case 'powershell':
+      return (await import('./powershell.js')).powershellExecutor;
     default:
       return undefined;
   }
+}
+
+/** What runs each language: an interpreter command (checked on PATH), or a service it talks to. */
+const NEEDS: Record<Language, { cmd?: (c: RunnerConfig) => string; what: string }> = {
+  python3: { cmd: (c) => c.python, what: 'Python 3' },
+  bash: { cmd: (c) => c.bash, what: 'Bash' },
+  bun: { cmd: () => process.execPath, what: 'Node.js (or bun, with runtime: bun)' },
+  nativets: { cmd: () => process.execPath, what: 'Node.js' },
+  postgresql: { what: 'a PostgreSQL server (the `database` resource)' },
+  mysql: { what: 'a MySQL or MariaDB server (the `database` resource)' },
+  duckdb: { what: 'DuckDB (built in)' },
+  powershell: { cmd: () => process.env.WMILL_PWSH || 'pwsh', what: 'PowerShell 7' },
+  deno: { cmd: () => 'deno', what: 'Deno' },
+  go: { cmd: () => 'go', what: 'the Go toolchain' },
+  php: { cmd: () => 'php', what: 'PHP' },
+  rust: { cmd: () => 'cargo', what: 'the Rust toolchain' },
+  csharp: { cmd: () => 'dotnet', what: 'the .NET SDK' },
+  nu: { cmd: () => 'nu', what: 'Nushell' },
+  java: { cmd: () => 'java', what: 'a Java JDK' },
+  ruby: { cmd: () => 'ruby', what: 'Ruby' },
+  rlang: { cmd: () => 'Rscript', what: 'R' },
+  ansible: { cmd: () => 'ansible-playbook', what: 'Ansible' },
+  dbt: { cmd: () => 'dbt', what: 'dbt' },
+  bigquery: { what: 'a BigQuery connection' },
+  snowflake: { what: 'a Snowflake connection' },
+  mssql: { what: 'an MS SQL Server connection' },
+  oracledb: { what: 'an Oracle Database connection' },
+  graphql: { what: 'a GraphQL endpoint' },
+};
+
+/** `cmd`'s absolute path: itself when it has a slash and is executable, else the first hit on PATH. */
+export function findExecutable(cmd: string, path = process.env.PATH ?? ''): string | undefined {
+  const ok = (p: string) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (cmd.includes('/')) return ok(cmd) ? cmd : undefined;
+  for (const dir of path.split(':')) if (dir && ok(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
+  return undefined;
+}
+
+/**
+ * Why a script of `language` cannot run in preview here (one line, naming the interpreter it
+ * needs), or undefined when it can.
+ */
+export function previewBlocker(language: Language, config: RunnerConfig): string | undefined {
+  const need = NEEDS[language];
+  const cmd = need.cmd?.(config);
+  const found = cmd ? findExecutable(cmd) : undefined;
+  if (isSupported(language)) {
+    if (!cmd || found) return undefined;
+    return `${language} scripts run with ${cmd} (${need.what}), which is not installed here (not found on PATH)${language === 'powershell' ? '; install PowerShell 7 or set WMILL_PWSH' : ''}`;
+  }
+  const runs = `preview runs ${SUPPORTED_LANGUAGES.join(', ')}`;
+  if (!cmd) return `${language} scripts need ${need.what}, which preview does not provide; ${runs}`;
+  if (found) return `${language} scripts are not run by preview yet (${cmd} is installed at ${found}, but wmill has no ${language} runner); ${runs}`;
+  return `${language} scripts need ${cmd} (${need.what}), which is not installed here (not found on PATH); ${runs}`;
 }
