@@ -122,7 +122,7 @@ describe('script preview (in-process)', () => {
     writeFileSync(join(ws, 'f/fx/x.script.yaml'), 'summary: ""\n');
     expect((await usageError(run('f/fx/x.script.yaml', {}))).message).toContain('is a metadata file');
     writeFileSync(join(ws, 'f/fx/prog.go'), 'package inner\nfunc main() (string, error) { return "", nil }\n');
-    expect((await usageError(run('f/fx/prog.go', {}))).message).toMatch(/^go is not supported in preview yet/);
+    expect((await usageError(run('f/fx/prog.go', {}))).message).toMatch(/^cannot preview f\/fx\/prog\.go: go scripts (need go \(the Go toolchain\)|are not run by preview yet)/);
     expect((await usageError(run('f/fx/preview_add.ts', { data: '{"a":1}', timeout: 'soon' }))).message).toContain('--timeout');
   });
 
