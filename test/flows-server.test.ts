@@ -85,13 +85,19 @@ const TRACED = {
     {
       id: 'last',
       value: {
-        ...py('def main(loop, pick, both):\n    print("MARK-last")\n    return {"loop": loop, "pick": pick, "both": both}\n'),
-        input_transforms: { loop: { type: 'javascript', expr: 'results.loop' }, pick: { type: 'javascript', expr: 'results.pick' }, both: { type: 'javascript', expr: 'results.same' } },
+        ...py('def main(loop, pick, both, inner):\n    print("MARK-last")\n    return {"loop": loop, "pick": pick, "both": both, "inner": inner}\n'),
+        input_transforms: {
+          loop: { type: 'javascript', expr: 'results.loop' },
+          pick: { type: 'javascript', expr: 'results.pick' },
+          both: { type: 'javascript', expr: 'results.same' },
+          // A step inside the branch taken is visible after it, as Windmill shows it.
+          inner: { type: 'javascript', expr: 'results.big' },
+        },
       },
     },
   ],
 };
-const TRACED_RESULT = { loop: [1, 11, 21], pick: 'big', both: ['L', 'R'] };
+const TRACED_RESULT = { loop: [1, 11, 21], pick: 'big', both: ['L', 'R'], inner: 'big' };
 
 beforeAll(async () => {
   srv = await startTestServer();

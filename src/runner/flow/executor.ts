@@ -225,6 +225,27 @@ export class FlowRun {
     return rec;
   }
 
+  /**
+   * The results of the steps an iteration or branch flow ran (job `jobId` running `modules`), by
+   * step id, including those of the branches they took: what `results.<id>` sees after a
+   * branch-one, and what a while loop's `stop_after_if` sees, as when they ran inline.
+   */
+  private async innerResults(jobId: string | undefined, modules: FlowModule[], depth = 0): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    if (!jobId || depth > 20) return out;
+    const done = ((await this.host.job(jobId))?.flowState as FlowState | undefined)?.done ?? {};
+    for (const im of modules) {
+      if (done[im.id]) out[im.id] = done[im.id]!.result;
+      if (im.value.type !== 'branchone') continue;
+      const branch = Object.keys(done).find((k) => k.startsWith(`${im.id}/`) && !k.slice(im.id.length + 1).includes('/') && k !== `${im.id}/suspend`);
+      if (!branch) continue;
+      const which = branch.slice(im.id.length + 1);
+      const mods = which === 'default' ? (im.value.default ?? []) : (im.value.branches[Number(which)]?.modules ?? []);
+      Object.assign(out, await this.innerResults(done[branch]!.job, mods, depth + 1));
+    }
+    return out;
+  }
+
   /** The failure of an iteration or branch flow, as the failure of the step inside it. */
   private subFailure(m: FlowModule, rec: StepRecord): StepFailure {
     const { step_id, ...err } = errorOf(rec.result) as Record<string, unknown> & { step_id?: unknown };
@@ -419,9 +440,7 @@ export class FlowRun {
           out.push(r);
           if (m.stop_after_if?.expr) {
             // The condition sees the iteration's own step results, as when it ran inline.
-            const inner = rec.job ? ((await this.host.job(rec.job))?.flowState as FlowState | undefined)?.done ?? {} : {};
-            const results = { ...scope.results };
-            for (const im of v.modules) if (inner[im.id]) results[im.id] = inner[im.id]!.result;
+            const results = { ...scope.results, ...(await this.innerResults(rec.job, v.modules)) };
             const iscope: Scope = { flow_input: flowInput, results, previous_result: r };
             if (evalExpr(m.stop_after_if.expr, { ...this.ctx(iscope), result: r }, this.where(m, 'stop_after_if'))) break;
           }
@@ -443,6 +462,8 @@ export class FlowRun {
         const rec = mods.length
           ? await this.subflow(bkey, mods, scope.flow_input, scope, scope.previous_result)
           : await this.instant(bkey, m, { success: true, result: scope.previous_result ?? null });
+        // The branch's steps are visible to the steps after it (`results.<id>`), as when it ran inline.
+        if (mods.length) Object.assign(scope.results, await this.innerResults(rec.job, mods));
         if (rec.stopped) throw new Stop(rec.result, rec.stopped.error ?? undefined);
         if (!rec.success) throw this.subFailure(m, rec);
         return { success: true, result: rec.result };
