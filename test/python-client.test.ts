@@ -324,21 +324,31 @@ describe('items, state, identity', () => {
     expect(two.result).toEqual([2, one.result[1]]);
   }, 60_000);
 
-  it('get_workspace, get_version, whoami, username_to_email, create_token, get/post', async () => {
+  it('get_workspace, get_version, whoami, username_to_email, create_token (with a user token; a job token may not), get/post', async () => {
+    const userToken = await srv.api.addUser('pyuser');
     const r = await py(
       'f/py/who',
       [
         'import wmill',
         '',
-        'def main():',
-        '    token = wmill.Windmill().create_token()',
+        'def main(user_token: str):',
+        '    try:',
+        '        wmill.Windmill().create_token()',
+        '        refused = None',
+        '    except wmill.WindmillHTTPError as e:',
+        '        refused = [e.status_code, e.body]',
+        '    token = wmill.Windmill(token=user_token).create_token()',
         '    return {"ws": wmill.get_workspace(), "version": wmill.get_version(), "me": wmill.whoami()["username"],',
-        '            "email": wmill.username_to_email("admin"), "with_token": wmill.Windmill(token=token).whoami()["email"],',
-        '            "raw": wmill.get(f"/w/{wmill.get_workspace()}/variables/exists/f/py/v").json(),',
+        '            "email": wmill.username_to_email("admin"), "with_token": wmill.Windmill(token=token).whoami()["email"], "refused": refused,',
+        '            "raw": wmill.get(f"/w/{wmill.get_workspace()}/flows/exists/f/py/double").json(),',
         '            "parsed": [wmill.parse_resource_syntax("$res:a/b"), wmill.parse_variable_syntax("var://c/d"), wmill.parse_resource_syntax("plain")]}',
       ].join('\n'),
+      { user_token: userToken },
     );
-    expect(r.result).toEqual({ ws: 'admins', version: 'CE v1.819.0', me: 'admin', email: 'admin@windmill.dev', with_token: 'admin@windmill.dev', raw: true, parsed: ['a/b', 'c/d', null] });
+    expect(r.result).toEqual({
+      ws: 'admins', version: 'CE v1.819.0', me: 'admin', email: 'admin@windmill.dev', with_token: 'pyuser@example.com',
+      refused: [403, 'a job token cannot create, list or delete tokens'], raw: true, parsed: ['a/b', 'c/d', null],
+    });
   }, 60_000);
 });
 
