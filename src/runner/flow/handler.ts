@@ -49,6 +49,8 @@ export function flowHandler(engine: Engine, deps: FlowDeps): JobHandler {
         // What was not seen live (the child ran in another process, or before a restart).
         const seen = forwarded.get(id)?.n ?? 0;
         forwarded.delete(id);
+        // Run by this engine and seen live: all of it came through (no read of the store needed).
+        if (seen > 0 && j.worker === engine.worker) return j;
         const { logs } = await engine.store.getLogs(id).catch(() => ({ logs: '' }));
         if (logs.length > seen) {
           ctx.log(logs.slice(seen));
