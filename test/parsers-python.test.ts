@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   parsePython,
@@ -10,9 +9,9 @@ import {
   pythonRelativeImports,
 } from '../src/metadata/parsers/python.js';
 import type { Arg } from '../src/metadata/parsers/types.js';
+import { CONFORMANCE } from './helpers/workspace.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const conformance = resolve(repoRoot, '../shared/conformance/schema');
+const conformance = CONFORMANCE;
 
 const caseFiles = readdirSync(resolve(conformance, 'cases'))
   .filter((f) => f.endsWith('.py'))

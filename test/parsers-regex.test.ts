@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseBash } from '../src/metadata/parsers/bash.js';
 import { parsePowershell } from '../src/metadata/parsers/powershell.js';
 import { parseGraphql, parseSql, type SqlDialect } from '../src/metadata/parsers/sql.js';
 import { parseGo } from '../src/metadata/parsers/go.js';
 import type { ParseOutput } from '../src/metadata/parsers/types.js';
+import { CONFORMANCE } from './helpers/workspace.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const conformance = join(resolve(repoRoot, '../shared'), 'conformance/schema');
+const conformance = CONFORMANCE;
 
 /** file suffix → parser, as the CLI picks languages from extensions */
 const PARSERS: [string, (code: string) => ParseOutput][] = [

@@ -1,7 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   loadTs,
   parseTs,
@@ -11,9 +10,9 @@ import {
   tsRelativeImports,
 } from '../src/metadata/parsers/typescript.js';
 import type { ParseOutput } from '../src/metadata/parsers/types.js';
+import { CONFORMANCE } from './helpers/workspace.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const confDir = path.resolve(repoRoot, '../shared/conformance/schema');
+const confDir = CONFORMANCE;
 const casesDir = path.join(confDir, 'cases');
 const expectedDir = path.join(confDir, 'expected');
 

@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = resolve(REPO, '../shared');
-export const CONFORMANCE = join(SHARED, 'conformance/schema');
+/** Data the tests read (copied into the repository: see test/fixtures/README.md). */
+export const FIXTURES = join(REPO, 'test/fixtures');
+/** The public half of the schema-inference corpus, with its reference outputs and checker. */
+export const CONFORMANCE = join(FIXTURES, 'conformance/schema');
 export const BIN = join(REPO, 'bin/wmill.mjs');
 
 /** A scratch workspace folder with wmill.yaml; files given as {relPath: content}. */
