@@ -90,9 +90,6 @@ export interface EngineOptions {
 /** Runs a job in-process (flows, dependency jobs); `signal` aborts on cancel or timeout. */
 export type JobHandler = (job: JobRecord, ctx: { signal: AbortSignal; log: (chunk: string) => void }) => Promise<ExecOutcome>;
 
-/** Longest a log chunk waits before it is stored (logs still stream live to subscribers). */
-const LOG_BATCH_MS = 25;
-
 /** Orchestrating kinds: they wait for child jobs, so they do not take one of the worker slots. */
 const DETACHED: ReadonlySet<JobKind> = new Set(['flow', 'flowpreview']);
 
@@ -316,14 +313,7 @@ export class Engine {
   /** Queue a job; returns its id. `onLog` receives every log chunk of the job, from the first one. */
   async submit(spec: JobSpec, opts: { onLog?: (chunk: string) => void; id?: string; handOff?: boolean } = {}): Promise<string> {
     if (this.closed) throw new Error('engine is closed');
-    const job: JobRecord = {
-      ...spec,
-      id: opts.id ?? newJobId(),
-      status: 'queued',
-      created_at: new Date().toISOString(),
-      permissionedAs: spec.permissionedAs ?? `u/${this.user}`,
-      createdBy: spec.createdBy ?? this.user,
-    };
+    const job = this.newJob(spec, opts.id);
     await this.store.insertJob(job);
     if (opts.onLog) this.onLog(job.id, opts.onLog);
     if (opts.handOff && this.autoRun) this.handOff(job.id);
@@ -353,6 +343,23 @@ export class Engine {
     await this.store.insertJob(job);
     await this.complete(job, outcome, outcome.success ? 'success' : 'failure');
     return job.id;
+  }
+
+  /** The queued job record of `spec`. */
+  private newJob(spec: JobSpec, id?: string): JobRecord {
+    return {
+      ...spec,
+      id: id ?? newJobId(),
+      status: 'queued',
+      created_at: new Date().toISOString(),
+      permissionedAs: spec.permissionedAs ?? `u/${this.user}`,
+      createdBy: spec.createdBy ?? this.user,
+    };
+  }
+
+  /** The ids of the jobs this engine runs now (a host's sweep leaves them alone: see SqlStore.requeueStale). */
+  runningIds(): string[] {
+    return [...this.running.keys()];
   }
 
   /** Subscribe to a job's log chunks as they are produced. Returns an unsubscribe function. */
@@ -448,20 +455,15 @@ export class Engine {
   private log(id: string, chunk: string): void {
     if (!chunk) return;
     this.events.emit(`log:${id}`, chunk);
-    // Logs are stored in batches, LOG_BATCH_MS apart at most: a chatty job costs a write per
-    // batch, not per line. Completing a job (or parking it) flushes at once.
+    // A chunk is stored at once when no write is in flight; chunks arriving during a write go
+    // together in the next one (a chatty job costs a write per store round trip, not per line,
+    // and no timer delays a line). So what a worker killed with SIGKILL loses of the output it
+    // read is at most what arrived during its last round trip to the store (README: Delivery).
     this.logPending.set(id, (this.logPending.get(id) ?? '') + chunk);
-    if (!this.logChain && !this.logTimer) {
-      this.logTimer = setTimeout(() => {
-        this.logTimer = undefined;
-        this.logChain ??= this.writeLogs();
-      }, LOG_BATCH_MS);
-      this.logTimer.unref?.();
-    }
+    this.logChain ??= this.writeLogs();
   }
 
   private readonly logPending = new Map<string, string>();
-  private logTimer: NodeJS.Timeout | undefined;
   /** The log writer while it runs; await logsWritten() for everything logged so far to be stored. */
   private logChain: Promise<void> | undefined;
 
@@ -478,10 +480,6 @@ export class Engine {
   }
 
   private async logsWritten(): Promise<void> {
-    if (this.logTimer) {
-      clearTimeout(this.logTimer);
-      this.logTimer = undefined;
-    }
     if (this.logPending.size) this.logChain ??= this.writeLogs();
     while (this.logChain) await this.logChain;
   }
@@ -670,21 +668,29 @@ export class Engine {
         outcome = { success: false, result: errorResult('WorkflowError', (e as Error).message) };
       }
     }
-    if (reason?.kind === 'cancel') {
-      await this.complete(job, { success: false, result: canceledResult(reason.by, reason.message) }, 'canceled', {
-        by: reason.by,
-        reason: reason.message,
-      });
-    } else if (reason?.kind === 'timeout') {
-      await this.complete(
-        job,
-        { success: false, result: errorResult('TimeoutError', `Job timed out after ${reason.seconds}s: its processes were killed`) },
-        'failure',
-      );
-    } else {
-      await this.complete(job, outcome, outcome.success ? 'success' : 'failure');
+    try {
+      if (reason?.kind === 'cancel') {
+        await this.complete(job, { success: false, result: canceledResult(reason.by, reason.message) }, 'canceled', {
+          by: reason.by,
+          reason: reason.message,
+        });
+      } else if (reason?.kind === 'timeout') {
+        await this.complete(
+          job,
+          { success: false, result: errorResult('TimeoutError', `Job timed out after ${reason.seconds}s: its processes were killed`) },
+          'failure',
+        );
+      } else {
+        await this.complete(job, outcome, outcome.success ? 'success' : 'failure');
+      }
+    } catch (e) {
+      // The store could not record the end (connection lost, chosen as a deadlock victim): the job
+      // is still running there. This run is forgotten, so its heartbeats stop and a sweep re-queues
+      // it (run again: at least once), instead of a job that stays running for ever.
+      this.log(job.id, `\n[wmill] could not record the end of this run (${(e as Error).message}); the job will run again\n`);
+    } finally {
+      this.forgetRun(job.id, run);
     }
-    this.forgetRun(job.id, run);
   }
 
   private async complete(
@@ -696,20 +702,23 @@ export class Engine {
     const now = Date.now();
     const started = job.started_at ? Date.parse(job.started_at) : now;
     await this.logsWritten();
-    const first = await this.store.completeJob(job.id, {
+    const patch = {
       status,
       result: outcome.result ?? null,
       completed_at: new Date(now).toISOString(),
       duration_ms: Math.max(0, now - started),
       ...(cancel ? { canceled_by: cancel.by, canceled_reason: cancel.reason } : {}),
-    });
+    };
+    // A workflow's child is counted in its parent in the same step as it completes.
+    const parent =
+      job.parentJob && job.wacKey
+        ? { id: job.parentJob, key: job.wacKey, value: status === 'success' ? (outcome.result ?? null) : failureMarker(job.wacKey, job.id, outcome.result) }
+        : undefined;
+    const { first, parentReady } = parent ? await this.store.completeChild(job.id, patch, parent) : { first: await this.store.completeJob(job.id, patch), parentReady: false };
     if (first && status === 'success' && job.cache) await this.store.cachePut(job.workspace, job.cache.key, outcome.result ?? null, job.cache.ttlS).catch(() => undefined);
     this.events.emit(`done:${job.id}`);
     this.events.removeAllListeners(`log:${job.id}`);
-    if (first && job.parentJob && job.wacKey) {
-      const value = status === 'success' ? (outcome.result ?? null) : failureMarker(job.wacKey, job.id, outcome.result);
-      if (await this.store.childDone(job.parentJob, job.wacKey, job.id, value).catch(() => false)) this.handOff(job.parentJob);
-    }
+    if (parentReady) this.handOff(parent!.id);
     if (first && this.opts.afterComplete) {
       await this.opts.afterComplete({ ...job, status, result: outcome.result ?? null }).catch(() => undefined);
     }
@@ -736,10 +745,16 @@ export class Engine {
       // step() results the round recorded through the API (the fast path) are in the store.
       state.completed_steps = { ...(await this.store.stepsOf(job.id)), ...state.completed_steps };
     }
-    const park = async (suspend: number, untilMs: number) => {
+    // Park (with the children to queue, in the same step); a job no longer running is another
+    // run's now (its worker was presumed dead and it was re-queued): that run decides.
+    const park = async (suspend: number, untilMs: number, children: JobRecord[] = []) => {
       await this.logsWritten();
-      await this.store.parkJob(job.id, { suspend, until: new Date(untilMs).toISOString(), state });
+      if (!(await this.store.parkJob(job.id, { suspend, until: new Date(untilMs).toISOString(), state }, children))) return;
       this.events.emit(`parked:${job.id}`);
+      for (const c of children) {
+        if (this.autoRun) this.handOff(c.id);
+        else this.workGen++;
+      }
       if (suspend === 0 || untilMs <= Date.now()) this.handOff(job.id);
       else if (untilMs - Date.now() < 2 ** 31 - 1) this.wakeAt(untilMs);
     };
@@ -814,9 +829,17 @@ export class Engine {
         if (Object.keys(aliases).length) state.wac_aliases = { ...(state.wac_aliases ?? {}), ...aliases };
         state.pending_steps = { mode: out.mode, keys: steps.map((s) => s.key), job_ids: ids };
         state.job_ids = { ...(state.job_ids ?? {}), ...ids };
-        // Park first, then push: a child can never complete before its parent waits for it.
-        await park(children.length, Date.now() + 14 * 24 * 3600 * 1000);
-        // Pushed highest priority first (taken in that order, also on a free worker).
+        // The children are queued with the park, in one step: a child can never complete before its
+        // parent waits for it, and a parent never waits for a child that was not queued. A step
+        // answered now (from the cache, or a target that does not exist) is recorded in the park.
+        const checkpoint = structuredClone(state.completed_steps);
+        const jobs: JobRecord[] = [];
+        let waiting = children.length;
+        const doneNow = (key: string, value: unknown) => {
+          state.completed_steps[key] = value ?? null;
+          waiting--;
+        };
+        // Queued (and handed off) highest priority first (taken in that order, also on a free worker).
         const prio = (s: (typeof steps)[number]) => (typeof s.priority === 'number' && Number.isFinite(s.priority) ? s.priority : -Infinity);
         const byPriority = children.map((s, i) => ({ s, i })).sort((a, b) => (prio(a.s) === prio(b.s) ? a.i - b.i : prio(b.s) > prio(a.s) ? 1 : -1)).map((x) => x.s);
         for (const s of byPriority) {
@@ -827,7 +850,7 @@ export class Engine {
             const hit = await this.store.cacheGet(job.workspace, cacheKey);
             if (hit) {
               this.log(job.id, `[wmill] task '${s.name}' (${s.key}): result from the cache (cache_ttl ${ttl}s)\n`);
-              if (await this.store.childDone(job.id, s.key, ids[s.key]!, hit.value)) this.handOff(job.id);
+              doneNow(s.key, hit.value);
               continue;
             }
           }
@@ -858,7 +881,7 @@ export class Engine {
             spec = {
               ...common, kind: job.kind, path: job.path, language: job.language, content: job.content, args: state.input_args ?? job.args ?? {},
               ...(job.file ? { file: job.file } : {}), ...(job.root ? { root: job.root } : {}), ...(job.scriptHash ? { scriptHash: job.scriptHash } : {}),
-              wacState: { completed_steps: state.completed_steps },
+              wacState: { completed_steps: checkpoint },
             } as JobSpec;
           } else {
             const target = await this.opts.resolveTask?.(job, { script: s.script, dispatch_type: s.dispatch_type }).catch((e: Error) => {
@@ -869,11 +892,13 @@ export class Engine {
           }
           if (!spec) {
             const missing = failureMarker(s.key, undefined, { error: refused ?? { name: 'NotFound', message: taskNotFound(s.dispatch_type === 'flow' ? 'flow' : 'script', job.path, s.script) } });
-            if (await this.store.childDone(job.id, s.key, ids[s.key]!, missing)) this.handOff(job.id);
+            doneNow(s.key, missing);
             continue;
           }
-          await this.submit(spec, { id: ids[s.key], handOff: true });
+          jobs.push(this.newJob(spec, ids[s.key]));
         }
+        if (waiting === 0) delete state.pending_steps;
+        await park(waiting, Date.now() + 14 * 24 * 3600 * 1000, jobs);
         return 'parked';
       }
       default:

@@ -63,10 +63,20 @@ export interface Store {
    */
   completeJob(id: string, patch: JobPatch): Promise<boolean>;
   /**
-   * Park a running workflow between rounds (it holds no worker): back to queued, not claimable
-   * until `suspend` events arrived or `until` passed; its checkpoint saved.
+   * completeJob for a workflow's child, and, when it made the child final, childDone of `parent`
+   * in the same transaction: a crash leaves the child unfinished (it runs again) or finished and
+   * counted, never finished and unknown to a parent that then waits for it forever.
    */
-  parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }): Promise<void>;
+  completeChild(id: string, patch: JobPatch, parent: { id: string; key: string; value: unknown }): Promise<{ first: boolean; parentReady: boolean }>;
+  /**
+   * Park a running workflow between rounds (it holds no worker): back to queued, not claimable
+   * until `suspend` events arrived or `until` passed; its checkpoint saved. `children` (the jobs it
+   * waits for) are queued in the same transaction: a crash leaves the round running (re-run once
+   * its worker's heartbeats stop) or the workflow parked with its children queued, never parked for
+   * children that do not exist. Returns false, and queues nothing, when the job is not running
+   * (another run of it owns it now).
+   */
+  parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }, children?: JobRecord[]): Promise<boolean>;
   /**
    * A child of workflow `parentId` finished step `key`: record `value` in the parent's checkpoint and
    * count it, exactly once (only if the parent waits for this child under this key). Returns true
@@ -188,13 +198,31 @@ export class MemoryStore implements Store {
 
   private resumes = new Map<string, (ResumeEvent & { resumeId: number })[]>();
 
-  async parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }): Promise<void> {
+  async completeChild(id: string, patch: JobPatch, parent: { id: string; key: string; value: unknown }): Promise<{ first: boolean; parentReady: boolean }> {
+    // No await in between: one step, as the SQL store's transaction.
     const j = this.jobs.get(id);
-    if (!j || isFinal(j.status)) return;
+    if (!j || isFinal(j.status)) return { first: false, parentReady: false };
+    Object.assign(j, patch);
+    return { first: true, parentReady: this.childDoneNow(parent.id, parent.key, id, parent.value) };
+  }
+
+  async parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }, children: JobRecord[] = []): Promise<boolean> {
+    const j = this.jobs.get(id);
+    if (!j || j.status !== 'running') return false;
+    if (children.some((c) => this.jobs.has(c.id))) throw new Error('a child job already exists');
     Object.assign(j, { status: 'queued', suspend: p.suspend, suspendUntil: p.until, wacState: structuredClone(p.state), worker: undefined });
+    for (const c of children) {
+      this.jobs.set(c.id, structuredClone(c));
+      this.logs.set(c.id, '');
+    }
+    return true;
   }
 
   async childDone(parentId: string, key: string, childId: string, value: unknown): Promise<boolean> {
+    return this.childDoneNow(parentId, key, childId, value);
+  }
+
+  private childDoneNow(parentId: string, key: string, childId: string, value: unknown): boolean {
     const j = this.jobs.get(parentId);
     const st = j?.wacState;
     if (!j || !st || isFinal(j.status) || st.pending_steps?.job_ids?.[key] !== childId) return false;

@@ -134,6 +134,13 @@ export class Api {
   }
 }
 
+/**
+ * Longest a `wmill serve`/`wmill worker` child may take to be ready. Generous: on a loaded machine
+ * (several test suites at once) opening the embedded database alone can take a minute; the bound
+ * only ends a start that is stuck.
+ */
+const START_TIMEOUT_MS = 300_000;
+
 /** `wmill serve` as a child process; resolves once it printed its JSON ready line. */
 export async function spawnServe(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json', ...args], {
@@ -147,7 +154,7 @@ export async function spawnServe(args: string[], env: Record<string, string> = {
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // not ready: nobody else holds it to stop it
       reject(new Error(`wmill serve did not start: ${stderr}`));
-    }, 60_000);
+    }, START_TIMEOUT_MS);
     child.stdout!.on('data', (d) => {
       buf += d;
       // One JSON object (on one line or pretty-printed over several): parse once it is whole.
@@ -177,4 +184,61 @@ export async function spawnServe(args: string[], env: Record<string, string> = {
       await done;
     },
   };
+}
+
+/** `wmill worker` as a child process on `databaseUrl`; resolves once it says it started. */
+export async function spawnWorker(
+  name: string,
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<{ name: string; child: ChildProcess; stderr(): string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, 'worker', '--name', name, ...args], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stdout!.resume();
+  child.stderr!.on('data', (d) => (err += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // not ready: nobody else holds it to stop it
+      reject(new Error(`worker ${name} did not start: ${err}`));
+    }, START_TIMEOUT_MS);
+    const check = () => {
+      if (!err.includes(`wmill worker ${name} started`)) return;
+      clearTimeout(timer);
+      child.stderr!.off('data', check);
+      resolve();
+    };
+    child.stderr!.on('data', check);
+    child.once('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`worker ${name} exited (${code ?? sig}): ${err}`));
+    });
+  });
+  return {
+    name,
+    child,
+    stderr: () => err,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode) return;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Poll `fn` until it returns a truthy value (or throw after `timeoutMs`, naming `what`). */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs: number, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }

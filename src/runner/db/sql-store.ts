@@ -152,6 +152,31 @@ function patchSql(patch: JobPatch, first: number): { sets: string[]; values: unk
   return { sets, values };
 }
 
+/** Make job `id` final through `q` unless it already is; whether this call did. */
+async function completeRow(q: Sql, id: string, patch: JobPatch): Promise<boolean> {
+  const { sets, values } = patchSql(patch, 2);
+  const rows = await q.query(
+    `UPDATE job SET ${sets.join(', ')} WHERE id = $1 AND status IN ('queued', 'running') RETURNING id, pg_notify('${DONE_CHANNEL}', id::text)`,
+    [id, ...values],
+  );
+  return rows.length > 0;
+}
+
+/** Store.childDone through `q`, a transaction (the parent row is locked until it ends). */
+async function childDoneIn(q: Sql, kind: Db['kind'], parentId: string, key: string, childId: string, value: unknown): Promise<boolean> {
+  const [r] = await q.query(`SELECT status, suspend, wac_status FROM job WHERE id = $1 FOR UPDATE`, [parentId]);
+  const st = r?.wac_status as Record<string, any> | null;
+  if (!r || !st || !['queued', 'running'].includes(r.status) || st.pending_steps?.job_ids?.[key] !== childId) return false;
+  st.completed_steps ??= {};
+  if (key in st.completed_steps) return false;
+  st.completed_steps[key] = value ?? null;
+  const suspend = Math.max(0, Number(r.suspend) - 1);
+  if (suspend === 0) delete st.pending_steps;
+  await q.query(`UPDATE job SET suspend = $2, wac_status = $3::json WHERE id = $1`, [parentId, suspend, json(st)]);
+  if (suspend === 0 && kind === 'postgres') await q.query(`SELECT pg_notify('${QUEUED_CHANNEL}', '')`);
+  return suspend === 0;
+}
+
 export class SqlStore implements Store {
   /** Workspace encryption keys, read once per workspace. */
   private keys = new Map<string, string>();
@@ -211,12 +236,14 @@ export class SqlStore implements Store {
   }
 
   async completeJob(id: string, patch: JobPatch): Promise<boolean> {
-    const { sets, values } = patchSql(patch, 2);
-    const rows = await this.db.query(
-      `UPDATE job SET ${sets.join(', ')} WHERE id = $1 AND status IN ('queued', 'running') RETURNING id, pg_notify('${DONE_CHANNEL}', id::text)`,
-      [id, ...values],
-    );
-    return rows.length > 0;
+    return completeRow(this.db, id, patch);
+  }
+
+  async completeChild(id: string, patch: JobPatch, parent: { id: string; key: string; value: unknown }): Promise<{ first: boolean; parentReady: boolean }> {
+    return this.db.tx(async (q) => {
+      if (!(await completeRow(q, id, patch))) return { first: false, parentReady: false };
+      return { first: true, parentReady: await childDoneIn(q, this.db.kind, parent.id, parent.key, id, parent.value) };
+    });
   }
 
   async addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean> {
@@ -232,28 +259,25 @@ export class SqlStore implements Store {
     return rows.map((r) => ({ approved: r.approved, payload: r.payload, resumeId: Number(r.resume_id), ...(r.approver ? { approver: r.approver } : {}) }));
   }
 
-  async parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }): Promise<void> {
-    await this.db.query(
-      `UPDATE job SET status = 'queued', worker = NULL, ping = NULL, suspend = $2, suspend_until = $3, wac_status = $4::json, scheduled_for = clock_timestamp()
-       WHERE id = $1 AND status = 'running'${this.db.kind === 'postgres' ? ` RETURNING pg_notify('${QUEUED_CHANNEL}', '')` : ''}`,
-      [id, p.suspend, p.until, json(p.state)],
-    );
+  async parkJob(id: string, p: { suspend: number; until: string; state: Record<string, any> }, children: JobRecord[] = []): Promise<boolean> {
+    const park = async (q: Sql) =>
+      (
+        await q.query(
+          `UPDATE job SET status = 'queued', worker = NULL, ping = NULL, suspend = $2, suspend_until = $3, wac_status = $4::json, scheduled_for = clock_timestamp()
+           WHERE id = $1 AND status = 'running' RETURNING id${this.db.kind === 'postgres' ? `, pg_notify('${QUEUED_CHANNEL}', '')` : ''}`,
+          [id, p.suspend, p.until, json(p.state)],
+        )
+      ).length > 0;
+    if (!children.length) return park(this.db);
+    return this.db.tx(async (q) => {
+      if (!(await park(q))) return false;
+      for (const c of children) await insertJobRow(q, c);
+      return true;
+    });
   }
 
   async childDone(parentId: string, key: string, childId: string, value: unknown): Promise<boolean> {
-    return this.db.tx(async (q) => {
-      const [r] = await q.query(`SELECT status, suspend, wac_status FROM job WHERE id = $1 FOR UPDATE`, [parentId]);
-      const st = r?.wac_status as Record<string, any> | null;
-      if (!r || !st || !['queued', 'running'].includes(r.status) || st.pending_steps?.job_ids?.[key] !== childId) return false;
-      st.completed_steps ??= {};
-      if (key in st.completed_steps) return false;
-      st.completed_steps[key] = value ?? null;
-      const suspend = Math.max(0, Number(r.suspend) - 1);
-      if (suspend === 0) delete st.pending_steps;
-      await q.query(`UPDATE job SET suspend = $2, wac_status = $3::json WHERE id = $1`, [parentId, suspend, json(st)]);
-      if (suspend === 0 && this.db.kind === 'postgres') await q.query(`SELECT pg_notify('${QUEUED_CHANNEL}', '')`);
-      return suspend === 0;
-    });
+    return this.db.tx((q) => childDoneIn(q, this.db.kind, parentId, key, childId, value));
   }
 
   async recordStep(id: string, key: string, value: unknown, opts: { stored?: boolean } = {}): Promise<{ stored: unknown } | undefined> {
@@ -322,13 +346,18 @@ export class SqlStore implements Store {
     return rows.filter((r) => r.cancel_requested).map((r) => r.id);
   }
 
-  /** Put back in the queue the running jobs whose worker has not sent a heartbeat for `staleMs`. */
-  async requeueStale(staleMs: number): Promise<string[]> {
+  /**
+   * Put back in the queue the running jobs whose worker has not sent a heartbeat for `staleMs`,
+   * except the jobs `own.worker` (the caller's own worker) is running: the caller is alive, so
+   * they are too, however late their heartbeat is (a loaded machine, a busy embedded database).
+   */
+  async requeueStale(staleMs: number, own?: { worker: string; ids: string[] }): Promise<string[]> {
     const rows = await this.db.query<{ id: string }>(
       `UPDATE job SET status = 'queued', worker = NULL, started_at = NULL, ping = NULL
        WHERE status = 'running' AND ping < clock_timestamp() - ($1::double precision * interval '1 millisecond')
+         AND NOT (worker IS NOT DISTINCT FROM $2::text AND id = ANY($3::uuid[]))
        RETURNING id, pg_notify('${QUEUED_CHANNEL}', '')`,
-      [staleMs],
+      [staleMs, own?.worker ?? null, own?.ids ?? []],
     );
     for (const r of rows) await this.appendLogs(r.id, `\n[wmill] worker stopped sending heartbeats; job re-queued\n`);
     return rows.map((r) => r.id);

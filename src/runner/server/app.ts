@@ -429,7 +429,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
 
   const staleMs = opts.staleAfterMs ?? 30_000;
   const sweep = setInterval(() => {
-    store.requeueStale(staleMs).then((ids) => {
+    store.requeueStale(staleMs, { worker: engine.worker, ids: engine.runningIds() }).then((ids) => {
       if (ids.length) {
         log(`re-queued ${ids.length} job(s) of workers that stopped sending heartbeats`);
         engine.poke();
@@ -491,7 +491,7 @@ export async function startWorker(opts: { databaseUrl: string; concurrency?: num
   }
   const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, publicUrl: () => apiBaseUrl ?? '', tags: opts.tags });
   const staleMs = opts.staleAfterMs ?? 30_000;
-  const sweep = setInterval(() => void store.requeueStale(staleMs).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
+  const sweep = setInterval(() => void store.requeueStale(staleMs, { worker: engine.worker, ids: engine.runningIds() }).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
   sweep.unref();
   engine.start();
   return {
