@@ -211,9 +211,11 @@ describe('parseTs: rules', () => {
 
   it('is fast', () => {
     const code = readFileSync(path.join(casesDir, tsCases[0] ?? 'ts_objects.ts'), 'utf8');
-    const t0 = performance.now();
+    // The CPU time this process spends, not the wall clock: a loaded machine does not fail it.
+    const t0 = process.cpuUsage();
     for (let i = 0; i < 1000; i++) parseTs(code + `\n// ${i}\n`);
-    expect(performance.now() - t0).toBeLessThan(1500);
+    const used = process.cpuUsage(t0);
+    expect((used.user + used.system) / 1000).toBeLessThan(1500);
   });
 });
 

@@ -236,8 +236,9 @@ describe.each(['memory', 'pglite'] as const)('concurrency gate (%s store)', (kin
       const a = (await store.claimById('w1', ids[0]!))!;
       expect(await store.concurrencyGate(a)).toBeUndefined();
       const b = (await store.claimById('w1', ids[1]!))!;
+      const beforeGate = Date.now();
       const at = await store.concurrencyGate(b);
-      expect(at).toBeGreaterThan(Date.now());
+      expect(at).toBeGreaterThanOrEqual(beforeGate + 1000);
       expect((await store.getJob(ids[1]!))!.status).toBe('queued');
       await store.completeJob(ids[0]!, { status: 'success', result: null, completed_at: new Date().toISOString() });
       // Due again only at `at`; once claimed, the key has room.
@@ -246,15 +247,18 @@ describe.each(['memory', 'pglite'] as const)('concurrency gate (%s store)', (kin
       expect(b2).toBeDefined();
       expect(await store.concurrencyGate(b2)).toBeUndefined();
       await store.completeJob(ids[1]!, { status: 'success', result: null, completed_at: new Date().toISOString() });
-      // A 60 s window: the key's two starts above are within it, so a third job waits though none runs.
+      // A 60 s window: the key's two starts above are within it, so a third job waits though none
+      // runs, until the window has passed since the first of them started.
       await store.insertJob(mk(ids[2]!, 'k', 60));
+      const firstStart = Date.parse((await store.getJob(ids[0]!))!.started_at!);
       const c = (await store.claimById('w1', ids[2]!))!;
       const at2 = await store.concurrencyGate(c);
-      expect(at2).toBeGreaterThan(Date.now() + 50_000);
+      expect(at2).toBeGreaterThanOrEqual(firstStart + 60_000);
+      expect((await store.getJob(ids[2]!))!.status).toBe('queued');
     } finally {
       await close();
     }
-  }, 60_000);
+  }, 300_000);
 });
 
 function cli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

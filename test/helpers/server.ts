@@ -81,11 +81,26 @@ export class Api {
 
   async req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
     const url = path.startsWith('/api/') ? `${this.base.replace(/\/$/, '')}${path}` : `${this.base.replace(/\/$/, '')}/api/w/${this.ws}/${path}`;
-    const res = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+    const send = () =>
+      fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    let res: Response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await send();
+        break;
+      } catch (e) {
+        // A kept-alive connection the server closed for idleness just as this request went out on
+        // it (the two idle timers race; on a loaded machine ours fires late): the server read
+        // nothing, so sending again is safe. A server that is gone refuses the retry.
+        const code = (e as { cause?: { code?: string } }).cause?.code;
+        if (attempt < 3 && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) continue;
+        throw e;
+      }
+    }
     const text = await res.text();
     let json: any;
     try {

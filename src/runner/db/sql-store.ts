@@ -315,7 +315,8 @@ export class SqlStore implements Store {
       );
       if ((r?.n ?? 0) < c.limit) return undefined;
       // Over the limit: back in the queue, due when the window may have room (or in a second).
-      const oldest = r?.oldest ? Date.parse(String(r.oldest)) : NaN;
+      // Through iso(): String() of a Date drops the milliseconds (the job would be due early).
+      const oldest = r?.oldest ? Date.parse(iso(r.oldest)!) : NaN;
       const at = win && !Number.isNaN(oldest) ? Math.max(Date.now() + 100, oldest + win * 1000 + 10) : Date.now() + 1000;
       await q.query(
         `UPDATE job SET status = 'queued', worker = NULL, started_at = NULL, ping = NULL, runs = GREATEST(runs - 1, 0), scheduled_for = $2 WHERE id = $1 AND status = 'running'`,
