@@ -132,6 +132,8 @@ describe('wmill script run', () => {
     });
     expect(r.code, r.stderr).toBe(130);
     const id = /job ([0-9a-f-]{36}) submitted/.exec(r.stderr)![1]!;
+    // The cancel was requested; the job ends once its process group is gone (later, on a loaded machine).
+    await srv.api.waitJob(id, 120_000);
     const job = await srv.api.get(`jobs_u/get/${id}`);
     expect(job.json).toMatchObject({ type: 'CompletedJob', success: false, canceled: true });
     expect(job.json.canceled_reason).toContain('interrupted (SIGINT)');
