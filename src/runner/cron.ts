@@ -8,11 +8,20 @@
  * Day-of-month vs day-of-week follows the classic cron rule: when both are restricted (neither is
  * `*`/`?`), a day matches if EITHER matches; otherwise the restricted one decides.
  *
- * `nextTick` works on wall-clock time in the schedule's timezone (read with Intl.DateTimeFormat)
- * and skips field by field (year → month → day → hour → minute → second), so it never walks
- * second by second. Wall-clock times that do not exist (DST gap) are skipped; wall-clock times
- * that exist twice (DST overlap) fire once, at their first occurrence. It gives up after 5 years.
+ * The search for the next tick is croner's (field by field, in the timezone). What stays here:
+ * - the parser, for errors that name the field (`minute 61 out of range 0-59`; croner's do not)
+ *   and for the normalised spec the schedule code and the tests read;
+ * - one rule on top of croner's answers, the one the DST oracle test in test/cron.test.ts
+ *   pins: a tick is a whole second whose wall-clock time in the timezone matches the expression
+ *   and occurs there for the first time. So wall-clock times that do not exist (DST gap) are
+ *   skipped, and wall-clock times that exist twice (DST overlap) fire once, at their first
+ *   occurrence. croner 11's own DST rules differ (checked with 11.0.1): a fixed-time schedule
+ *   such as `0 30 2 * * *` fires at the end of a spring-forward gap (03:00) instead of skipping
+ *   that day, and an interval schedule such as `0 0,30 * * * *` fires twice in the repeated
+ *   autumn hour. Candidates that break the rule are passed over; the next one is asked for.
+ * It gives up after 5 years (e.g. `0 0 0 30 2 *`).
  */
+import { Cron } from 'croner';
 
 export interface CronSpec {
   /** The expression as given (trimmed). */
@@ -141,16 +150,7 @@ export function parseCron(expr: string): CronSpec {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Time zones: wall-clock fields of an instant, and UTC offsets.
-
-interface Wall {
-  y: number;
-  mo: number; // 1-12
-  d: number;
-  h: number;
-  mi: number;
-  s: number;
-}
+// Next tick: croner's candidates, kept when they fit the wall-clock rule above.
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -167,7 +167,7 @@ function formatter(timezone: string): Intl.DateTimeFormat {
         hour: 'numeric',
         minute: 'numeric',
         second: 'numeric',
-        era: 'short',
+        weekday: 'short',
       });
     } catch {
       throw new Error(`unknown timezone ${JSON.stringify(timezone)} (expected an IANA name such as "Europe/Paris")`);
@@ -178,162 +178,62 @@ function formatter(timezone: string): Intl.DateTimeFormat {
 }
 
 const isUtc = (tz: string) => tz === 'UTC' || tz === 'Etc/UTC';
-
-/** Wall-clock time of `instant` (ms, whole seconds) in `timezone`, as naive-UTC milliseconds. */
-function wallMs(instant: number, timezone: string): number {
-  if (isUtc(timezone)) return instant;
-  const p: Record<string, string> = {};
-  for (const part of formatter(timezone).formatToParts(instant)) p[part.type] = part.value;
-  let y = Number(p.year);
-  if (p.era === 'BC' || p.era === 'B') y = 1 - y;
-  const h = Number(p.hour) % 24;
-  return Date.UTC(y, Number(p.month) - 1, Number(p.day), h, Number(p.minute), Number(p.second));
-}
-
-/** UTC offset (ms) of `timezone` at `instant`. */
-function offsetAt(instant: number, timezone: string): number {
-  return wallMs(instant, timezone) - instant;
-}
-
-function toWall(ms: number): Wall {
-  const t = new Date(ms);
-  return {
-    y: t.getUTCFullYear(),
-    mo: t.getUTCMonth() + 1,
-    d: t.getUTCDate(),
-    h: t.getUTCHours(),
-    mi: t.getUTCMinutes(),
-    s: t.getUTCSeconds(),
-  };
-}
-
-const fromWall = (w: Wall) => Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s);
-
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DAY = 86_400_000;
 
-/**
- * The instants whose wall-clock time in `timezone` is `wall` (naive-UTC ms), ascending:
- * none in a DST gap, two in a DST overlap. Also returns the offsets seen around `wall`.
- */
-function instantsOf(wall: number, timezone: string): { instants: number[]; before: number; after: number } {
-  if (isUtc(timezone)) return { instants: [wall], before: 0, after: 0 };
-  // Offsets in force a day either side (UTC offsets are within ±14h, and transitions are
-  // months apart in practice), plus the one at the naive guess.
-  const before = offsetAt(wall - DAY, timezone);
-  const after = offsetAt(wall + DAY, timezone);
-  const candidates = new Set([before, after, offsetAt(wall, timezone)]);
-  const instants: number[] = [];
-  for (const off of candidates) {
-    const t = wall - off;
-    if (wallMs(t, timezone) === wall && !instants.includes(t)) instants.push(t);
+interface Wall {
+  mo: number; // 1-12
+  d: number;
+  h: number;
+  mi: number;
+  s: number;
+  dow: number; // 0-6, Sunday = 0
+  /** The wall-clock time as naive-UTC milliseconds. */
+  ms: number;
+}
+
+/** Wall-clock time of `instant` (ms) in `timezone`. */
+function wallOf(instant: number, timezone: string): Wall {
+  const p: Record<string, string> = {};
+  for (const part of formatter(timezone).formatToParts(instant)) p[part.type] = part.value;
+  const [y, mo, d, h, mi, s] = [Number(p.year), Number(p.month), Number(p.day), Number(p.hour) % 24, Number(p.minute), Number(p.second)];
+  return { mo, d, h, mi, s, dow: WEEKDAYS.indexOf(p.weekday!), ms: Date.UTC(y, mo - 1, d, h, mi, s) };
+}
+
+/** Whether `instant` is a tick of `spec` in `timezone` by the wall-clock rule (see the top). */
+function isTick(spec: CronSpec, instant: number, timezone: string): boolean {
+  const w = wallOf(instant, timezone);
+  const dom = spec.dayOfMonth.includes(w.d);
+  const dow = spec.dayOfWeek.includes(w.dow);
+  const day = spec.dayOfMonthAny ? spec.dayOfWeekAny || dow : spec.dayOfWeekAny ? dom : dom || dow;
+  if (!day || !spec.month.includes(w.mo) || !spec.hour.includes(w.h) || !spec.minute.includes(w.mi) || !spec.second.includes(w.s)) return false;
+  // First occurrence: when the UTC offset went down during the last day (transitions are months
+  // apart), the same wall-clock time may have occurred that much earlier.
+  const drop = wallOf(instant - DAY, timezone).ms - (instant - DAY) - (w.ms - instant);
+  return drop <= 0 || wallOf(instant - drop, timezone).ms !== w.ms;
+}
+
+const jobs = new WeakMap<CronSpec, Map<string, Cron>>();
+
+/** croner's job for `spec` in `timezone` (never started: only asked for run times). */
+function cronJob(spec: CronSpec, timezone: string): Cron {
+  let byZone = jobs.get(spec);
+  if (!byZone) jobs.set(spec, (byZone = new Map()));
+  let job = byZone.get(timezone);
+  if (!job) {
+    const list = (values: readonly number[]) => values.join(',');
+    const pattern = [
+      list(spec.second),
+      list(spec.minute),
+      list(spec.hour),
+      spec.dayOfMonthAny ? '*' : list(spec.dayOfMonth),
+      list(spec.month),
+      spec.dayOfWeekAny ? '*' : list(spec.dayOfWeek),
+    ].join(' ');
+    job = new Cron(pattern, { timezone, mode: '6-part', domAndDow: false, paused: true });
+    byZone.set(timezone, job);
   }
-  instants.sort((a, b) => a - b);
-  return { instants, before, after };
-}
-
-/**
- * The offset transition between instants `lo` and `hi` (offsets differ, one transition between):
- * the first whole-second instant in (lo, hi] that has `hi`'s offset. Binary search, ~13 steps.
- */
-function transition(lo: number, hi: number, timezone: string): number {
-  const target = offsetAt(hi, timezone);
-  while (hi - lo > 1000) {
-    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
-    if (offsetAt(mid, timezone) === target) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Field-skipping search on the (naive) wall-clock calendar.
-
-function lookup(values: readonly number[], size: number): Uint8Array {
-  const t = new Uint8Array(size);
-  for (const v of values) t[v] = 1;
-  return t;
-}
-
-/** The smallest allowed value >= v, or undefined. */
-function nextIn(values: readonly number[], v: number): number | undefined {
-  for (const x of values) if (x >= v) return x;
-  return undefined;
-}
-
-const daysInMonth = (y: number, mo: number) => new Date(Date.UTC(y, mo, 0)).getUTCDate();
-const weekday = (y: number, mo: number, d: number) => new Date(Date.UTC(y, mo - 1, d)).getUTCDay();
-
-/** The first wall-clock time >= `start` matching `spec`, or undefined if none before `endYear`. */
-function nextWall(spec: CronSpec, start: Wall, endYear: number): Wall | undefined {
-  const dom = lookup(spec.dayOfMonth, 32);
-  const dow = lookup(spec.dayOfWeek, 7);
-  const dayMatches = (y: number, mo: number, d: number): boolean => {
-    if (spec.dayOfMonthAny && spec.dayOfWeekAny) return true;
-    const a = dom[d] === 1;
-    const b = dow[weekday(y, mo, d)] === 1;
-    if (spec.dayOfMonthAny) return b;
-    if (spec.dayOfWeekAny) return a;
-    return a || b;
-  };
-  let { y, mo, d, h, mi, s } = start;
-  for (;;) {
-    if (y >= endYear) return undefined;
-    const m = nextIn(spec.month, mo);
-    if (m === undefined) {
-      y++;
-      mo = 1;
-      d = 1;
-      h = mi = s = 0;
-      continue;
-    }
-    if (m !== mo) {
-      mo = m;
-      d = 1;
-      h = mi = s = 0;
-    }
-    const dim = daysInMonth(y, mo);
-    while (d <= dim && !dayMatches(y, mo, d)) {
-      d++;
-      h = mi = s = 0;
-    }
-    if (d > dim) {
-      mo++;
-      d = 1;
-      h = mi = s = 0;
-      if (mo > 12) {
-        y++;
-        mo = 1;
-      }
-      continue;
-    }
-    const hh = nextIn(spec.hour, h);
-    if (hh === undefined) {
-      d++;
-      h = mi = s = 0;
-      continue;
-    }
-    if (hh !== h) {
-      h = hh;
-      mi = s = 0;
-    }
-    const mm = nextIn(spec.minute, mi);
-    if (mm === undefined) {
-      h++;
-      mi = s = 0;
-      continue;
-    }
-    if (mm !== mi) {
-      mi = mm;
-      s = 0;
-    }
-    const ss = nextIn(spec.second, s);
-    if (ss === undefined) {
-      mi++;
-      s = 0;
-      continue;
-    }
-    return { y, mo, d, h, mi, s: ss };
-  }
+  return job;
 }
 
 const SEARCH_YEARS = 5;
@@ -348,44 +248,12 @@ export function nextTick(spec: CronSpec, after: Date, timezone = 'UTC'): Date {
   const afterMs = after.getTime();
   if (!Number.isFinite(afterMs)) throw new Error('nextTick: invalid "after" date');
   formatter(timezone); // validates the timezone
-  const afterSec = Math.floor(afterMs / 1000) * 1000; // the answer is a whole second > after
-  let wall = wallMs(afterSec + 1000, timezone);
-  const endYear = toWall(wall).y + SEARCH_YEARS + 1;
-  const limit = wall + SEARCH_YEARS * 366 * DAY;
-  for (let guard = 0; guard < 100_000; guard++) {
-    const w = nextWall(spec, toWall(wall), endYear);
-    if (w === undefined) break;
-    const candidate = fromWall(w);
-    if (candidate > limit) break;
-    const { instants, before, after: offAfter } = instantsOf(candidate, timezone);
-    const first = instants[0];
-    if (first === undefined) {
-      // DST gap: this wall time does not exist. Resume where the gap ends (the wall time of the
-      // transition instant, which lies between the instants `candidate` would map to).
-      let resume = candidate + 1000;
-      const lo = candidate - Math.max(before, offAfter);
-      const hi = candidate - Math.min(before, offAfter);
-      if (before !== offAfter && offsetAt(lo, timezone) !== offsetAt(hi, timezone)) {
-        const t = transition(lo, hi, timezone);
-        resume = Math.max(resume, t + offsetAt(t, timezone));
-      }
-      wall = resume;
-      continue;
-    }
-    if (first <= afterSec) {
-      // DST overlap with `after` in the repeated hour: this wall time already fired at its first
-      // occurrence. Resume after the repeated wall-clock range: every wall time in it fired
-      // before the transition, so before `after`.
-      let resume = candidate + 1000;
-      const second = instants[1];
-      if (second !== undefined) {
-        const t = transition(first, second, timezone);
-        resume = Math.max(resume, t + offsetAt(first, timezone));
-      }
-      wall = resume;
-      continue;
-    }
-    return new Date(first);
+  const job = cronJob(spec, timezone);
+  const limit = afterMs + SEARCH_YEARS * 366 * DAY;
+  for (let t: Date | null = after; ; ) {
+    t = job.nextRun(t);
+    if (!t || t.getTime() > limit) break;
+    if (isUtc(timezone) || isTick(spec, t.getTime(), timezone)) return t;
   }
   throw new Error(
     `cron ${JSON.stringify(spec.source)} has no matching time within ${SEARCH_YEARS} years after ${new Date(afterMs).toISOString()} (${timezone})`,
