@@ -11,6 +11,16 @@
  * `readZip` reads an archive through its central directory (stored and deflated entries),
  * checks sizes and CRC-32, skips directory entries, and refuses unsafe paths (absolute or `..`),
  * so a hostile archive cannot make a caller write outside its target folder.
+ *
+ * Why not fflate (0.8.3, measured on Node 20 against this file): compression, decompression and
+ * CRC-32 here are already node:zlib's (native); what is written by hand is only the container
+ * (headers), and fflate's container does not do what we need from it. Its `unzipSync` returned
+ * the bytes of an entry whose data was altered (no CRC check) and an entry named `../evil` as
+ * is (zip-slip), so the checks of `readZip` would stay on top of it; its `zipSync` leaves the
+ * UTF-8 flag off for ASCII names and cannot store an entry only when deflating does not shrink
+ * it; and it deflates in JavaScript: writing 300 small files + 1 MB of text + 256 KB of noise
+ * took 42-57 ms with fflate against 21-32 ms here (reading: 7-13 ms against 6-14 ms), plus
+ * 11-37 ms to import it.
  */
 import * as zlib from 'node:zlib';
 

@@ -3,6 +3,14 @@
  * node:http with Windmill's conventions: `/api` prefix, catch-all item paths, text/plain
  * bodies for ids/hashes, JSON otherwise, errors as a text body with a 4xx status (never a 500
  * for bad input), and a body size limit.
+ *
+ * The router stays hand-written (measured against find-my-way 9.10, the table of the 111 routes
+ * we serve): matching takes 0.6 µs here on average and 1.1 µs for a path no route takes (every
+ * pattern tried), against 0.35 µs with find-my-way; a request to `wmill serve` takes 800-1400 µs
+ * (keep-alive, one at a time, PGlite), so the router is under 0.1% of it either way, and
+ * importing find-my-way costs 29 ms. The routes are regular expressions because Windmill's item
+ * paths are catch-alls (`scripts/get/p/(.+)`). The rest of this file (body limits, text/plain
+ * replies, the token's three places, item path checks) is Windmill's envelope, not routing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { queryReader, type QueryReader } from '../../util/query.js';
