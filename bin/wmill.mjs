@@ -16,7 +16,7 @@ if (versionArgs.length === 1 && argv.length <= 2 && ['--version', '-V', 'version
 } else if (argv[0] === 'script' && argv[1] === 'preview') {
   // `script preview` has its own bundle (dist/preview.mjs: the command, engine and executors in
   // one file, see scripts/build.mjs). For TypeScript and Python the job's interpreter is started
-  // first, so that its start-up overlaps loading and running wmill (src/preview-early.ts); one
+  // first, so that its start-up overlaps loading and running wmill (src/preview/early.ts); one
   // left unused is killed. WMILL_DEBUG_TIMING=1: where the time goes (ms since process start).
   const mark = process.env.WMILL_DEBUG_TIMING ? (l) => process.stderr.write(`[timing] ${l} ${performance.now().toFixed(1)}ms\n`) : () => {};
   mark('bin start');

@@ -3,7 +3,7 @@
 //
 // Two builds:
 // 1. `script preview` (start-up time matters, see bench/preview.mjs): dist/preview-early-*.mjs
-//    (start the job's interpreter, src/preview-early.ts) and dist/preview.mjs (the CLI with
+//    (start the job's interpreter, src/preview/early.ts) and dist/preview.mjs (the CLI with
 //    the preview command, engine and executors), each one self-contained file: every module
 //    file loaded costs ~1 ms. What the usual preview does not need (other commands, zod, the
 //    yaml package, schema inference, ...) is not in them: those dynamic imports load the
@@ -38,7 +38,7 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 // exists twice in one process unless listed here (these share no state with the bundle).
 const PREVIEW_LAZY = new Set([
   'workspace/config.ts', // zod; only when wmill.yaml is outside the quick reader (config-fast.ts)
-  'metadata/yaml.ts',
+  'util/yaml.ts',
   'metadata/lockfile.ts',
   'metadata/parsers/index.ts', // schema inference when the metadata is not current
   'metadata/schema.ts',
@@ -75,8 +75,8 @@ const previewOptions = {
   ...common,
   entryPoints: {
     preview: 'src/cli.ts',
-    'preview-early-python': 'src/preview-early-python.ts',
-    'preview-early-typescript': 'src/preview-early-typescript.ts',
+    'preview-early-python': 'src/preview/early-python.ts',
+    'preview-early-typescript': 'src/preview/early-typescript.ts',
   },
   splitting: false,
   metafile: true,

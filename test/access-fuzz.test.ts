@@ -1,5 +1,5 @@
 /**
- * The access check (src/runner/server/access.ts) against a small reference model written here:
+ * The access check (src/server/access.ts) against a small reference model written here:
  * random users (admins, operators, groups) × paths (u/, g/, f/ with or without a folder, odd
  * ones) × folder permissions (owners, extra_perms read/write, for users, groups and g/all) ×
  * operations (read, list, run, write). Checked three ways: the check itself, the job-visibility
@@ -12,10 +12,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { openPglite, type Db } from '../src/runner/db/db.js';
-import { migrate } from '../src/runner/db/migrations.js';
-import { createWorkspace, type Principal } from '../src/runner/server/auth.js';
-import { accessIn, can, canSeeJob, scopeOf, visibleJobsSql, type Op } from '../src/runner/server/access.js';
+import { openPglite, type Db } from '../src/server/db/db.js';
+import { migrate } from '../src/server/db/migrations.js';
+import { createWorkspace, type Principal } from '../src/server/auth.js';
+import { accessIn, can, canSeeJob, scopeOf, visibleJobsSql, type Op } from '../src/server/access.js';
 import { startTestServer, type Api, type TestServer } from './helpers/server.js';
 
 const SEED = Number(process.env.WMILL_FUZZ_SEED) || Math.floor(Math.random() * 2 ** 31);

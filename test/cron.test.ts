@@ -1,10 +1,10 @@
 /**
- * src/runner/cron.ts: parsing (6 and 5 fields, names, steps, errors) and nextTick in UTC and in
+ * src/server/cron.ts: parsing (6 and 5 fields, names, steps, errors) and nextTick in UTC and in
  * IANA timezones across DST changes, checked against hand-computed instants and a brute-force
  * minute-by-minute oracle.
  */
 import { describe, expect, it } from 'vitest';
-import { nextTick, parseCron, type CronSpec } from '../src/runner/cron.js';
+import { nextTick, parseCron, type CronSpec } from '../src/server/cron.js';
 
 const at = (iso: string) => new Date(iso);
 const next = (expr: string, after: string, tz?: string) => nextTick(parseCron(expr), at(after), tz).toISOString();

@@ -11,7 +11,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADMIN_TOKEN, Api, spawnServe } from './helpers/server.js';
 import { BIN } from './helpers/workspace.js';
-import { LOCK_FILE, lockDataDir } from '../src/runner/db/data-dir.js';
+import { LOCK_FILE, lockDataDir } from '../src/server/db/data-dir.js';
 import { WmillError } from '../src/errors.js';
 
 let tmp: string;

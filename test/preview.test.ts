@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { preview, type PreviewOptions } from '../src/commands/preview.js';
-import { scriptSchema } from '../src/runner/script-schema.js';
+import { scriptSchema } from '../src/metadata/script-schema.js';
 import { scriptHash } from '../src/metadata/hash.js';
 import { WmillError } from '../src/errors.js';
 import { BIN, REPO, makeWorkspace, removeDir, wmill } from './helpers/workspace.js';

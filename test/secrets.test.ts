@@ -1,10 +1,10 @@
 /**
- * src/runner/secrets.ts: deterministic per-workspace secret encryption, tamper/wrong-key
+ * src/items/secrets.ts: deterministic per-workspace secret encryption, tamper/wrong-key
  * detection, and the ciphertext heuristic shared with the real windmill-cli.
  */
 import { describe, expect, it } from 'vitest';
 import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { decryptSecret, encryptSecret, looksEncrypted, newWorkspaceKey } from '../src/runner/secrets.js';
+import { decryptSecret, encryptSecret, looksEncrypted, newWorkspaceKey } from '../src/items/secrets.js';
 
 const KEY = 'test-workspace-key-0123456789';
 const ERROR = 'cannot decrypt secret: wrong workspace key or corrupt value';

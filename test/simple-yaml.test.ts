@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
 import { parseSimpleYaml } from '../src/util/simple-yaml.js';
-import { toYaml } from '../src/metadata/yaml.js';
+import { toYaml } from '../src/util/yaml.js';
 import { checkWmillYaml, loadConfigFast, WMILL_YAML_SHAPE } from '../src/workspace/config-fast.js';
 import { loadConfig, WmillYamlSchema } from '../src/workspace/config.js';
 import { WmillError } from '../src/errors.js';
 import { scriptHash } from '../src/metadata/hash.js';
-import { scriptSchema } from '../src/runner/script-schema.js';
+import { scriptSchema } from '../src/metadata/script-schema.js';
 import { REPO, makeWorkspace, removeDir } from './helpers/workspace.js';
 
 const INLINE_TAGS = ['!inline', '!inline_fileset'].map((tag) => ({ tag, resolve: (s: string) => `${tag} ${s}` }));

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Api, freshDatabase, startTestServer, type TestServer } from './helpers/server.js';
 import { ours as oursAt, real as realAt, tree } from './helpers/sync.js';
-import { readZip } from '../src/runner/zip.js';
-import { encryptSecret } from '../src/runner/secrets.js';
-import { openPglite } from '../src/runner/db/db.js';
+import { readZip } from '../src/items/zip.js';
+import { encryptSecret } from '../src/items/secrets.js';
+import { openPglite } from '../src/server/db/db.js';
 
 process.env.WMILL_TX_GUARD = '1';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { BIN, REPO } from './helpers/workspace.js';
-import { readZip } from '../src/runner/zip.js';
+import { readZip } from '../src/items/zip.js';
 import { fromTarball } from '../src/sync/remote.js';
 
 const REAL_CLI = join(REPO, 'node_modules/windmill-cli/esm/main.js');

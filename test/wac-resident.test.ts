@@ -17,9 +17,9 @@ import { pythonExecutor } from '../src/runner/executors/python.js';
 import { DEFAULT_RUNNER_CONFIG } from '../src/runner/executors/index.js';
 import type { JobRecord } from '../src/runner/types.js';
 import { MemoryStore, type Store } from '../src/runner/store.js';
-import { SqlStore } from '../src/runner/db/sql-store.js';
-import { openPglite } from '../src/runner/db/db.js';
-import { migrate } from '../src/runner/db/migrations.js';
+import { SqlStore } from '../src/server/db/sql-store.js';
+import { openPglite } from '../src/server/db/db.js';
+import { migrate } from '../src/server/db/migrations.js';
 import { ADMIN_TOKEN, Api, spawnServe, startTestServer, until, type TestServer } from './helpers/server.js';
 import { BIN } from './helpers/workspace.js';
 

@@ -1,5 +1,5 @@
 /**
- * src/runner/zip.ts: round trips, and archives checked by an independent reader (the system
+ * src/items/zip.ts: round trips, and archives checked by an independent reader (the system
  * `unzip`, else python3's zipfile module).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { crc32, crc32Fallback, readZip, writeZip } from '../src/runner/zip.js';
+import { crc32, crc32Fallback, readZip, writeZip } from '../src/items/zip.js';
 
 function which(cmd: string): boolean {
   try {

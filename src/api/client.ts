@@ -1,5 +1,5 @@
 import { WmillError } from '../errors.js';
-import { normalizeRemote } from './url.js';
+import { normalizeRemote } from '../util/url.js';
 
 export { normalizeRemote };
 

@@ -44,7 +44,7 @@ export async function runDeployed(client: ApiClient, req: RunRequest): Promise<R
   if (!script) throw notFound(path, client.workspace);
   if (script.archived || script.deleted) throw notFound(path, client.workspace, 'it is archived');
   if (script.schema && typeof script.schema === 'object') {
-    const { checkArgs } = await import('../runner/args.js');
+    const { checkArgs } = await import('../items/args.js');
     const checked = checkArgs(script.schema, req.args, { scalarsAsStrings: script.language === 'bash' });
     if (checked.errors.length > 0) {
       const first = checked.errors[0]!;

@@ -51,7 +51,7 @@ export function registerFlow(program: Command): void {
         import('../runner/flow/local.js'),
         import('../runner/engine.js'),
         import('../runner/store.js'),
-        import('../runner/workspace-items.js'),
+        import('../runner/workspace-files.js'),
         import('../runner/flow/handler.js'),
         import('../runner/flow/resume.js'),
         import('node:crypto'),
@@ -230,7 +230,7 @@ export function registerFlow(program: Command): void {
     .option('--summary <text>', 'summary', '')
     .description('Create a flow folder with a flow.yaml and one inline step')
     .action(async (path: string, opts: { summary: string }) => {
-      const [{ loadConfig }, { writeFileAtomic }, { toYaml }] = await Promise.all([import('../workspace/config.js'), import('../util/fs.js'), import('../metadata/yaml.js')]);
+      const [{ loadConfig }, { writeFileAtomic }, { toYaml }] = await Promise.all([import('../workspace/config.js'), import('../util/fs.js'), import('../util/yaml.js')]);
       if (!/^[ufg]\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)+$/.test(path)) throw new WmillError('usage', `invalid flow path "${path}": expected f/<folder>/<name> or u/<user>/<name>`);
       const cfg = loadConfig(process.cwd());
       const folder = `${path}${cfg.nonDottedPaths ? '__flow' : '.flow'}`;

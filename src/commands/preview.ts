@@ -110,13 +110,13 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
       import('../runner/engine.js'),
       import('../runner/store.js'),
       import('../workspace/config-fast.js'),
-      import('../runner/workspace-items.js'),
+      import('../runner/workspace-files.js'),
     ]);
   mark('modules loaded');
   // Start the interpreter now, from the file extension alone, so that its start-up overlaps
   // wmill's own work below (config, schema, argument checks). It runs no user code until the
   // job is sent; if anything below fails, close() kills it. (Run from bin/wmill.mjs, it was
-  // started even before this code loaded, src/preview-early.ts: the executor adopts that one.)
+  // started even before this code loaded, src/preview/early.ts: the executor adopts that one.)
   const store = new MemoryStore();
   const resumeKey = (await import('node:crypto')).randomBytes(32).toString('hex');
   const engine: InstanceType<typeof Engine> = new Engine({
@@ -208,7 +208,7 @@ export async function preview(file: string, opts: PreviewOptions, io: PreviewIO)
     const { readText } = await import('../util/fs.js');
     const content = readText(abs);
 
-    const [{ scriptSchema, argOrder }, { checkArgs }] = await Promise.all([import('../runner/script-schema.js'), import('../runner/args.js')]);
+    const [{ scriptSchema, argOrder }, { checkArgs }] = await Promise.all([import('../metadata/script-schema.js'), import('../items/args.js')]);
     mark('config loaded');
     const sch = await scriptSchema({ root: cfg.root, relFile, path, language, content });
     mark(`schema (${sch.source})`);

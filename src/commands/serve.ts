@@ -65,7 +65,7 @@ export function registerServe(program: Command): void {
     .option('--tags <list>', 'job tags the workers of this process take, comma-separated (an untagged job is `default`; default: every job)')
     .option('--json', 'print one JSON line {url, port, database} when ready')
     .action(async (opts: ServeFlags) => {
-      const { startServer } = await import('../runner/server/app.js');
+      const { startServer } = await import('../server/app.js');
       const databaseUrl = process.env.DATABASE_URL || undefined;
       const port = intFlag(opts.port, 'port', 8000);
       if (port > 65535) throw new WmillError('usage', `--port must be at most 65535 (got ${port})`);
@@ -110,7 +110,7 @@ export function registerServe(program: Command): void {
     .action(async (opts: { concurrency?: string; name?: string; tags?: string }) => {
       const databaseUrl = process.env.DATABASE_URL;
       if (!databaseUrl) throw new WmillError('usage', 'wmill worker needs DATABASE_URL (the PostgreSQL database `wmill serve` uses); the embedded database has no external workers');
-      const { startWorker } = await import('../runner/server/app.js');
+      const { startWorker } = await import('../server/app.js');
       const w = await startWorker({
         databaseUrl,
         // The server's API as this worker reaches it (jobs get it for windmill-client), as a

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { WmillError } from '../errors.js';
 import { readTextOrNull, writeFileAtomic } from '../util/fs.js';
-import { parseYamlStrict, toYaml } from './yaml.js';
+import { parseYamlStrict, toYaml } from '../util/yaml.js';
 
 /**
  * wmill-lock.yaml: `version: v2` and a flat map `<path>[+<sub>]` → sha256 hex.

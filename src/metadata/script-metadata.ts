@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defaultSchema } from './schema.js';
-import { parseYamlStrict, toYaml } from './yaml.js';
+import { parseYamlStrict, toYaml } from '../util/yaml.js';
 import { parseJsonText } from '../util/data-file.js';
 
 /** `.script.yaml` / `.script.json`: validated loosely (hand edits and newer keys are kept). */

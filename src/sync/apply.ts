@@ -12,7 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/client.js';
-import { itemKey, type ItemKind } from './canonical.js';
+import { itemKey, type ItemKind } from '../items/canonical.js';
 import type { LocalItem } from './local.js';
 import type { Plan, PlanChange } from './plan.js';
 

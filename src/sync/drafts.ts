@@ -72,7 +72,7 @@ export async function readLocalScript(cwd: string, file: string): Promise<LocalS
   if (typeof language !== 'string') throw new WmillError('usage', language.error, { file });
   const path = /__mod\/script\.[^/]+$/.test(relFile) ? relFile.slice(0, relFile.indexOf('__mod/')) : remotePathOf(relFile);
 
-  const [{ metadataFiles, scriptSchema }, { defaultSchema }] = await Promise.all([import('../runner/script-schema.js'), import('../metadata/schema.js')]);
+  const [{ metadataFiles, scriptSchema }, { defaultSchema }] = await Promise.all([import('../metadata/script-schema.js'), import('../metadata/schema.js')]);
   let meta: Record<string, any> = {};
   let metaFile: string | null = null;
   for (const f of metadataFiles(relFile, path)) {
@@ -156,7 +156,7 @@ export async function readLocalFlow(cwd: string, target: string): Promise<LocalF
   const [{ parseDataText, dataError }, { resolveInline }, { flowBody }, { validateFlow, FlowDefinitionError }] = await Promise.all([
     import('../util/data-file.js'),
     import('./local.js'),
-    import('./canonical.js'),
+    import('../items/canonical.js'),
     import('../runner/flow/schema.js'),
   ]);
   // Through the one parsing boundary, from inside the sync root only (as sync push reads it).

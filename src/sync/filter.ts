@@ -13,7 +13,7 @@
 import { makeFilter } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { extensionFor, type Language } from '../workspace/languages.js';
-import type { ItemKind } from './canonical.js';
+import type { ItemKind } from '../items/canonical.js';
 
 export interface SyncOptions {
   skipVariables: boolean;

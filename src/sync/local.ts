@@ -1,5 +1,5 @@
 /**
- * Read a workspace folder into sync items (src/sync/canonical.ts): scripts with their
+ * Read a workspace folder into sync items (src/items/canonical.ts): scripts with their
  * metadata and lock, flows with `!inline` files substituted, resources, variables,
  * schedules (when `includeSchedules`), folders and resource types, honouring `wmill.yaml`
  * includes/excludes and skip flags exactly as discovery does for generate-metadata.
@@ -15,7 +15,7 @@ import { resolveInRoot, safePath } from '../workspace/safe-read.js';
 import { syncFilter, syncOptions, type SyncOptions } from './filter.js';
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,
-} from './canonical.js';
+} from '../items/canonical.js';
 
 export { kindIncluded, syncOptions, type SyncOptions } from './filter.js';
 

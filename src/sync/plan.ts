@@ -5,7 +5,7 @@
  * it is refused when the remote changed since.
  */
 import { createHash } from 'node:crypto';
-import { KIND_ORDER, type ItemKind } from './canonical.js';
+import { KIND_ORDER, type ItemKind } from '../items/canonical.js';
 
 export type Op = 'add' | 'update' | 'delete';
 

@@ -10,10 +10,10 @@
 import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
-import { toYaml, parseYaml } from '../metadata/yaml.js';
+import { toYaml, parseYaml } from '../util/yaml.js';
 import { extensionFor, type Language } from '../workspace/languages.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
-import { itemKey, SCRIPT_SETTINGS_KEYS, type ItemKind } from './canonical.js';
+import { itemKey, SCRIPT_SETTINGS_KEYS, type ItemKind } from '../items/canonical.js';
 import type { LocalItem } from './local.js';
 import type { PlanChange } from './plan.js';
 

@@ -6,10 +6,10 @@
 import type { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/client.js';
 import { languageOf } from '../workspace/languages.js';
-import { readZip } from '../runner/zip.js';
+import { readZip } from '../items/zip.js';
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind,
-} from './canonical.js';
+} from '../items/canonical.js';
 import type { SyncOptions } from './filter.js';
 
 export interface RemoteItem {

@@ -7,9 +7,9 @@
  */
 import type { ApiClient } from '../api/client.js';
 import { WmillError } from '../errors.js';
-import { looksEncrypted } from '../runner/secrets.js';
+import { looksEncrypted } from '../items/secrets.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
-import { itemKey } from './canonical.js';
+import { itemKey } from '../items/canonical.js';
 import { fileFor, syncFilter, syncOptions, type SyncOptions } from './filter.js';
 import { readLocal, saveSyncCache, type LocalItem } from './local.js';
 import { makePlan, type Plan } from './plan.js';

@@ -4,7 +4,7 @@
  * such as `script preview` do not load the `yaml` package (~10 ms) for a few dozen lines.
  *
  * It accepts a strict subset and gives up (returns undefined) on anything outside it; callers
- * then use the full parser (src/metadata/yaml.ts), which also produces the error messages. On
+ * then use the full parser (src/util/yaml.ts), which also produces the error messages. On
  * the subset it gives the same value as `yaml@2` `parse()` with the core schema, and such a
  * document has no errors there either (test/simple-yaml.test.ts checks both differentially).
  *

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { configFrom, findSyncRoot } from './config-fast.js';
 import { WmillError } from '../errors.js';
 import { readText } from '../util/fs.js';
-import { parseYamlStrict } from '../metadata/yaml.js';
+import { parseYamlStrict } from '../util/yaml.js';
 
 const globList = z.array(z.string());
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { WmillError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { normalizeRemote } from '../api/url.js';
+import { normalizeRemote } from '../util/url.js';
 
 /**
  * Workspace profiles, stored exactly as the reference CLI stores them:

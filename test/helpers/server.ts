@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, type RunningServer } from '../../src/runner/server/app.js';
+import { startServer, type RunningServer } from '../../src/server/app.js';
 import { startPg, type PgServer } from './pg.js';
 import { BIN } from './workspace.js';
 

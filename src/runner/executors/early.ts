@@ -1,6 +1,6 @@
 /**
  * Early prewarm: for `wmill script preview <file>`, bin/wmill.mjs starts the interpreter
- * (dist/preview-early-*.mjs, src/preview-early.ts) before the CLI bundle is even loaded, so
+ * (dist/preview-early-*.mjs, src/preview/early.ts) before the CLI bundle is even loaded, so
  * that its start-up overlaps all of wmill's own. It is offered here; the executor's `prewarm()`
  * adopts it only if it is exactly the process it would have started itself (command, arguments,
  * environment, job-folder location), and otherwise kills it and starts its own. Nothing of the

@@ -9,7 +9,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { WmillError } from '../../errors.js';
 import { loadConfig, type WorkspaceConfig } from '../../workspace/config.js';
 import { discover } from '../../workspace/discover.js';
-import { parseYamlStrict } from '../../metadata/yaml.js';
+import { parseYamlStrict } from '../../util/yaml.js';
 import { resolveInline } from '../../sync/local.js';
 import { safePath } from '../../workspace/safe-read.js';
 import { validateFlow, FlowDefinitionError, type FlowValue } from './schema.js';

@@ -75,7 +75,7 @@ export class LocalTasks {
   async scriptSpec(s: LocalScript): Promise<Partial<JobSpec>> {
     const abs = join(this.cfg.root, s.relFile);
     const content = readText(abs);
-    const { scriptSchema, argOrder } = await import('../script-schema.js');
+    const { scriptSchema, argOrder } = await import('../../metadata/script-schema.js');
     // a module has no metadata of its own: its schema is inferred from its code
     const relFile = /__mod\/(?!script\.)[^/]+$/.test(s.relFile) ? null : s.relFile;
     const argNames = s.language === 'postgresql' ? undefined : argOrder(await scriptSchema({ root: this.cfg.root, relFile, path: s.path, language: s.language, content }));

@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SCRIPT_SETTINGS_KEYS } from '../../sync/canonical.js';
-import type { Sql } from '../db/db.js';
+import { SCRIPT_SETTINGS_KEYS } from '../items/canonical.js';
+import type { Sql } from './db/db.js';
 import type { Principal } from './auth.js';
 import { accessTo, requireAccess as checkAccess, type Op } from './access.js';
 import type { Env } from './env.js';

@@ -1,7 +1,7 @@
 /** What every route handler of `wmill serve` gets. */
-import type { Db } from '../db/db.js';
-import type { SqlStore } from '../db/sql-store.js';
-import type { Engine } from '../engine.js';
+import type { Db } from './db/db.js';
+import type { SqlStore } from './db/sql-store.js';
+import type { Engine } from '../runner/engine.js';
 import type { Principal } from './auth.js';
 
 export interface Env {

@@ -8,8 +8,8 @@
  * Operators never write.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Sql } from '../db/db.js';
-import { newWorkspaceKey } from '../secrets.js';
+import type { Sql } from './db/db.js';
+import { newWorkspaceKey } from '../items/secrets.js';
 
 export interface Principal {
   email: string;

@@ -12,7 +12,7 @@
  * Jobs: a user sees the jobs they started or that run as them, and the jobs of paths they can
  * read; admins see all.
  */
-import type { Sql } from '../db/db.js';
+import type { Sql } from './db/db.js';
 import type { Principal } from './auth.js';
 import { forbidden, notFound } from './http.js';
 

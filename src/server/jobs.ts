@@ -4,22 +4,22 @@
  * posted code, wait for a result, poll results/updates/logs, list and cancel. Ids come back
  * as text/plain with 201. A webhook is the same endpoints called with a token in the query.
  */
-import { isFinal, type JobRecord, type JobSpec } from '../types.js';
-import { jobView } from '../api-server.js';
-import type { Language } from '../../workspace/languages.js';
-import { LANGUAGES } from '../../workspace/languages.js';
-import type { Sql } from '../db/db.js';
+import { isFinal, type JobRecord, type JobSpec } from '../runner/types.js';
+import { jobView } from '../runner/job-api.js';
+import type { Language } from '../workspace/languages.js';
+import { LANGUAGES } from '../workspace/languages.js';
+import type { Sql } from './db/db.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, forbidden, json, notFound, text, type Ctx, type Router, HttpError } from './http.js';
-import { MAX_DATE_MS } from '../../util/query.js';
-import { parseJsonText } from '../../util/data-file.js';
+import { MAX_DATE_MS } from '../util/query.js';
+import { parseJsonText } from '../util/data-file.js';
 import { checkHash } from './scripts.js';
 import { flowAtPath, scriptAtHash, scriptAtPath, type DeployedFlow } from './runnables.js';
 import { accessTo, can, canSeeJob, requireAccess, scopeOf, visibleJobsSql } from './access.js';
-import { flowStatusOf } from '../flow/status.js';
-import { applyInputDefaults, validateFlow, type FlowValue } from '../flow/schema.js';
-import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../flow/resume.js';
-import { approvalResumeId, inlineCheckpoint } from '../wac/rounds.js';
+import { flowStatusOf } from '../runner/flow/status.js';
+import { applyInputDefaults, validateFlow, type FlowValue } from '../runner/flow/schema.js';
+import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
+import { approvalResumeId, inlineCheckpoint } from '../runner/wac/rounds.js';
 
 function argsOf(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};

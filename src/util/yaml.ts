@@ -1,5 +1,5 @@
 import { stringify, type Pair } from 'yaml';
-import { parseYamlText } from '../util/data-file.js';
+import { parseYamlText } from './data-file.js';
 
 /**
  * YAML exactly as the reference CLI writes it: `yaml@2` with every mapping key-sorted by a

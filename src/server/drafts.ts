@@ -7,7 +7,7 @@
  * draft with that parent fails with the lineage error instead of overwriting the newer version.
  * Secret variable values are stored encrypted (`$encrypted:`).
  */
-import { encryptSecret } from '../secrets.js';
+import { encryptSecret } from '../items/secrets.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, forbidden, json, notFound, type Router } from './http.js';

@@ -1,6 +1,6 @@
 /**
  * Our extension for sync (`POST /api/w/{ws}/wmill/sync_manifest`): every item the caller can
- * see with the content hash of its canonical body (src/sync/canonical.ts), so a client plans a
+ * see with the content hash of its canonical body (src/items/canonical.ts), so a client plans a
  * push or pull from hashes alone; bodies only for the keys it asks for (`bodies: [keys]` or
  * `true`). Secret variables carry their ciphertext, as in the tarball, or their plaintext with
  * `plain_secrets: true` (the client's `plainSecrets`). Resources of type `state` and `cache`
@@ -8,8 +8,8 @@
  */
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind,
-} from '../../sync/canonical.js';
-import { decryptSecret } from '../secrets.js';
+} from '../items/canonical.js';
+import { decryptSecret } from '../items/secrets.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, json, type Router } from './http.js';

@@ -6,9 +6,9 @@
  * keys stripped, secrets encrypted unless `plain_secret`, and no directory entries (the CLI's
  * JSZip walker loops forever on them).
  */
-import { extensionFor, type DefaultTs, type Language } from '../../workspace/languages.js';
-import { decryptSecret } from '../secrets.js';
-import { writeZip, type ZipEntry } from '../zip.js';
+import { extensionFor, type DefaultTs, type Language } from '../workspace/languages.js';
+import { decryptSecret } from '../items/secrets.js';
+import { writeZip, type ZipEntry } from '../items/zip.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam } from './http.js';

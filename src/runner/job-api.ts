@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Store } from './store.js';
 import { isFinal, type JobRecord } from './types.js';
-import { interpolate, looksEncrypted, NotFoundError } from './workspace-items.js';
+import { interpolate, looksEncrypted, NotFoundError } from './workspace-files.js';
 import type { JobToken } from './engine.js';
 import { queryReader, type QueryReader } from '../util/query.js';
 import { MAX_DEPTH, valueDepth } from '../util/data-file.js';

@@ -12,7 +12,7 @@ import { readTextOrNull } from '../util/fs.js';
 import { parseSimpleYaml } from '../util/simple-yaml.js';
 import { parseDataText } from '../util/data-file.js';
 import type { Language } from '../workspace/languages.js';
-import type { JsonSchema } from './args.js';
+import type { JsonSchema } from '../items/args.js';
 
 export interface ScriptSchema {
   schema: JsonSchema | undefined;
@@ -66,7 +66,7 @@ async function recordedHash(root: string, path: string): Promise<string | undefi
     /* decided by readLockFile below */
   }
   try {
-    const { readLockFile } = await import('../metadata/lockfile.js');
+    const { readLockFile } = await import('./lockfile.js');
     return readLockFile(root).locks.get(path);
   } catch {
     return undefined;
@@ -94,18 +94,18 @@ export async function scriptSchema(opts: {
   let meta: Record<string, any> | undefined;
   if (metaText !== null && metaFile) {
     meta = await parseMeta(metaText, metaFile);
-    const [recorded, { scriptHash }] = await Promise.all([recordedHash(opts.root, opts.path), import('../metadata/hash.js')]);
+    const [recorded, { scriptHash }] = await Promise.all([recordedHash(opts.root, opts.path), import('./hash.js')]);
     if (meta && recorded !== undefined && recorded === scriptHash(opts.content, metaText) && meta.schema && typeof meta.schema === 'object') {
       return { schema: meta.schema, source: 'metadata' };
     }
   }
   try {
-    const { canInferSchema, parseScriptQuick } = await import('../metadata/parsers/index.js');
+    const { canInferSchema, parseScriptQuick } = await import('./parsers/index.js');
     if (!canInferSchema(opts.language)) return { schema: meta?.schema ?? undefined, source: meta?.schema ? 'metadata' : 'none', note: `no signature parser for ${opts.language}` };
     const parsed = await parseScriptQuick({ id: opts.path, language: opts.language, code: opts.content });
     if (!parsed) return { schema: undefined, source: 'none', note: 'the parser returned nothing' };
     if (parsed.error) return { schema: undefined, source: 'none', note: `signature not parsed: ${parsed.error.message}` };
-    const { mergeSchema } = await import('../metadata/schema.js');
+    const { mergeSchema } = await import('./schema.js');
     const merged = mergeSchema(opts.language, parsed, meta?.schema ?? null);
     if (merged.invalid) return { schema: undefined, source: 'none', note: 'the signature cannot be turned into a schema' };
     return { schema: merged.schema, source: 'inferred', note: metaText === null ? 'no metadata file' : 'metadata not current' };

@@ -5,9 +5,9 @@
  * a job completes exactly once even when a presumed-dead worker comes back; heartbeats feed the
  * sweep that re-queues the jobs of dead workers.
  */
-import type { JobPatch, ResumeEvent, Store } from '../store.js';
-import type { JobRecord, ResourceRecord, VariableRecord } from '../types.js';
-import { decryptSecret, encryptSecret } from '../secrets.js';
+import type { JobPatch, ResumeEvent, Store } from '../../runner/store.js';
+import type { JobRecord, ResourceRecord, VariableRecord } from '../../runner/types.js';
+import { decryptSecret, encryptSecret } from '../../items/secrets.js';
 import type { Db, Sql } from './db.js';
 
 const iso = (v: unknown): string | undefined => (v == null ? undefined : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());

@@ -1,6 +1,6 @@
 /**
  * The first thing `wmill script preview <file>` runs: bin/wmill.mjs loads a small entry,
- * dist/preview-early-python.mjs or dist/preview-early-typescript.mjs (src/preview-early-*.ts,
+ * dist/preview-early-python.mjs or dist/preview-early-typescript.mjs (src/preview/early-*.ts,
  * one per language so that each loads only what it needs), before the CLI bundle, and it starts
  * the job's interpreter right away, so that its start-up (100-300 ms) overlaps everything wmill
  * does itself. The interpreter waits for its job on stdin; the executor adopts it only if it is
@@ -12,12 +12,12 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { languageOf, type Language } from './workspace/languages.js';
-import { DEFAULT_RUNNER_CONFIG, type RunnerConfig } from './runner/executors/index.js';
-import { prewarmWrapper, type WrapperCommand } from './runner/executors/common.js';
-import { offerEarly } from './runner/executors/early.js';
+import { languageOf, type Language } from '../workspace/languages.js';
+import { DEFAULT_RUNNER_CONFIG, type RunnerConfig } from '../runner/executors/index.js';
+import { prewarmWrapper, type WrapperCommand } from '../runner/executors/common.js';
+import { offerEarly } from '../runner/executors/early.js';
 
-export { discardEarly } from './runner/executors/early.js';
+export { discardEarly } from '../runner/executors/early.js';
 
 /** An executor's wrapper command (e.g. python.ts `wrapperCommand`). */
 export type WrapperBuilder = (config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string) => WrapperCommand;

@@ -5,7 +5,7 @@
  * A script path runs its newest non-archived, non-deleted version; a hash runs that exact
  * version unless deleted; a flow path runs the deployed, non-archived flow.
  */
-import type { Sql } from '../db/db.js';
+import type { Sql } from './db/db.js';
 import { byHash, headAt } from './scripts.js';
 
 /** The version a script path runs now (a `script` row), or undefined. */

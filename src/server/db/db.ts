@@ -135,7 +135,7 @@ function checkBeside(text: string): void {
 
 /**
  * Open (creating when needed) the embedded database in `dir` (in memory without one): a folder
- * closed to other users, locked by this process until close (src/runner/db/data-dir.ts).
+ * closed to other users, locked by this process until close (src/server/db/data-dir.ts).
  */
 export async function openPglite(dir: string | undefined): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');

@@ -8,22 +8,22 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiServer, API_VERSION } from '../api-server.js';
-import { APPROVAL_PAGE_PATH, handleApprovalPage } from '../approval-page.js';
-import { nextTick, parseCron } from '../cron.js';
-import { openPglite, openPostgres, redactUrl, type Db } from '../db/db.js';
-import { migrate } from '../db/migrations.js';
-import { SqlStore } from '../db/sql-store.js';
-import { Engine } from '../engine.js';
-import { newJobId } from '../ids.js';
+import { ApiServer, API_VERSION } from '../runner/job-api.js';
+import { APPROVAL_PAGE_PATH, handleApprovalPage } from '../runner/approval-page.js';
+import { nextTick, parseCron } from './cron.js';
+import { openPglite, openPostgres, redactUrl, type Db } from './db/db.js';
+import { migrate } from './db/migrations.js';
+import { SqlStore } from './db/sql-store.js';
+import { Engine } from '../runner/engine.js';
+import { newJobId } from '../runner/ids.js';
 import {
   accountOfToken, addMember, bootstrap, createWorkspace, instanceSecret, jobIdOfToken, jobOwner, jobTokenFor,
   memberPrincipal, type Principal,
 } from './auth.js';
 import { AccessDenied, can, requireAccess, requireIndirect } from './access.js';
 import { tokenRoutes } from './tokens.js';
-import { redact, redactRequestUrl } from '../redact.js';
-import type { Guard } from '../api-server.js';
+import { redact, redactRequestUrl } from '../runner/redact.js';
+import type { Guard } from '../runner/job-api.js';
 import { registerDrafts } from './drafts.js';
 import type { Env } from './env.js';
 import { HttpError, Router, badRequest, checkName, forbidden, json, makeCtx, requestToken, send, text, type Reply } from './http.js';
@@ -31,13 +31,13 @@ import { registerFlows, registerFolders, registerResources, registerSchedules, r
 import { flowJobSpec, registerJobs, scriptJobSpec } from './jobs.js';
 import { registerScripts } from './scripts.js';
 import { flowAtPath, scriptAtHash, scriptAtPath } from './runnables.js';
-import type { FlowValue } from '../flow/schema.js';
-import type { JobSpec } from '../types.js';
-import { flowHandler } from '../flow/handler.js';
-import { resumeUrlsFor, stepApprovalUrlsFor } from '../flow/resume.js';
-import { taskTarget } from '../wac/tasks.js';
+import type { FlowValue } from '../runner/flow/schema.js';
+import type { JobSpec } from '../runner/types.js';
+import { flowHandler } from '../runner/flow/handler.js';
+import { resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
+import { taskTarget } from '../runner/wac/tasks.js';
 import { workspaceArchive } from './tarball.js';
-import { startSpawner } from '../executors/spawner.js';
+import { startSpawner } from '../runner/executors/spawner.js';
 import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
 import { expireSyncPushes, registerSyncApply } from './sync-apply.js';
@@ -216,7 +216,7 @@ export async function armSchedule(db: Db, ws: string, path: string, after = new 
       if (!head) return;
       spec = scriptJobSpec(ws, head, args, s.edited_by, tick);
     }
-    const { insertJobRow } = await import('../db/sql-store.js');
+    const { insertJobRow } = await import('./db/sql-store.js');
     await insertJobRow(q, { ...spec, id: newJobId(when.getTime()), status: 'queued', created_at: new Date().toISOString() });
   });
 }

@@ -13,8 +13,8 @@
  * replies, the token's three places, item path checks) is Windmill's envelope, not routing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { queryReader, type QueryReader } from '../../util/query.js';
-import { MAX_DEPTH, valueDepth } from '../../util/data-file.js';
+import { queryReader, type QueryReader } from '../util/query.js';
+import { MAX_DEPTH, valueDepth } from '../util/data-file.js';
 
 export class HttpError extends Error {
   constructor(

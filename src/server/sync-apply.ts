@@ -18,13 +18,13 @@
  *   now on it never will be: a commit still in flight waits for this answer or is refused).
  */
 import { createHash } from 'node:crypto';
-import type { Sql } from '../db/db.js';
-import { decryptSecret, encryptSecret } from '../secrets.js';
+import type { Sql } from './db/db.js';
+import { decryptSecret, encryptSecret } from '../items/secrets.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, checkItemPath, checkName, forbidden, HttpError, json, MAX_BODY, notFound, readBody, type Router } from './http.js';
 import { checkSchedule, saveFlow } from './items.js';
-import { upsertResourceRow, upsertVariableRow } from '../db/sql-store.js';
+import { upsertResourceRow, upsertVariableRow } from './db/sql-store.js';
 import { createScript } from './scripts.js';
 
 interface Change {

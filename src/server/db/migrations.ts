@@ -236,7 +236,7 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE job ADD COLUMN concurrency_key text;
   CREATE INDEX job_concurrency ON job (workspace_id, concurrency_key, started_at) WHERE concurrency_key IS NOT NULL;
   `,
-  // 5: sync pushes (src/runner/server/sync-apply.ts): one row per push id, so a client that lost
+  // 5: sync pushes (src/server/sync-apply.ts): one row per push id, so a client that lost
   // the answer learns the outcome; a plan too large for one request is staged in parts (invisible)
   // until its commit applies it in one transaction.
   `

@@ -7,8 +7,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Sql } from '../db/db.js';
-import type { JobRecord } from '../types.js';
+import type { Sql } from './db/db.js';
+import type { JobRecord } from '../runner/types.js';
 import { headAt } from './scripts.js';
 
 const TS = new Set(['bun', 'deno', 'nativets', 'bunnative']);
@@ -17,8 +17,8 @@ export async function materialize(q: Sql, job: JobRecord, jobDir: string, canRea
   const isTs = TS.has(job.language);
   if (!isTs && job.language !== 'python3') return undefined;
   const ext = isTs ? '.ts' : '.py';
-  const { tsRelativeImports } = await import('../../metadata/parsers/typescript.js');
-  const { pythonRelativeImports } = await import('../../metadata/parsers/python.js');
+  const { tsRelativeImports } = await import('../metadata/parsers/typescript.js');
+  const { pythonRelativeImports } = await import('../metadata/parsers/python.js');
   const importsOf = (code: string, path: string) => (isTs ? tsRelativeImports(code, path) : pythonRelativeImports(code, path));
   const root = join(jobDir, 'ws');
   const write = (path: string, content: string) => {

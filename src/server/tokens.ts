@@ -6,7 +6,7 @@
  * prints them as they come: `TruncatedToken` {token_prefix, label, expiration, created_at,
  * last_used_at, scopes}).
  */
-import type { Db, Sql } from '../db/db.js';
+import type { Db, Sql } from './db/db.js';
 import { createToken, hashToken, type Principal } from './auth.js';
 import { badRequest, forbidden, HttpError, json, notFound, text, type Ctx, type Reply } from './http.js';
 

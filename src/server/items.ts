@@ -6,9 +6,9 @@
  * no-op; plaintext never appears in responses unless asked (`decrypt_secret`).
  */
 import { z } from 'zod';
-import type { Sql } from '../db/db.js';
-import { parseCron } from '../cron.js';
-import { decryptSecret, encryptSecret } from '../secrets.js';
+import type { Sql } from './db/db.js';
+import { parseCron } from './cron.js';
+import { decryptSecret, encryptSecret } from '../items/secrets.js';
 import { accessIn, accessTo, allows, can, requireAccess, requireIndirect, scopeOf, type Op } from './access.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, checkName, forbidden, json, notFound, text, type Router } from './http.js';
