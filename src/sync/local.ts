@@ -16,6 +16,7 @@ import { syncFilter, syncOptions, type SyncOptions } from './filter.js';
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,
 } from '../items/canonical.js';
+import { resolveInline } from '../items/inline.js';
 
 export { kindIncluded, syncOptions, type SyncOptions } from './filter.js';
 
@@ -92,24 +93,6 @@ function readYaml(root: string, rel: string): Record<string, any> {
   const v = parseDataFile(text, rel) ?? {};
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new WmillError('usage', `${rel}: expected a mapping at the top level`);
   return v as Record<string, any>;
-}
-
-/**
- * Replace `!inline <file>` strings (anywhere in `v`) by the file's text, relative to `dir`.
- * The file must be inside the sync root (src/workspace/safe-read.ts).
- */
-export function resolveInline(v: unknown, root: string, dir: string, where: string, used: string[]): unknown {
-  if (typeof v === 'string' && v.startsWith('!inline ')) {
-    const rel = v.slice('!inline '.length).trim();
-    const abs = resolveInRoot(root, dir, rel, { from: where, ref: v });
-    const file = dir ? `${dir}/${rel}` : rel;
-    if (!existsSync(abs)) throw new WmillError('usage', `${where}: '${v}' points to ${file}, which does not exist; restore the file or fix the reference`);
-    used.push(file);
-    return readFileSync(abs, 'utf8');
-  }
-  if (Array.isArray(v)) return v.map((x) => resolveInline(x, root, dir, where, used));
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolveInline(x, root, dir, where, used)]));
-  return v;
 }
 
 export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg), opts: { cache?: boolean } = {}): LocalRead {

@@ -10,7 +10,7 @@ import { WmillError } from '../../errors.js';
 import { loadConfig, type WorkspaceConfig } from '../../workspace/config.js';
 import { discover } from '../../workspace/discover.js';
 import { parseYamlStrict } from '../../util/yaml.js';
-import { resolveInline } from '../../sync/local.js';
+import { resolveInline } from '../../items/inline.js';
 import { safePath } from '../../workspace/safe-read.js';
 import { validateFlow, FlowDefinitionError, type FlowValue } from './schema.js';
 import type { Language } from '../../workspace/languages.js';
