@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { BIN } from './helpers/workspace.js';
-import { resolveInRoot } from '../src/workspace/safe-read.js';
+import { resolveInRoot } from '../src/util/safe-read.js';
 import { WmillError } from '../src/errors.js';
 
 const SECRET = 'TOPSECRET-4b1d-outside-the-root';

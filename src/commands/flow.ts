@@ -55,7 +55,7 @@ export function registerFlow(program: Command): void {
         import('../runner/flow/handler.js'),
         import('../runner/flow/resume.js'),
         import('node:crypto'),
-        import('../runner/flow/schema.js'),
+        import('../items/flow-schema.js'),
       ]);
       const lf = readLocalFlow(folder);
       const scripts = localScripts(lf.cfg);

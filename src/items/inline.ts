@@ -6,10 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WmillError } from '../errors.js';
+import { resolveInRoot } from '../util/safe-read.js';
 
 /**
  * Replace `!inline <file>` strings (anywhere in `v`) by the file's text, relative to `dir`.
- * The file must be inside the sync root (src/workspace/safe-read.ts).
+ * The file must be inside the sync root (src/util/safe-read.ts).
  */
 export function resolveInline(v: unknown, root: string, dir: string, where: string, used: string[]): unknown {
   if (typeof v === 'string' && v.startsWith('!inline ')) {

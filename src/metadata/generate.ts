@@ -4,7 +4,7 @@ import type { WorkspaceConfig } from '../workspace/config.js';
 import { discover, type Discovery, type FlowItem, type ScriptItem } from '../workspace/discover.js';
 import { languageNeedsLock, languageOf, type Language } from '../workspace/languages.js';
 import { readText, readTextOrNull, writeFileAtomic } from '../util/fs.js';
-import { resolveInRoot, safePath } from '../workspace/safe-read.js';
+import { resolveInRoot, safePath } from '../util/safe-read.js';
 import { dependencyFileHash, flowFileHash, flowHash, scriptHash } from './hash.js';
 import { propagate, type GraphNode } from './import-graph.js';
 import { clearLockEntries, readLockFile, writeLockFile } from './lockfile.js';

@@ -7,7 +7,7 @@
 import { join, posix, relative, sep } from 'node:path';
 import { readTextOrNull } from '../util/fs.js';
 import { parseDataText } from '../util/data-file.js';
-import { findInRoot, safePath } from '../workspace/safe-read.js';
+import { findInRoot, safePath } from '../util/safe-read.js';
 import type { ItemSource, Store } from './store.js';
 import type { ResourceRecord, VariableRecord } from './types.js';
 
@@ -33,7 +33,7 @@ export class WorkspaceFiles implements ItemSource {
 
   /**
    * `!inline <file>` strings (file resources) are replaced by the file's text (relative to the
-   * root, else to the item's folder; never outside the root: src/workspace/safe-read.ts).
+   * root, else to the item's folder; never outside the root: src/util/safe-read.ts).
    */
   private inlineFiles(v: unknown, itemFile: string): unknown {
     if (typeof v === 'string' && v.startsWith('!inline ')) {

@@ -31,7 +31,7 @@ import { registerFlows, registerFolders, registerResources, registerSchedules, r
 import { flowJobSpec, registerJobs, scriptJobSpec } from './jobs.js';
 import { registerScripts } from './scripts.js';
 import { flowAtPath, scriptAtHash, scriptAtPath } from './runnables.js';
-import type { FlowValue } from '../runner/flow/schema.js';
+import type { FlowValue } from '../items/flow-schema.js';
 import type { JobSpec } from '../runner/types.js';
 import { flowHandler } from '../runner/flow/handler.js';
 import { resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';

@@ -17,7 +17,7 @@ import { checkHash } from './scripts.js';
 import { flowAtPath, scriptAtHash, scriptAtPath, type DeployedFlow } from './runnables.js';
 import { accessTo, can, canSeeJob, requireAccess, scopeOf, visibleJobsSql } from './access.js';
 import { flowStatusOf } from '../runner/flow/status.js';
-import { applyInputDefaults, validateFlow, type FlowValue } from '../runner/flow/schema.js';
+import { applyInputDefaults, validateFlow, type FlowValue } from '../items/flow-schema.js';
 import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
 import { approvalResumeId, inlineCheckpoint } from '../runner/wac/rounds.js';
 

@@ -16,7 +16,7 @@ import { WmillError } from '../errors.js';
 import type { ApiClient } from '../api/client.js';
 import { createScript, deployRejection, getHead, newScriptFrom, type RemoteScript } from '../api/scripts.js';
 import { readTextOrNull, writeFileAtomic } from '../util/fs.js';
-import { findInRoot, safePath } from '../workspace/safe-read.js';
+import { findInRoot, safePath } from '../util/safe-read.js';
 import { dataError, parseJsonText } from '../util/data-file.js';
 
 export type DraftKind = 'script' | 'flow' | 'app' | 'raw_app' | 'resource' | 'variable' | 'schedule';
@@ -155,9 +155,9 @@ export async function readLocalFlow(cwd: string, target: string): Promise<LocalF
   const yamlFile = `${folder}/${yamlName}`;
   const [{ parseDataText, dataError }, { resolveInline }, { flowBody }, { validateFlow, FlowDefinitionError }] = await Promise.all([
     import('../util/data-file.js'),
-    import('./local.js'),
+    import('../items/inline.js'),
     import('../items/canonical.js'),
-    import('../runner/flow/schema.js'),
+    import('../items/flow-schema.js'),
   ]);
   // Through the one parsing boundary, from inside the sync root only (as sync push reads it).
   const parsed = parseDataText(readTextOrNull(safePath(cfg.root, yamlFile)) ?? '', yamlFile);

@@ -11,7 +11,7 @@ import { WmillError } from '../errors.js';
 import { discover } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { parseDataFile } from '../util/data-file.js';
-import { resolveInRoot, safePath } from '../workspace/safe-read.js';
+import { resolveInRoot, safePath } from '../util/safe-read.js';
 import { syncFilter, syncOptions, type SyncOptions } from './filter.js';
 import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,

@@ -12,8 +12,8 @@
  * step runs twice once its result is recorded.
  */
 import { evalExpr, ExprError } from './expr.js';
-import type { FlowModule, FlowValue, InputTransform, ModuleValue } from './schema.js';
-import { validateFlow } from './schema.js';
+import type { FlowModule, FlowValue, InputTransform, ModuleValue } from '../../items/flow-schema.js';
+import { validateFlow } from '../../items/flow-schema.js';
 import type { JobRecord, JobSpec } from '../types.js';
 import type { Language } from '../../workspace/languages.js';
 

@@ -8,7 +8,7 @@
 import type { Engine, JobHandler } from '../engine.js';
 import type { JobRecord } from '../types.js';
 import { FlowRun, type FlowHost, type FlowState, type ResumeUrls } from './executor.js';
-import type { FlowValue } from './schema.js';
+import type { FlowValue } from '../../items/flow-schema.js';
 
 export interface FlowDeps {
   resolveScript: (job: JobRecord, path: string, hash?: string) => ReturnType<FlowHost['resolveScript']>;

@@ -11,8 +11,8 @@ import { loadConfig, type WorkspaceConfig } from '../../workspace/config.js';
 import { discover } from '../../workspace/discover.js';
 import { parseYamlStrict } from '../../util/yaml.js';
 import { resolveInline } from '../../items/inline.js';
-import { safePath } from '../../workspace/safe-read.js';
-import { validateFlow, FlowDefinitionError, type FlowValue } from './schema.js';
+import { safePath } from '../../util/safe-read.js';
+import { validateFlow, FlowDefinitionError, type FlowValue } from '../../items/flow-schema.js';
 import type { Language } from '../../workspace/languages.js';
 
 export interface LocalFlow {

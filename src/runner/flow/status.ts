@@ -8,7 +8,7 @@
  * `flow run` follows exactly these fields to print each step's logs.
  */
 import type { FlowState, StepRecord } from './executor.js';
-import type { FlowModule, FlowValue } from './schema.js';
+import type { FlowModule, FlowValue } from '../../items/flow-schema.js';
 
 /** Windmill's id for "no job" (an empty loop): truthy for clients that test `module.job`. */
 const NIL = '00000000-0000-0000-0000-000000000000';
