@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { discover, type Discovery, type FlowItem, type ScriptItem } from '../workspace/discover.js';
 import { languageNeedsLock, languageOf, type Language } from '../workspace/languages.js';
-import { readText, readTextOrNull, writeFileAtomic } from '../util/fs.js';
+import { readText, readTextOrNull, writeFileAtomicAsync, WriteQueue } from '../util/fs.js';
 import { resolveInRoot, safePath } from '../util/safe-read.js';
 import { dependencyFileHash, flowFileHash, flowHash, scriptHash } from './hash.js';
 import { propagate, type GraphNode } from './import-graph.js';
-import { clearLockEntries, readLockFile, writeLockFile } from './lockfile.js';
+import { clearLockEntries, lockKeyIndex, readLockFile, writeLockFile } from './lockfile.js';
 import { canInferSchema, parseScripts, relativeImports } from './parsers/index.js';
 import { mergeSchema } from './schema.js';
 import { defaultMetadata, formatOf, parseMetadata, renderMetadata, type ScriptMetadata } from './script-metadata.js';
@@ -392,6 +392,11 @@ export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptio
   const lockPlan = mode === 'schema-only' ? new Map<string, ScriptLock>() : await resolveLocks(l, scriptStates, opts, result);
   const total = plan.stale.length;
   let done = 0;
+  const lockKeys = lockKeyIndex(l.locks);
+  const writes = new WriteQueue();
+  const stateOf = new Map(scriptStates.map((s) => [s.item.path, s]));
+  const flowOf = new Map(l.flows.map((f) => [f.item.folder, f]));
+  const depOf = new Map(l.deps.map((d) => [d.file, d]));
   for (const stale of plan.stale) {
     if (done % 16 === 0) await new Promise((r) => setImmediate(r)); // let a Ctrl-C be noticed
     if (opts.signal?.aborted) {
@@ -401,28 +406,32 @@ export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptio
     done++;
     opts.onProgress?.(done, total, stale);
     if (stale.kind === 'script') {
-      const s = scriptStates.find((x) => x.item.path === stale.path)!;
-      const r = processScript(cfg, s, parsed.get(s.item.path), mode, result, lockPlan.get(s.item.path));
+      const s = stateOf.get(stale.path)!;
+      const steps: Array<() => Promise<void>> = [];
+      const r = processScript(cfg, s, parsed.get(s.item.path), mode, result, lockPlan.get(s.item.path), steps);
+      await writes.add(steps);
       if (r) {
         const previousLockHash = l.locks.get(`${s.item.path}+__lock`);
-        clearLockEntries(l.locks, s.item.path);
+        clearLockEntries(l.locks, s.item.path, lockKeys);
         l.locks.set(s.item.path, r.hash);
         if (r.lockHash) l.locks.set(`${s.item.path}+__lock`, r.lockHash);
         else if (previousLockHash !== undefined && mode === 'schema-only') l.locks.set(`${s.item.path}+__lock`, previousLockHash);
         result.updated.push({ kind: 'script', path: s.item.path, file: s.item.file, written: r.written });
       }
     } else if (stale.kind === 'flow') {
-      const f = l.flows.find((x) => x.item.folder === stale.file)!;
-      clearLockEntries(l.locks, f.item.folder);
+      const f = flowOf.get(stale.file)!;
+      clearLockEntries(l.locks, f.item.folder, lockKeys);
       for (const [file, h] of Object.entries(f.fileHashes)) l.locks.set(`${f.item.folder}+${file}`, h);
       l.locks.set(`${f.item.folder}+__flow_hash`, flowHash(f.fileHashes));
       result.updated.push({ kind: 'flow', path: f.item.path, file: f.item.folder, written: [] });
     } else {
-      const d = l.deps.find((x) => x.file === stale.file)!;
+      const d = depOf.get(stale.file)!;
       l.locks.set(d.file, d.hash);
       result.updated.push({ kind: 'dependency', path: d.file, file: d.file, written: [] });
     }
   }
+  // every item file is in place before wmill-lock.yaml records its hash
+  await writes.drain();
   if (result.updated.length > 0 || l.lockFileCreated) writeLockFile(cfg.root, l.locks);
   return result;
 }
@@ -467,7 +476,9 @@ function processScript(
   parse: import('./parsers/types.js').ParseOutput | undefined,
   mode: Mode,
   result: GenerateResult,
-  lock?: ScriptLock,
+  lock: ScriptLock | undefined,
+  /** The file writes, in order, for the caller to run (WriteQueue). */
+  steps: Array<() => Promise<void>>,
 ): { hash: string; written: string[]; lockHash?: string } | null {
   const metaFile = s.item.metaFile ?? s.item.metaTarget;
   const format = formatOf(metaFile);
@@ -521,7 +532,7 @@ function processScript(
     // the lock file first, so metadata never points at a lock that is not there
     if (newLock !== '') {
       if (readTextOrNull(safePath(cfg.root, lockFile)) !== newLock) {
-        writeFileAtomic(join(cfg.root, lockFile), newLock);
+        steps.push(() => writeFileAtomicAsync(join(cfg.root, lockFile), newLock));
         written.push(lockFile);
       }
       meta.lock = `!inline ${lockFile}`;
@@ -539,11 +550,12 @@ function processScript(
   if (Array.isArray(meta.lock)) meta.lock = meta.lock.join('\n');
   const text = renderMetadata(meta, format);
   if (text !== s.metaText) {
-    writeFileAtomic(join(cfg.root, metaFile), text);
+    steps.push(() => writeFileAtomicAsync(join(cfg.root, metaFile), text));
     written.push(metaFile);
   }
   if (removeLockFile) {
-    rmSync(join(cfg.root, removeLockFile), { force: true });
+    const file = join(cfg.root, removeLockFile);
+    steps.push(async () => rmSync(file, { force: true }));
     written.push(removeLockFile);
   }
   return { hash: scriptHash(s.content, text), written, lockHash };
@@ -560,6 +572,7 @@ export function rehash(cfg: WorkspaceConfig, folder?: string): RehashResult {
   const l = load(cfg);
   const f = normalizeFolder(folder);
   const out: RehashResult = { scripts: 0, flows: 0, skipped: [] };
+  const lockKeys = lockKeyIndex(l.locks);
   for (const s of l.scripts) {
     if (!inScope(s.item.file, f)) continue;
     if (!s.metaText) {
@@ -567,7 +580,7 @@ export function rehash(cfg: WorkspaceConfig, folder?: string): RehashResult {
       continue;
     }
     const lockEntry = l.locks.get(`${s.item.path}+__lock`);
-    clearLockEntries(l.locks, s.item.path);
+    clearLockEntries(l.locks, s.item.path, lockKeys);
     l.locks.set(s.item.path, scriptHash(s.content, s.metaText));
     // the lock-inputs entry is kept: a hand-edited lock stays visible after a rehash
     if (lockEntry !== undefined) l.locks.set(`${s.item.path}+__lock`, lockEntry);
@@ -575,7 +588,7 @@ export function rehash(cfg: WorkspaceConfig, folder?: string): RehashResult {
   }
   for (const fl of l.flows) {
     if (!inScope(fl.item.folder, f)) continue;
-    clearLockEntries(l.locks, fl.item.folder);
+    clearLockEntries(l.locks, fl.item.folder, lockKeys);
     for (const [file, h] of Object.entries(fl.fileHashes)) l.locks.set(`${fl.item.folder}+${file}`, h);
     l.locks.set(`${fl.item.folder}+__flow_hash`, flowHash(fl.fileHashes));
     out.flows++;

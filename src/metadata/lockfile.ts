@@ -56,7 +56,28 @@ export function writeLockFile(root: string, locks: Map<string, string>): void {
   writeFileAtomic(join(root, LOCK_FILE), renderLockFile(locks));
 }
 
-/** Remove `key`, `key+*` (the reference's clearGlobalLock). */
-export function clearLockEntries(locks: Map<string, string>, key: string): void {
+/**
+ * Remove `key`, `key+*` (the reference's clearGlobalLock). With `index` (from `lockKeyIndex`,
+ * built once per run), only that item's entries are looked at: scanning every entry for every
+ * item made a first run over n items quadratic (1,000 items: ~70 ms; 5,000: ~1.7 s).
+ */
+export function clearLockEntries(locks: Map<string, string>, key: string, index?: Map<string, string[]>): void {
+  if (index) {
+    locks.delete(key);
+    for (const k of index.get(key) ?? []) locks.delete(k);
+    return;
+  }
   for (const k of [...locks.keys()]) if (k === key || k.startsWith(`${key}+`)) locks.delete(k);
+}
+
+/** item key → its `key+*` entry keys (the split is at every `+`, so any prefix finds them). */
+export function lockKeyIndex(locks: Map<string, string>): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const k of locks.keys()) {
+    for (let i = k.indexOf('+'); i > 0; i = k.indexOf('+', i + 1)) {
+      const item = k.slice(0, i);
+      (index.get(item) ?? index.set(item, []).get(item)!).push(k);
+    }
+  }
+  return index;
 }

@@ -1,5 +1,6 @@
 import { stringify, type Pair } from 'yaml';
 import { parseYamlText } from './data-file.js';
+import { emitYaml } from './yaml-emit.js';
 
 /**
  * YAML exactly as the reference CLI writes it: `yaml@2` with every mapping key-sorted by a
@@ -36,7 +37,7 @@ const OPTIONS = {
 } as const;
 
 export function toYaml(value: unknown): string {
-  return stringify(value, OPTIONS);
+  return emitYaml(value) ?? stringify(value, OPTIONS);
 }
 
 /**
