@@ -95,7 +95,8 @@ const preview = await build({ ...previewOptions, write: false });
 
 const main = await build({
   ...common,
-  entryPoints: { cli: 'src/cli.ts', ...Object.fromEntries(lazy) },
+  // parse-worker: the worker thread generate-metadata parses TypeScript in (many stale scripts)
+  entryPoints: { cli: 'src/cli.ts', 'parse-worker': 'src/metadata/parsers/parse-worker.ts', ...Object.fromEntries(lazy) },
   splitting: true,
   write: false,
 });

@@ -93,6 +93,32 @@ describe('many items at once', () => {
   });
 });
 
+describe('TypeScript parsed on two threads', () => {
+  it('writes exactly what a serial run writes, errors and odd signatures included', () => {
+    const spec: Record<string, string> = {};
+    const shapes = [
+      (i: number) => `export async function main(a: number, b = ${i}, when?: Date, tags: string[] = ["x"]) { return a }\n`,
+      (i: number) => `type M = "a" | "b";\ninterface O { x: number; y?: string }\nexport function main(m: M = "b", o: O = { x: ${i} }) { return m }\n`,
+      () => `export function main({ a, b }: { a: number; b: string }) { return a }\n`,
+      () => `export function main(a: number, { ) {\n`, // a syntax error
+      () => `export const main = async (x: string) => x;\n`,
+      () => `import * as wmill from "windmill-client";\nexport async function main(db: wmill.Resource<"postgresql">, n = 2 ** 3) { return n }\n`,
+    ];
+    for (let i = 0; i < 60; i++) spec[`f/t${i % 4}/s${i}.ts`] = shapes[i % shapes.length]!(i);
+    const serial = makeWorkspace(spec);
+    const parallel = makeWorkspace(spec);
+    dirs.push(serial, parallel);
+    const a = wmill(serial, ['generate-metadata', '--yes', '--schema-only'], { env: { WMILL_METADATA_PARALLEL: '0' } });
+    const b = wmill(parallel, ['generate-metadata', '--yes', '--schema-only'], { env: { WMILL_METADATA_PARALLEL: '1' } });
+    expect(b.code).toBe(a.code);
+    expect(b.stdout).toBe(a.stdout);
+    expect(files(parallel)).toEqual(files(serial));
+    // the runs did something: metadata for the good scripts, an error for the broken ones
+    expect(Object.keys(files(serial)).filter((f) => f.endsWith('.script.yaml')).length).toBeGreaterThan(40);
+    expect(a.stdout + a.stderr).toMatch(/s3\.ts/);
+  });
+});
+
 describe('lock entries through the index', () => {
   it('clears exactly what the full scan clears', () => {
     const keys = ['f/a/b', 'f/a/b+__lock', 'f/a/bc', 'f/a/bc+__lock', 'f/x__flow', 'f/x__flow+flow.yaml', 'f/x__flow+a.ts', 'f/x__flow+__flow_hash', 'f/a/b+x+y', 'g'];
