@@ -11,7 +11,7 @@
 //    the error classes are the same ones on both sides (`instanceof WmillError`).
 // 2. Everything else: dist/cli.mjs with code splitting, plus the dist/lazy/ entries.
 import { build } from 'esbuild';
-import { existsSync, readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -101,10 +101,29 @@ const main = await build({
   write: false,
 });
 
+// dist/pglite-seed.tar.gz: an initialised, empty PGlite cluster. The embedded server and every
+// in-memory database start from it instead of running initdb in the process (measured with
+// bench/serve.mjs: initdb made a fresh start take seconds and peak at ~800 MB; loading the seed
+// costs about what a restart does). Made once per PGlite version and kept under
+// node_modules/.cache/wmill/ (nothing here changes it between builds).
+const pgliteVersion = JSON.parse(readFileSync(new URL('../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')).version;
+const seedCache = fileURLToPath(new URL(`../node_modules/.cache/wmill/pglite-seed-${pgliteVersion}.tar.gz`, import.meta.url));
+if (!existsSync(seedCache)) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create();
+  const blob = await db.dumpDataDir('gzip');
+  await db.close();
+  mkdirSync(dirname(seedCache), { recursive: true });
+  const tmp = `${seedCache}.tmp-${process.pid}`;
+  writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
+  renameSync(tmp, seedCache);
+}
+const seed = readFileSync(seedCache);
+
 // Built in memory, written at once: dist/ is incomplete for as short a time as possible (the
 // CLI may be running from it meanwhile).
 rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
-for (const f of [...preview.outputFiles, ...main.outputFiles]) {
+for (const f of [...preview.outputFiles, ...main.outputFiles, { path: fileURLToPath(new URL('../dist/pglite-seed.tar.gz', import.meta.url)), contents: seed }]) {
   mkdirSync(dirname(f.path), { recursive: true });
   writeFileSync(f.path, f.contents);
 }

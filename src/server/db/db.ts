@@ -8,6 +8,9 @@
  * an explicit `::json` cast; timestamps are `timestamptz` and come back as Date.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../paths.js';
 import { checkDataDir, lockDataDir, tightenModes, type DataDirLock } from './data-dir.js';
 
 export interface Sql {
@@ -134,6 +137,34 @@ function checkBeside(text: string): void {
 }
 
 /**
+ * The initialised, empty cluster a new embedded database starts from (dist/pglite-seed.tar.gz,
+ * made by scripts/build.mjs), so that no initdb runs in the serving process: without it a first
+ * start took seconds and peaked at ~800 MB (bench/serve.mjs). Undefined without a build (PGlite
+ * then runs initdb as before).
+ */
+let seedBytes: Buffer | null | undefined;
+function pgliteSeed(): Buffer | undefined {
+  if (seedBytes === undefined) {
+    try {
+      seedBytes = readFileSync(join(packageRoot(), 'dist', 'pglite-seed.tar.gz'));
+    } catch {
+      seedBytes = null;
+    }
+  }
+  return seedBytes ?? undefined;
+}
+
+/**
+ * PostgreSQL's shared buffers inside PGlite: 16 MB unless WMILL_PGLITE_SHARED_BUFFERS says
+ * otherwise (PGlite's own default, 128 MB, made a restarted server peak at ~350 MB; the data files
+ * stay in the OS page cache either way). A value PostgreSQL accepts: `16MB`, `64MB`, `1GB`...
+ */
+function sharedBuffers(): string {
+  const v = process.env.WMILL_PGLITE_SHARED_BUFFERS;
+  return v && /^\d+(kB|MB|GB)$/.test(v) ? v : '16MB';
+}
+
+/**
  * Open (creating when needed) the embedded database in `dir` (in memory without one): a folder
  * closed to other users, locked by this process until close (src/server/db/data-dir.ts).
  */
@@ -146,7 +177,12 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
   }
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create(dir ? { dataDir: dir } : {});
+    const seed = dir && existsSync(join(dir, 'PG_VERSION')) ? undefined : pgliteSeed();
+    db = await PGlite.create({
+      ...(dir ? { dataDir: dir } : {}),
+      ...(seed ? { loadDataDir: new Blob([seed as Uint8Array<ArrayBuffer>]) } : {}),
+      startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers()}`],
+    });
     if (dir) tightenModes(dir);
   } catch (e) {
     lock?.release();
