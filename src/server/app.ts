@@ -41,6 +41,7 @@ import { startSpawner } from '../runner/executors/spawner.js';
 import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
 import { expireSyncPushes, registerSyncApply } from './sync-apply.js';
+import { registerTriggers, serveHttpRoute } from './triggers.js';
 
 export interface ServeOptions {
   port?: number;
@@ -249,6 +250,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   registerDrafts(router);
   registerSyncManifest(router);
   registerSyncApply(router);
+  registerTriggers(router);
   router.get('users/whoami', async (c, e) => json(userView(e.p, c.ws)));
   router.get('users/list', async (c, e) => {
     const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);
@@ -344,6 +346,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     const token = requestToken(req, url.searchParams);
     const m = /^\/api\/w\/([^/]+)\/(.*)$/.exec(path);
     try {
+      // HTTP routes (src/server/triggers.ts): each route decides its own authentication.
+      if (path.startsWith('/api/r/')) return send(res, await serveHttpRoute(req, path.slice(7), url.searchParams, { db, store, engine, principalOf, token }));
       if (!m) return send(res, await global(req, path.slice(5), url.searchParams, token));
       const [, ws, rest] = m as unknown as [string, string, string];
       let p = await principalOf(token, ws);

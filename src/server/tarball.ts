@@ -2,7 +2,8 @@
  * The workspace archive `sync pull`/`sync push` download (spec/wmill-cli.md §8.1): a zip of
  * the whole workspace in the layout the real CLI maps onto files (`<path>.<ext>` +
  * `<path>.script.json`, `<path>.flow.json`, `.resource.json`, `.variable.json`,
- * `folder.meta.json`, `<name>.resource-type.json`, opt-in `.schedule.json`), with server-side
+ * `folder.meta.json`, `<name>.resource-type.json`, opt-in `.schedule.json` and
+ * `.<kind>_trigger.json`), with server-side
  * keys stripped, secrets encrypted unless `plain_secret`, and no directory entries (the CLI's
  * JSZip walker loops forever on them).
  */
@@ -89,6 +90,13 @@ export async function workspaceArchive(e: Env, ws: string, q: URLSearchParams): 
     for (const s of await e.db.query(`SELECT * FROM schedule WHERE workspace_id = $1 ORDER BY path`, [ws])) {
       if (!(await visible(s.path))) continue;
       entries.push({ path: `${s.path}.schedule.json`, data: json({ ...s.body, enabled: s.enabled }) });
+    }
+  }
+  if (boolParam(q, 'include_triggers')) {
+    // The configuration as it was sent (src/items/triggers.ts): a pull writes back the bytes pushed.
+    for (const t of await e.db.query(`SELECT * FROM triggers WHERE workspace_id = $1 ORDER BY path, kind`, [ws])) {
+      if (!(await visible(t.path))) continue;
+      entries.push({ path: `${t.path}.${t.kind}_trigger.json`, data: json(t.body) });
     }
   }
   return writeZip(entries);

@@ -269,6 +269,24 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (job_id, key)
   );
   `,
+  // 7: triggers of every kind (src/server/triggers.ts): one table, the kind a column, the
+  // configuration as sent (key order kept, so an export gives back the bytes a client pushed).
+  // HTTP routes carry their lookup key (method + route with parameters as '*').
+  `
+  CREATE TABLE triggers (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    kind text NOT NULL,
+    path text NOT NULL,
+    body json NOT NULL,
+    edited_by text NOT NULL,
+    email text NOT NULL,
+    permissioned_as text NOT NULL,
+    edited_at timestamptz NOT NULL DEFAULT now(),
+    route_key text,
+    PRIMARY KEY (workspace_id, kind, path)
+  );
+  CREATE INDEX triggers_route ON triggers (route_key) WHERE route_key IS NOT NULL;
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */
