@@ -318,4 +318,56 @@ describe('triggers in sync', () => {
     expect(del.code, del.all).toBe(0);
     expect((await api.get('kafka_triggers/exists/f/hooks/orders')).json).toBe(false);
   });
+
+  it('our sync pushes and pulls them too: ours → real CLI and real CLI → ours, byte for byte; a route pushed by ours serves', async () => {
+    const api = await newWorkspace('t2');
+    await api.deploy({ path: 'u/admin/echo', language: 'python3', content: ECHO });
+    const src = folder({ ...SOURCE, 'f/hooks/echo.http_trigger.yaml': HTTP_TRIGGER.replace('hooks/:id', 'hooks2/:id') });
+    const push = await ours(src, ['sync', 'push', '--yes'], 't2');
+    expect(push.code, push.all).toBe(0);
+    expect(push.all).toMatch(/\+ http_trigger f\/hooks\/echo/);
+    expect(push.all).toMatch(/\+ kafka_trigger f\/hooks\/orders/);
+    const noop = await ours(src, ['sync', 'push', '--yes'], 't2');
+    expect(noop.code, noop.all).toBe(0);
+    expect(noop.all).toMatch(/nothing to do/);
+    const r = await route('POST', 'hooks2/8', { body: { name: 'ours' } });
+    expect([r.status, r.json?.id, r.json?.name]).toEqual([200, '8', 'ours']);
+
+    // The real CLI pulls what ours pushed, and ours pulls the same bytes.
+    const realPull = folder();
+    const rp = await real(realPull, ['sync', 'pull', '--yes'], 't2');
+    expect(rp.code, rp.all).toBe(0);
+    const ourPull = folder();
+    const op = await ours(ourPull, ['sync', 'pull', '--yes'], 't2');
+    expect(op.code, op.all).toBe(0);
+    expect(triggerFiles(tree(realPull))).toEqual(triggerFiles(tree(src)));
+    expect(triggerFiles(tree(ourPull))).toEqual(triggerFiles(tree(src)));
+
+    // The real CLI pushes into a new workspace; ours pulls it back unchanged, and plans nothing more.
+    const api3 = await newWorkspace('t3');
+    await api3.deploy({ path: 'u/admin/echo', language: 'python3', content: ECHO });
+    const src3 = folder({ ...SOURCE, 'f/hooks/echo.http_trigger.yaml': HTTP_TRIGGER.replace('hooks/:id', 'hooks3/:id') });
+    const p3 = await real(src3, ['sync', 'push', '--yes'], 't3');
+    expect(p3.code, p3.all).toBe(0);
+    const back = folder();
+    const b3 = await ours(back, ['sync', 'pull', '--yes'], 't3');
+    expect(b3.code, b3.all).toBe(0);
+    expect(triggerFiles(tree(back))).toEqual(triggerFiles(tree(src3)));
+    const again = await ours(src3, ['sync', 'push', '--yes', '--dry-run'], 't3');
+    expect(again.code, again.all).toBe(0);
+    expect(again.all).toMatch(/nothing to do/);
+
+    // Without includeTriggers, triggers take no part (nothing deleted on either side).
+    writeFileSync(join(back, 'wmill.yaml'), WMILL_YAML.replace('includeTriggers: true\n', ''));
+    rmSync(join(back, 'f/hooks/orders.kafka_trigger.yaml'));
+    const skip = await ours(back, ['sync', 'push', '--yes'], 't3');
+    expect(skip.code, skip.all).toBe(0);
+    expect((await api3.get('kafka_triggers/exists/f/hooks/orders')).json).toBe(true);
+    // With it, the deletion goes through (ours asks for --delete beside --yes).
+    writeFileSync(join(back, 'wmill.yaml'), WMILL_YAML);
+    const del = await ours(back, ['sync', 'push', '--yes', '--delete'], 't3');
+    expect(del.code, del.all).toBe(0);
+    expect(del.all).toMatch(/- kafka_trigger f\/hooks\/orders/);
+    expect((await api3.get('kafka_triggers/exists/f/hooks/orders')).json).toBe(false);
+  });
 });

@@ -7,11 +7,17 @@
  * downloading the workspace; against a real Windmill the bodies come from its tarball.
  */
 import { createHash } from 'node:crypto';
+import { TRIGGER_KINDS, type TriggerKind } from './triggers.js';
 
-export type ItemKind = 'folder' | 'resource-type' | 'variable' | 'resource' | 'script' | 'flow' | 'schedule';
+/** A trigger's item kind names its file suffix: `http_trigger` is `<path>.http_trigger.yaml` (src/items/triggers.ts). */
+export type TriggerItemKind = `${TriggerKind}_trigger`;
+export type ItemKind = 'folder' | 'resource-type' | 'variable' | 'resource' | 'script' | 'flow' | 'schedule' | TriggerItemKind;
+
+export const TRIGGER_ITEM_KINDS: TriggerItemKind[] = TRIGGER_KINDS.map((k) => `${k}_trigger` as const);
+export const isTriggerItem = (k: string): k is TriggerItemKind => (TRIGGER_ITEM_KINDS as string[]).includes(k);
 
 /** Apply order (the reference's order): what others depend on first. */
-export const KIND_ORDER: ItemKind[] = ['folder', 'resource-type', 'variable', 'resource', 'script', 'flow', 'schedule'];
+export const KIND_ORDER: ItemKind[] = ['folder', 'resource-type', 'variable', 'resource', 'script', 'flow', 'schedule', ...TRIGGER_ITEM_KINDS];
 
 export interface SyncItem {
   kind: ItemKind;

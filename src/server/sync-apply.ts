@@ -26,10 +26,13 @@ import { badRequest, checkItemPath, checkName, forbidden, HttpError, json, MAX_B
 import { checkSchedule, saveFlow } from './items.js';
 import { upsertResourceRow, upsertVariableRow } from './db/sql-store.js';
 import { createScript } from './scripts.js';
+import { checked as checkedTrigger } from './triggers.js';
+import { isTriggerItem, type TriggerItemKind } from '../items/canonical.js';
+import type { TriggerKind } from '../items/triggers.js';
 
 interface Change {
   op: 'add' | 'update' | 'delete';
-  kind: 'folder' | 'resource-type' | 'variable' | 'resource' | 'script' | 'flow' | 'schedule';
+  kind: 'folder' | 'resource-type' | 'variable' | 'resource' | 'script' | 'flow' | 'schedule' | TriggerItemKind;
   path: string;
   body?: Record<string, any>;
   parent?: string;
@@ -52,6 +55,7 @@ async function applyOne(q: Sql, e: Env, ws: string, c: Change, o: Opts, schedule
   const b = c.body ?? {};
   if (c.kind === 'folder' || c.kind === 'resource-type') checkName(c.path, c.kind === 'folder' ? 'folder name' : 'resource type name');
   else checkItemPath(c.path);
+  if (isTriggerItem(c.kind)) return applyTrigger(q, e, ws, c, c.kind.slice(0, -'_trigger'.length) as TriggerKind);
   if (c.op === 'delete') {
     switch (c.kind) {
       case 'script':
@@ -151,6 +155,23 @@ async function applyOne(q: Sql, e: Env, ws: string, c: Change, o: Opts, schedule
     }
   }
   throw badRequest(`unknown change kind ${JSON.stringify((c as Change).kind)}`);
+}
+
+/** A trigger change: what `<kind>_triggers/create|update|delete` would do, checked the same way (triggers.ts). */
+async function applyTrigger(q: Sql, e: Env, ws: string, c: Change, kind: TriggerKind): Promise<void> {
+  await canWrite(q, e, ws, c.path);
+  const [prev] = await q.query(`SELECT * FROM triggers WHERE workspace_id = $1 AND kind = $2 AND path = $3 FOR UPDATE`, [ws, kind, c.path]);
+  if (c.op === 'delete') {
+    await q.query(`DELETE FROM triggers WHERE workspace_id = $1 AND kind = $2 AND path = $3`, [ws, kind, c.path]);
+    return;
+  }
+  const t = await checkedTrigger(q, e, ws, kind, { ...(c.body ?? {}), path: c.path, ...(prev ? { preserve_permissioned_as: true } : {}) }, prev as never);
+  await q.query(
+    `INSERT INTO triggers (workspace_id, kind, path, body, edited_by, email, permissioned_as, route_key) VALUES ($1,$2,$3,$4::json,$5,$6,$7,$8)
+     ON CONFLICT (workspace_id, kind, path) DO UPDATE SET body = EXCLUDED.body, edited_by = EXCLUDED.edited_by, email = EXCLUDED.email,
+       permissioned_as = EXCLUDED.permissioned_as, route_key = EXCLUDED.route_key, edited_at = now()`,
+    [ws, kind, t.path, j(t.body), e.p.username, e.p.email, t.permissionedAs, t.routeKey],
+  );
 }
 
 /** The largest staged plan (each part is a request, under the request body limit). */

@@ -10,6 +10,7 @@ import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind,
 } from '../items/canonical.js';
 import { decryptSecret } from '../items/secrets.js';
+import { triggerBody, type TriggerKind } from '../items/triggers.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, json, type Router } from './http.js';
@@ -98,6 +99,9 @@ export async function manifest(e: Env, ws: string, wantBodies: Set<string> | tru
     if (await visible(f.path)) push('flow', f.path, flowBody({ ...f.settings, summary: f.summary, description: f.description, value: f.value, schema: f.schema }), String(f.version_id));
   }
   for (const s of await e.db.query(`SELECT * FROM schedule WHERE workspace_id = $1 ORDER BY path`, [ws])) if (await visible(s.path)) push('schedule', s.path, scheduleBody({ ...s.body, enabled: s.enabled }));
+  for (const t of await e.db.query(`SELECT kind, path, body FROM triggers WHERE workspace_id = $1 ORDER BY path, kind`, [ws])) {
+    if (await visible(t.path)) push(`${t.kind as TriggerKind}_trigger`, t.path, triggerBody(t.body));
+  }
   return out;
 }
 

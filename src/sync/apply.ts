@@ -12,7 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ApiClient } from '../api/client.js';
 import { ApiError } from '../api/client.js';
-import { itemKey, type ItemKind } from '../items/canonical.js';
+import { isTriggerItem, itemKey, type ItemKind } from '../items/canonical.js';
 import type { LocalItem } from './local.js';
 import type { Plan, PlanChange } from './plan.js';
 
@@ -39,6 +39,15 @@ async function pushChange(client: ApiClient, c: PlanChange, item: LocalItem | un
   const w = (p: string) => client.ws(p);
   const body = item?.body ?? {};
   const path = enc(c.path);
+  if (isTriggerItem(c.kind)) {
+    // `<kind>_triggers/*`, as the reference pushes them: the whole configuration, create or update.
+    const base = `/${c.kind}s`;
+    if (c.op === 'delete') return void (await client.call('DELETE', w(`${base}/delete/${path}`)));
+    const b = { ...body, path: c.path };
+    if (c.op === 'add') await createOrUpdate(() => client.call('POST', w(`${base}/create`), { body: b }), () => client.call('POST', w(`${base}/update/${path}`), { body: b }));
+    else await client.call('POST', w(`${base}/update/${path}`), { body: b });
+    return;
+  }
   if (c.op === 'delete') {
     switch (c.kind) {
       case 'script': return void (await client.call('POST', w(`/scripts/archive/p/${path}`)));

@@ -3,7 +3,7 @@
  * cover is never deleted from the server by a push nor written into the folder by a pull
  * (spec/wmill-cli.md §8.4 and §4): the item's file must match `includes`, no `excludes`, and one
  * of `extraIncludes` when there are any (resource types, at the root, ignore the globs); its kind
- * must not be skipped (`skip*`, `includeSchedules`); secret variables only without
+ * must not be skipped (`skip*`, `includeSchedules`, `includeTriggers`); secret variables only without
  * `skipSecrets`; and never `state` or `cache` resources: they are what jobs write at run time
  * (`setState`), which Windmill leaves out of its exports too.
  *
@@ -13,7 +13,7 @@
 import { makeFilter } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { extensionFor, type Language } from '../workspace/languages.js';
-import type { ItemKind } from '../items/canonical.js';
+import { isTriggerItem, type ItemKind } from '../items/canonical.js';
 
 export interface SyncOptions {
   skipVariables: boolean;
@@ -24,6 +24,8 @@ export interface SyncOptions {
   skipFolders: boolean;
   skipSecrets: boolean;
   includeSchedules: boolean;
+  /** Triggers of every kind (`<path>.<kind>_trigger.yaml`). */
+  includeTriggers: boolean;
   /** Secret values travel decrypted (files hold plaintext); otherwise as the workspace's ciphertext. */
   plainSecrets: boolean;
 }
@@ -41,12 +43,14 @@ export function syncOptions(cfg: WorkspaceConfig, flags: Partial<SyncOptions> = 
     skipFolders: b('skipFolders'),
     skipSecrets: b('skipSecrets', true),
     includeSchedules: b('includeSchedules'),
+    includeTriggers: b('includeTriggers'),
     plainSecrets: b('plainSecrets'),
   };
 }
 
 /** Whether an item of `kind` takes part in this sync at all. */
 export function kindIncluded(kind: ItemKind, o: SyncOptions): boolean {
+  if (isTriggerItem(kind)) return o.includeTriggers;
   switch (kind) {
     case 'variable': return !o.skipVariables;
     case 'resource': return !o.skipResources;
@@ -87,6 +91,7 @@ export function syncFilter(cfg: Pick<WorkspaceConfig, 'includes' | 'excludes' | 
 
 /** The file a pull writes for a remote item (the item's primary file: content, flow.yaml, or its YAML). */
 export function fileFor(kind: ItemKind, path: string, cfg: Pick<WorkspaceConfig, 'defaultTs' | 'nonDottedPaths'>, language?: string): string {
+  if (isTriggerItem(kind)) return `${path}.${kind}.yaml`;
   switch (kind) {
     case 'script': {
       const ext = language ? extensionFor(language as Language, cfg.defaultTs) : undefined;

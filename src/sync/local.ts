@@ -1,7 +1,7 @@
 /**
  * Read a workspace folder into sync items (src/items/canonical.ts): scripts with their
  * metadata and lock, flows with `!inline` files substituted, resources, variables,
- * schedules (when `includeSchedules`), folders and resource types, honouring `wmill.yaml`
+ * schedules (when `includeSchedules`), triggers (when `includeTriggers`), folders and resource types, honouring `wmill.yaml`
  * includes/excludes and skip flags exactly as discovery does for generate-metadata.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -17,6 +17,7 @@ import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind, type SyncItem,
 } from '../items/canonical.js';
 import { resolveInline } from '../items/inline.js';
+import { triggerBody, triggerFile } from '../items/triggers.js';
 
 export { kindIncluded, syncOptions, type SyncOptions } from './filter.js';
 
@@ -154,7 +155,12 @@ export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg
     });
   }
   for (const x of d.others) {
-    if (x.kind === 'trigger') continue;
+    if (x.kind === 'trigger') {
+      // `<path>.<kind>_trigger.yaml`; a kind the reference does not sync (native triggers) stays out.
+      const t = triggerFile(x.file);
+      if (t) add(`${t.kind}_trigger`, t.path, x.file, () => ({ body: triggerBody(readYaml(cfg.root, x.file)), files: [x.file] }));
+      continue;
+    }
     switch (x.kind) {
       case 'resource':
         add('resource', x.path, x.file, () => ({ body: resourceBody(resolveInline(readYaml(cfg.root, x.file), cfg.root, '', x.file, []) as Record<string, any>), files: [x.file] }));

@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { toYaml, parseYaml } from '../util/yaml.js';
 import { extensionFor, type Language } from '../workspace/languages.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
-import { itemKey, SCRIPT_SETTINGS_KEYS, type ItemKind } from '../items/canonical.js';
+import { isTriggerItem, itemKey, SCRIPT_SETTINGS_KEYS, type ItemKind } from '../items/canonical.js';
 import type { LocalItem } from './local.js';
 import type { PlanChange } from './plan.js';
 
@@ -195,6 +195,10 @@ export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: M
         break;
       case 'schedule':
         put(mine?.files[0] ?? `${c.path}.schedule.yaml`, toYaml(b));
+        break;
+      default:
+        // Triggers: the configuration as the server keeps it.
+        if (isTriggerItem(c.kind)) put(mine?.files[0] ?? `${c.path}.${c.kind}.yaml`, toYaml(b));
         break;
       case 'folder':
         put(mine?.files[0] ?? `f/${c.path}/folder.meta.yaml`, toYaml(b));

@@ -11,6 +11,7 @@ import {
   bodyHash, flowBody, folderBody, itemKey, resourceBody, resourceTypeBody, scheduleBody, scriptBody, variableBody, type ItemKind,
 } from '../items/canonical.js';
 import type { SyncOptions } from './filter.js';
+import { triggerBody, triggerFile } from '../items/triggers.js';
 
 export interface RemoteItem {
   kind: ItemKind;
@@ -61,7 +62,7 @@ export async function readRemote(client: ApiClient, o: SyncOptions): Promise<Rem
     raw: true,
     query: {
       archive_type: 'zip', plain_secret: plain, skip_variables: o.skipVariables, skip_resources: o.skipResources, skip_secrets: o.skipSecrets,
-      include_schedules: o.includeSchedules, include_triggers: false, include_users: false, include_groups: false, include_settings: false,
+      include_schedules: o.includeSchedules, include_triggers: o.includeTriggers, include_users: false, include_groups: false, include_settings: false,
       include_key: false, default_ts: 'bun', skip_resource_types: o.skipResourceTypes, settings_version: 'v2',
     },
   });
@@ -95,6 +96,7 @@ export function fromTarball(entries: { path: string; data: Buffer }[]): RemoteIt
     else if (p.endsWith('.resource.json')) push('resource', path, resourceBody(parse(p)));
     else if (p.endsWith('.variable.json')) push('variable', path, variableBody(parse(p)));
     else if (p.endsWith('.schedule.json')) push('schedule', path, scheduleBody(parse(p)));
+    else if (triggerFile(p)) push(`${triggerFile(p)!.kind}_trigger`, path, triggerBody(parse(p)));
     else if (base === 'folder.meta.json') {
       const name = p.split('/')[1]!;
       push('folder', name, folderBody(name, parse(p)));
