@@ -91,6 +91,10 @@ describe('HTTP routes', () => {
     await api.deploy({ path: 'u/admin/me', language: 'python3', content: 'def main():\n    return "me"\n' });
     expect((await route('POST', 'users/me')).json).toBe('me');
 
+    // A workspaced route lives under the workspace's id.
+    expect((await api.post('http_triggers/create', http('u/admin/scoped', { route_path: 'scoped/:id', workspaced_route: true }))).status).toBe(201);
+    expect((await route('POST', 'admins/scoped/3')).json.id).toBe('3');
+    expect((await route('POST', 'scoped/3')).status).toBe(404);
     // The same route twice is refused, naming it.
     const dup = await api.post('http_triggers/create', http('u/admin/users2', { route_path: 'users/:other' }));
     expect(dup.status).toBe(400);
@@ -178,6 +182,25 @@ describe('HTTP routes', () => {
     const asCarol = await api.post('http_triggers/create', http('u/admin/as_carol', { route_path: 'as-carol', preserve_permissioned_as: true, permissioned_as: 'u/carol' }));
     expect(asCarol.status).toBe(400);
     expect(asCarol.text).toMatch(/runs as u\/carol: script u\/admin\/echo not found, or carol may not run it/);
+    // The owner's rights are checked on each request: carol may run f/team/hello through the folder's
+    // extra_perms; once they are taken away, her route refuses to run it.
+    expect((await api.post('folders/create', { name: 'team', extra_perms: { 'u/carol': false } })).status).toBe(200);
+    await api.deploy({ path: 'f/team/hello', language: 'python3', content: 'def main():\n    return "hello"\n' });
+    const mine = await api.post('http_triggers/create', http('f/team/hello', { route_path: 'team-hello', script_path: 'f/team/hello', preserve_permissioned_as: true, permissioned_as: 'u/carol', request_type: 'async' }));
+    expect(mine.status, mine.text).toBe(201);
+    const ran = await route('POST', 'team-hello');
+    expect(ran.status, ran.text).toBe(201);
+    expect(await resultOf(api, ran.text)).toBe('hello');
+    expect((await api.get(`jobs_u/get/${ran.text}`)).json.permissioned_as).toBe('u/carol');
+    expect((await api.post('folders/update/team', { extra_perms: {} })).status).toBe(200);
+    const denied = await route('POST', 'team-hello');
+    expect(denied.status).toBe(403);
+    expect(denied.text).toMatch(/runs as u\/carol: script f\/team\/hello not found, or carol may not run it/);
+    // A disabled route does not run.
+    expect((await api.post('http_triggers/create', http('u/admin/off', { route_path: 'off', mode: 'disabled' }))).status).toBe(201);
+    const off = await route('POST', 'off');
+    expect(off.status).toBe(404);
+    expect(off.text).toMatch(/u\/admin\/off is disabled/);
     // Bad input names the field.
     const bad = await api.post('http_triggers/create', http('u/admin/bad', { route_path: '/with/../dots', http_method: 'fetch' }));
     expect(bad.status).toBe(400);
