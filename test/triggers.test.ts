@@ -1,7 +1,7 @@
 /**
  * Triggers on `wmill serve`: HTTP routes served for real (`/api/r/<route>` runs the script or
  * flow as the trigger's owner: method, `:param` path parameters, query and body as arguments,
- * sync and async, authentication none / windmill / api_key), the other kinds stored with their
+ * sync and async, authentication none / windmill / api_key / basic_http), the other kinds stored with their
  * listener reported as not running, and triggers carried by sync: the real windmill-cli pushes
  * and pulls them byte for byte, and so does ours, both ways.
  */
@@ -169,6 +169,12 @@ describe('HTTP routes', () => {
     expect((await route('POST', 'keyed', { body: {}, headers: { 'x-api-key': 'wrong' } })).status).toBe(401);
     const good = await route('POST', 'keyed', { body: { name: 'k' }, headers: { 'x-api-key': 's3cret' } });
     expect([good.status, good.json?.name]).toEqual([200, 'k']);
+    // basic_http: user and password from a resource.
+    expect((await api.post('resources/create', { path: 'u/admin/hook_basic', resource_type: 'basic_http_auth', value: { username: 'u1', password: 'pw' } })).status).toBe(201);
+    expect((await api.post('http_triggers/create', http('u/admin/basic', { route_path: 'basic', authentication_method: 'basic_http', authentication_resource_path: 'u/admin/hook_basic' }))).status).toBe(201);
+    const basic = (cred: string) => route('POST', 'basic', { body: {}, headers: { authorization: `Basic ${Buffer.from(cred).toString('base64')}` } });
+    expect((await basic('u1:wrong')).status).toBe(401);
+    expect((await basic('u1:pw')).status).toBe(200);
     // Without its resource the route cannot be created.
     expect((await api.post('http_triggers/create', http('u/admin/keyless', { route_path: 'keyless', authentication_method: 'api_key' }))).status).toBe(400);
   });
@@ -334,6 +340,13 @@ describe('triggers in sync', () => {
     const get = await real(src, ['trigger', 'get', 'f/hooks/orders', '--kind', 'kafka', '--json'], 't1');
     expect(get.code, get.all).toBe(0);
     expect(JSON.parse(get.stdout).error).toMatch(/not supported by wmill serve/);
+
+    // trigger push: one file, to a path of its own.
+    writeFileSync(join(src, 'f/hooks/feed.websocket_trigger.yaml'), 'script_path: u/admin/echo\nis_flow: false\nurl: wss://example.com/feed\nfilters: []\ncan_return_message: false\nenabled: false\n');
+    const one = await real(src, ['trigger', 'push', 'f/hooks/feed.websocket_trigger.yaml', 'f/hooks/feed'], 't1');
+    expect(one.code, one.all).toBe(0);
+    expect((await api.get('websocket_triggers/get/f/hooks/feed')).json).toMatchObject({ url: 'wss://example.com/feed', enabled: false });
+    rmSync(join(src, 'f/hooks/feed.websocket_trigger.yaml'));
 
     // A deleted trigger file is deleted on the server.
     rmSync(join(src, 'f/hooks/orders.kafka_trigger.yaml'));
