@@ -159,6 +159,11 @@ describe('HTTP routes', () => {
     expect((await route('GET', 'secure', { headers: { authorization: `Bearer ${bob}` } })).status).toBe(401);
     const ok = await route('GET', 'secure?name=adm', { headers: { authorization: `Bearer ${srv.token}` } });
     expect([ok.status, ok.json?.name]).toEqual([200, 'adm']);
+    // A token in the query works too, and is not handed to the job as an argument.
+    await api.deploy({ path: 'u/admin/args', language: 'python3', content: 'def main(**kwargs):\n    return sorted(kwargs)\n' });
+    expect((await api.post('http_triggers/create', http('u/admin/args', { route_path: 'args', http_method: 'get', script_path: 'u/admin/args', authentication_method: 'windmill' }))).status).toBe(201);
+    const viaQuery = await route('GET', `args?token=${srv.token}&a=1`);
+    expect([viaQuery.status, viaQuery.json]).toEqual([200, ['a']]);
 
     // api_key: the header and secret from a resource (the secret from a secret variable).
     expect((await api.post('variables/create', { path: 'u/admin/hook_secret', value: 's3cret', is_secret: true, description: '' })).status).toBe(201);

@@ -308,6 +308,8 @@ async function argsOf(req: IncomingMessage, body: Record<string, any>, params: R
   if (body.wrap_body) args = { body: args };
   const fromQuery: Record<string, unknown> = {};
   for (const k of new Set(query.keys())) {
+    // A credential in the query (`?token=`) is never an argument (arguments are stored with the job).
+    if (k === 'token') continue;
     const all = query.getAll(k);
     fromQuery[k] = all.length > 1 ? all : all[0];
   }
