@@ -43,7 +43,7 @@ async function route(method: string, path: string, opts: { body?: unknown; heade
   } catch {
     json = undefined;
   }
-  return { status: res.status, text, json, type: res.headers.get('content-type') };
+  return { status: res.status, text, json, type: res.headers.get('content-type'), headers: res.headers };
 }
 
 /** The result of job `id`, once it has completed. */
@@ -111,10 +111,14 @@ describe('HTTP routes', () => {
     expect((await route('POST', 'users/1', { body: '{oops', headers: { 'content-type': 'application/json' } })).status).toBe(400);
 
     // The route's status and content type from the result.
-    await api.deploy({ path: 'u/admin/teapot', language: 'python3', content: 'def main():\n    return {"windmill_status_code": 418, "windmill_content_type": "text/plain", "result": "short and stout"}\n' });
+    await api.deploy({ path: 'u/admin/teapot', language: 'python3', content: 'def main():\n    return {"windmill_status_code": 418, "windmill_content_type": "text/plain", "windmill_headers": {"X-Brew": "tea"}, "result": "short and stout"}\n' });
     expect((await api.post('http_triggers/create', http('u/admin/teapot', { route_path: 'teapot', http_method: 'get', script_path: 'u/admin/teapot' }))).status).toBe(201);
     const tp = await route('GET', 'teapot');
-    expect([tp.status, tp.text, tp.type]).toEqual([418, 'short and stout', 'text/plain']);
+    expect([tp.status, tp.text, tp.type, tp.headers.get('x-brew')]).toEqual([418, 'short and stout', 'text/plain', 'tea']);
+    // Browsers may call routes (CORS), and ask first.
+    expect(tp.headers.get('access-control-allow-origin')).toBe('*');
+    const pre = await route('OPTIONS', 'teapot');
+    expect([pre.status, pre.headers.get('access-control-allow-headers')]).toEqual([200, 'content-type, authorization']);
   });
 
   it('an async route answers 201 with a job id whose result is the run', async () => {

@@ -347,7 +347,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     const m = /^\/api\/w\/([^/]+)\/(.*)$/.exec(path);
     try {
       // HTTP routes (src/server/triggers.ts): each route decides its own authentication.
-      if (path.startsWith('/api/r/')) return send(res, await serveHttpRoute(req, path.slice(7), url.searchParams, { db, store, engine, principalOf, token }));
+      if (path.startsWith('/api/r/')) return send(res, await serveHttpRoute(req, path.slice(7), url.searchParams, { db, store, engine, principalOf, token, setHeader: (k, v) => res.setHeader(k, v) }));
       if (!m) return send(res, await global(req, path.slice(5), url.searchParams, token));
       const [, ws, rest] = m as unknown as [string, string, string];
       let p = await principalOf(token, ws);

@@ -243,6 +243,8 @@ export interface RouteDeps {
   /** The caller of a token in a workspace (undefined: no such token, or not a member). */
   principalOf(token: string | undefined, ws: string): Promise<Principal | undefined>;
   token: string | undefined;
+  /** Set a header on the answer (CORS, a result's `windmill_headers`). */
+  setHeader?(name: string, value: string): void;
 }
 
 interface Match {
@@ -316,13 +318,23 @@ async function argsOf(req: IncomingMessage, body: Record<string, any>, params: R
   return { ...fromQuery, ...args, ...(rawString !== undefined ? { raw_string: rawString } : {}), ...params };
 }
 
-/** A job result as an HTTP answer: `windmill_status_code` / `windmill_content_type` set the status and type, as in Windmill. */
-function resultReply(result: unknown, status = 200): Reply {
+/** Headers a result may not set (the server's framing of the answer). */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'content-type']);
+
+/**
+ * A job result as an HTTP answer, as in Windmill: `windmill_status_code` / `windmill_content_type`
+ * set the status and type (the body is then `result`), `windmill_headers` adds headers.
+ */
+function resultReply(result: unknown, setHeader: RouteDeps['setHeader'], status = 200): Reply {
   if (result && typeof result === 'object' && !Array.isArray(result)) {
     const o = result as Record<string, unknown>;
+    const headers = o.windmill_headers && typeof o.windmill_headers === 'object' && !Array.isArray(o.windmill_headers) ? (o.windmill_headers as Record<string, unknown>) : undefined;
+    for (const [k, v] of Object.entries(headers ?? {})) {
+      if (typeof v === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) && !/[\r\n]/.test(v) && !FRAMING.has(k.toLowerCase())) setHeader?.(k, v);
+    }
     const code = typeof o.windmill_status_code === 'number' && o.windmill_status_code >= 100 && o.windmill_status_code <= 599 ? o.windmill_status_code : undefined;
     const type = typeof o.windmill_content_type === 'string' ? o.windmill_content_type : undefined;
-    if (code !== undefined || type !== undefined) {
+    if (code !== undefined || type !== undefined || headers) {
       const inner = 'result' in o ? o.result : Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('windmill_')));
       if (type && typeof inner === 'string') return { status: code ?? status, bytes: Buffer.from(inner), contentType: type };
       return { status: code ?? status, bytes: Buffer.from(JSON.stringify(inner ?? null)), contentType: type ?? 'application/json' };
@@ -334,6 +346,10 @@ function resultReply(result: unknown, status = 200): Reply {
 /** Answer a request to `/api/r/<route>` (`route`: what follows `/api/r/`). */
 export async function serveHttpRoute(req: IncomingMessage, route: string, query: URLSearchParams, d: RouteDeps): Promise<Reply> {
   const method = (req.method ?? 'GET').toLowerCase();
+  // Routes are called from browsers: CORS as Windmill answers it (a result's windmill_headers may override).
+  d.setHeader?.('Access-Control-Allow-Origin', '*');
+  d.setHeader?.('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS');
+  d.setHeader?.('Access-Control-Allow-Headers', 'content-type, authorization');
   if (method === 'head' || method === 'options') return text('');
   if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new HttpError(405, `${method.toUpperCase()} is not an HTTP route method`);
   const segs = route.replace(/\/+$/, '').split('/');
@@ -398,7 +414,7 @@ export async function serveHttpRoute(req: IncomingMessage, route: string, query:
   if (requestType === 'async') return text(id, 201);
   const j = await d.engine.wait(id);
   // The request was fine; the job failed: 422 with the job's error, as run_wait_result answers on this server.
-  return j.status === 'success' ? resultReply(j.result) : json(j.result ?? null, 422);
+  return j.status === 'success' ? resultReply(j.result, d.setHeader) : json(j.result ?? null, 422);
 }
 
 /** The authentication resource's value (variables interpolated), read as the trigger's owner. */
