@@ -95,6 +95,9 @@ describe('HTTP routes', () => {
     expect((await api.post('http_triggers/create', http('u/admin/scoped', { route_path: 'scoped/:id', workspaced_route: true }))).status).toBe(201);
     expect((await route('POST', 'admins/scoped/3')).json.id).toBe('3');
     expect((await route('POST', 'scoped/3')).status).toBe(404);
+    // A long route (more segments than the keyed lookup takes) is found too.
+    expect((await api.post('http_triggers/create', http('u/admin/deep', { route_path: 'a/b/c/d/e/f/g/h/:id' }))).status).toBe(201);
+    expect((await route('POST', 'a/b/c/d/e/f/g/h/deep')).json.id).toBe('deep');
     // The same route twice is refused, naming it.
     const dup = await api.post('http_triggers/create', http('u/admin/users2', { route_path: 'users/:other' }));
     expect(dup.status).toBe(400);

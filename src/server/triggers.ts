@@ -272,6 +272,16 @@ function matchRoute(row: Row, segs: string[]): Match | undefined {
   return { row, params, rank };
 }
 
+/** Up to this many segments, a request looks its route up by key (2^n keys), past it by scanning the method's routes. */
+const MAX_KEYED_SEGMENTS = 8;
+
+/** Every route key that can match these segments: each segment as itself or as a parameter (`*`). */
+function candidateKeys(method: string, segs: string[]): string[] {
+  let out = [''];
+  for (const seg of segs) out = out.flatMap((k) => (seg ? [`${k}/${seg}`, `${k}/*`] : [`${k}/${seg}`]));
+  return out.map((k) => `${method} ${k.slice(1)}`);
+}
+
 const byRank = (a: Match, b: Match) => {
   for (let i = 0; i < a.rank.length; i++) if (a.rank[i] !== b.rank[i]) return a.rank[i]! - b.rank[i]!;
   return 0;
@@ -353,7 +363,10 @@ export async function serveHttpRoute(req: IncomingMessage, route: string, query:
   if (method === 'head' || method === 'options') return text('');
   if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new HttpError(405, `${method.toUpperCase()} is not an HTTP route method`);
   const segs = route.replace(/\/+$/, '').split('/');
-  const rows = await d.db.query<Row>(`SELECT * FROM triggers WHERE kind = 'http' AND route_key LIKE $1`, [`${method} %`]);
+  const rows = await d.db.query<Row>(
+    segs.length <= MAX_KEYED_SEGMENTS ? `SELECT * FROM triggers WHERE kind = 'http' AND route_key = ANY($1::text[])` : `SELECT * FROM triggers WHERE kind = 'http' AND route_key LIKE $1`,
+    [segs.length <= MAX_KEYED_SEGMENTS ? candidateKeys(method, segs) : `${method} %`],
+  );
   const matches = rows.map((r) => matchRoute(r, segs)).filter((m): m is Match => !!m).sort(byRank);
   const m = matches[0];
   if (!m) throw notFound(`Trigger not found: no HTTP route ${method.toUpperCase()} /${route}`);
