@@ -248,6 +248,10 @@ describe('other trigger kinds', () => {
       expect((await api.get(`${kind}_triggers/get/u/admin/${kind}_one`)).json.error, kind).toMatch(/not supported by wmill serve/);
       expect((await api.get(`${kind}_triggers/list`)).status).toBe(200);
     }
+    // Native triggers (registered with an external service) are refused clearly, not a 404.
+    const native = await api.post('native_triggers/nextcloud/create', { script_path: 'u/admin/echo', is_flow: false, service_config: {} });
+    expect(native.status).toBe(501);
+    expect(native.text).toMatch(/native triggers \(nextcloud\) are not supported by wmill serve/);
     expect((await api.del('kafka_triggers/delete/u/admin/orders')).status).toBe(200);
     expect((await api.get('kafka_triggers/get/u/admin/orders')).status).toBe(404);
     expect((await api.del('kafka_triggers/delete/u/admin/orders')).status).toBe(404);

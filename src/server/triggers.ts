@@ -99,6 +99,14 @@ async function ownerOf(q: Sql, ws: string, permissionedAs: string): Promise<Prin
 
 export function registerTriggers(r: Router<Env>): void {
   for (const kind of TRIGGER_KINDS) registerKind(r, kind);
+  // Native triggers register with an external service (its OAuth app): not on wmill serve.
+  const native = async (c: { params: string[] }) => {
+    throw new HttpError(501, `native triggers (${c.params[0]}) are not supported by wmill serve: they register with the external service, which needs a Windmill instance it can reach`);
+  };
+  r.post('native_triggers/([^/]+)/create', native);
+  r.post('native_triggers/([^/]+)/update/.+', native);
+  r.get('native_triggers/([^/]+)/(?:get/.+|list)', native);
+  r.del('native_triggers/([^/]+)/delete/.+', native);
   r.post('http_triggers/route_exists', async (c, e) => {
     const b = await c.obj();
     if (typeof b.route_path !== 'string' || !HTTP_METHODS.includes(b.http_method)) throw badRequest('route_path and http_method (get, post, put, delete, patch) are required');
