@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { WmillError, EXIT } from './errors.js';
-import { err, printJson } from './util/output.js';
+import { err, printJson, setVerbosity } from './util/output.js';
 
 declare const __WMILL_VERSION__: string;
 declare const __WMILL_COMPAT_CLI__: string;
@@ -29,6 +29,34 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [['help'], async () => (await import('./commands/help.js')).registerHelp],
 ];
 
+/** Options taken anywhere on the line (`wmill --workspace prod sync push` = `wmill sync push --workspace prod`), as the real CLI's. */
+export const GLOBAL_OPTION_KEYS = ['workspace', 'token', 'baseUrl', 'configDir', 'debug', 'verbose', 'quiet', 'showDiffs'] as const;
+
+function addGlobalOptions(program: Command, argv: string[]): void {
+  const json = argv.includes('--json-output') || (argv.includes('--json') && !argv.slice(2).includes('sync'));
+  program
+    .option('--workspace <workspace>', 'the workspace: a wmill.yaml workspaces entry or a profile name (with --base-url: the workspace id)')
+    .option('--token <token>', 'API token; overrides any stored token')
+    .option('--base-url <baseUrl>', 'server URL; needs --workspace and --token, no stored profile is used')
+    .option('--config-dir <configDir>', 'where profiles are stored (overrides WMILL_CONFIG_DIR and ~/.config)')
+    .option('--debug', 'debug logs on stderr (requests, resolution, stack traces)')
+    .option('--verbose', 'same as --debug')
+    .option('--quiet', 'no progress or information lines on stderr (warnings and errors still)')
+    .option('--show-diffs', 'sync: show the content diff of each change (may show sensitive values)')
+    .configureHelp({ showGlobalOptions: true })
+    // Usage errors under --json are printed as JSON by main(), not as text here.
+    .configureOutput({ outputError: (str, write) => (json ? undefined : write(str)) })
+    .hook('preAction', (_root, action) => {
+      // The global options, given before or after the subcommand, are seen by the action as its own.
+      const g = program.opts();
+      for (const k of GLOBAL_OPTION_KEYS) if (g[k] !== undefined && action.getOptionValue(k) === undefined) action.setOptionValue(k, g[k]);
+      if (g.debug || g.verbose) {
+        process.env.WMILL_DEBUG = '1';
+        setVerbosity('debug');
+      } else if (g.quiet) setVerbosity('quiet');
+    });
+}
+
 /** The program for `argv` (all commands, or only `script preview` when that is what runs). */
 export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command();
@@ -38,6 +66,7 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
     .version(VERSION_LINE, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  addGlobalOptions(program, argv);
   if (argv[2] === 'script' && argv[3] === 'preview') {
     // The hot path: `script preview` alone, defined as registerScript defines it, so that
     // neither the other commands nor their dependencies (zod, yaml, minimatch) are loaded.
@@ -56,13 +85,15 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 /** Run the CLI; returns the exit code. Errors are rendered once, here. */
 export async function main(argv: string[]): Promise<number> {
   const program = await buildProgram(argv);
-  const wantsJson = argv.includes('--json');
+  // `sync push|pull --json` means JSON files (the reference CLI's meaning); its report is --json-output.
+  const wantsJson = argv.includes('--json-output') || (argv.includes('--json') && !argv.slice(2).includes('sync'));
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      if (wantsJson) printJson({ ok: false, error: { code: 'usage', message: e.message.replace(/^error: /, ''), reason: e.code.replace(/^commander\./, '') } });
       return EXIT.usage;
     }
     if (e instanceof WmillError) {

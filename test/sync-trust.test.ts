@@ -69,7 +69,7 @@ describe('1. includes/excludes apply to the remote side', () => {
     const yaml = 'defaultTs: bun\nincludes:\n  - f/mine/**\nexcludes:\n  - f/mine/skip_*\n';
     const mineMeta = "summary: ''\ndisplay_name: mine\nextra_perms: {}\nowners: []\n";
     const ws = folder({ 'f/mine/folder.meta.yaml': mineMeta, 'f/mine/a.sh': 'echo a\n', 'f/mine/a.script.yaml': bashMeta(), 'f/mine/new.sh': 'echo new\n', 'f/mine/new.script.yaml': bashMeta() }, yaml);
-    const push = await ours(ws, ['sync', 'push', '--yes', '--delete', '--json'], 't1');
+    const push = await ours(ws, ['sync', 'push', '--yes', '--delete', '--json-output'], 't1');
     expect(push.code, push.all).toBe(0);
     const changes = JSON.parse(push.stdout).plan.changes.map((c: any) => `${c.op} ${c.kind} ${c.path}`);
     expect(changes).toEqual(['add script f/mine/new']);
@@ -78,14 +78,14 @@ describe('1. includes/excludes apply to the remote side', () => {
     expect((await api.get('folders/get/other')).status).toBe(200);
 
     const pulled = folder({}, yaml);
-    const pull = await ours(pulled, ['sync', 'pull', '--yes', '--json'], 't1');
+    const pull = await ours(pulled, ['sync', 'pull', '--yes', '--json-output'], 't1');
     expect(pull.code, pull.all).toBe(0);
     const files = Object.keys(tree(pulled)).filter((f) => f !== 'wmill.yaml' && f !== 'wmill-lock.yaml');
     expect(files.sort()).toEqual(['f/mine/a.script.yaml', 'f/mine/a.sh', 'f/mine/folder.meta.yaml', 'f/mine/new.script.yaml', 'f/mine/new.sh']);
 
     // extraIncludes is an extra AND filter on both sides too.
     const narrow = folder({ 'f/mine/folder.meta.yaml': mineMeta, 'f/mine/a.sh': 'echo a\n', 'f/mine/a.script.yaml': bashMeta() }, 'defaultTs: bun\nincludes:\n  - f/**\nextraIncludes:\n  - f/mine/a*\n');
-    const dry = await ours(narrow, ['sync', 'push', '--dry-run', '--json'], 't1');
+    const dry = await ours(narrow, ['sync', 'push', '--dry-run', '--json-output'], 't1');
     expect(dry.code, dry.all).toBe(0);
     expect(JSON.parse(dry.stdout).plan.changes).toEqual([]);
   }, 120_000);
@@ -141,7 +141,7 @@ describe('2. a push larger than one request', () => {
   it('change by change: says so before applying, and on failure lists what was applied and what was not', async () => {
     const api = await seed('t2c');
     const ws = folder(files(), yaml);
-    const push = await ours(ws, ['sync', 'push', '--yes', '--delete', '--one-by-one', '--json'], 't2c');
+    const push = await ours(ws, ['sync', 'push', '--yes', '--delete', '--one-by-one', '--json-output'], 't2c');
     expect(push.code, push.all).toBe(1);
     const notice = push.stderr.search(/change by change/);
     expect(notice).toBeGreaterThanOrEqual(0);
@@ -220,7 +220,7 @@ describe('1, 2, 4. against a server without our extension (the archive, change b
         },
         yaml,
       );
-      const push = await oursAt(ws, ['sync', 'push', '--yes', '--delete', '--json'], via);
+      const push = await oursAt(ws, ['sync', 'push', '--yes', '--delete', '--json-output'], via);
       expect(push.code, push.all).toBe(1);
       expect(push.stderr).toMatch(/^applying 4 change\(s\) change by change \(this server has no all-or-nothing push\)/m);
       const out = JSON.parse(push.stdout);
@@ -500,7 +500,7 @@ describe('6. state and cache resources are not synced', () => {
     const manifest = (await api.post('wmill/sync_manifest', {})).json.items;
     expect(manifest.filter((i: any) => i.kind === 'resource')).toEqual([]);
 
-    const push = await ours(ws, ['sync', 'push', '--yes', '--delete', '--json'], 't6');
+    const push = await ours(ws, ['sync', 'push', '--yes', '--delete', '--json-output'], 't6');
     expect(push.code, push.all).toBe(0);
     expect(JSON.parse(push.stdout).plan.changes).toEqual([]);
     const pulled = folder({}, yaml);
@@ -509,7 +509,7 @@ describe('6. state and cache resources are not synced', () => {
     // A state file pulled by an older version is not pushed over the live state either.
     mkdirSync(join(ws, 'f/st/counter'), { recursive: true });
     writeFileSync(join(ws, 'f/st/counter/user.resource.yaml'), "resource_type: state\nvalue:\n  n: 0\n");
-    const again = await ours(ws, ['sync', 'push', '--dry-run', '--json'], 't6');
+    const again = await ours(ws, ['sync', 'push', '--dry-run', '--json-output'], 't6');
     expect(JSON.parse(again.stdout).plan.changes).toEqual([]);
     expect((await api.get('resources/get/f/st/counter/user')).json.value).toEqual({ n: 1 });
     expect((await api.get('resources/get/f/st/memo')).status).toBe(200);

@@ -89,7 +89,7 @@ describe('sync push / pull', () => {
     expect(push.code, push.all).toBe(0);
     expect(push.stderr).toMatch(/Done: (\d+) of \1 change\(s\) applied/);
 
-    const again = await ours(ws, ['sync', 'push', '--dry-run', '--json'], 's1');
+    const again = await ours(ws, ['sync', 'push', '--dry-run', '--json-output'], 's1');
     expect(again.code, again.all).toBe(0);
     expect(JSON.parse(again.stdout).plan.changes).toEqual([]);
 
@@ -111,11 +111,11 @@ describe('sync push / pull', () => {
     writeFileSync(join(ws, 'f/examples/greet.script.yaml'), readFileSync(join(ws, 'f/examples/greet.script.yaml'), 'utf8').replace('Greet someone', 'Greet anyone'));
     const realPush = await real(ws, ['sync', 'push', '--yes']);
     expect(realPush.code, realPush.all).toBe(0);
-    const ourDry = await ours(ws, ['sync', 'push', '--dry-run', '--json'], 's1');
+    const ourDry = await ours(ws, ['sync', 'push', '--dry-run', '--json-output'], 's1');
     expect(JSON.parse(ourDry.stdout).plan.changes).toEqual([]);
 
     // Our pull of the real CLI's edits into the earlier copy brings exactly those two files.
-    const pull2 = await ours(pulled, ['sync', 'pull', '--yes', '--json'], 's1');
+    const pull2 = await ours(pulled, ['sync', 'pull', '--yes', '--json-output'], 's1');
     expect(pull2.code, pull2.all).toBe(0);
     expect(JSON.parse(pull2.stdout).plan.changes.map((c: any) => `${c.op} ${c.kind} ${c.path}`)).toEqual(['update script f/examples/disk_report', 'update script f/examples/greet']);
     expect(tree(pulled)['f/examples/disk_report.sh']).toContain('# edited by the real CLI');
@@ -139,7 +139,7 @@ describe('sync push / pull', () => {
     expect(refused.stderr).toContain('2 deletion(s) planned');
     expect((await srv.api.as(srv.token).req('GET', '/api/w/s2/scripts/get/p/f/examples/disk_report')).json.archived).toBe(false);
 
-    const kept = await ours(ws, ['sync', 'push', '--yes', '--keep-deleted', '--json'], 's2');
+    const kept = await ours(ws, ['sync', 'push', '--yes', '--keep-deleted', '--json-output'], 's2');
     expect(kept.code, kept.all).toBe(0);
     expect(JSON.parse(kept.stdout).plan.changes).toEqual([]);
 
@@ -159,11 +159,11 @@ describe('sync push / pull', () => {
     const ws = join(tmp, 'plan');
     cpSync(join(REPO, 'examples'), ws, { recursive: true });
     const planFile = join(tmp, 'plan.json');
-    const dry = await ours(ws, ['sync', 'push', '--dry-run', '--plan-out', planFile, '--json'], 's3');
+    const dry = await ours(ws, ['sync', 'push', '--dry-run', '--plan-out', planFile, '--json-output'], 's3');
     expect(dry.code, dry.all).toBe(0);
     const shown = JSON.parse(dry.stdout).plan;
     expect(JSON.parse(readFileSync(planFile, 'utf8'))).toEqual(shown);
-    const apply = await ours(ws, ['sync', 'push', '--yes', '--plan', planFile, '--json'], 's3');
+    const apply = await ours(ws, ['sync', 'push', '--yes', '--plan', planFile, '--json-output'], 's3');
     expect(apply.code, apply.all).toBe(0);
     expect(JSON.parse(apply.stdout).plan.changes).toEqual(shown.changes);
     expect(JSON.parse(apply.stdout).applied).toBe(shown.changes.length);
@@ -200,7 +200,7 @@ describe('sync push / pull', () => {
     });
     expect(first.code).toBeNull(); // killed
     expect(killedAfter).toBeGreaterThanOrEqual(20);
-    const mid = await ours(ws, ['sync', 'push', '--dry-run', '--json'], 's4');
+    const mid = await ours(ws, ['sync', 'push', '--dry-run', '--json-output'], 's4');
     const remaining = JSON.parse(mid.stdout).plan.changes.length;
     expect(remaining).toBeGreaterThan(0);
     expect(remaining).toBeLessThan(151);
@@ -223,7 +223,7 @@ describe('sync push / pull', () => {
     const ws = join(tmp, 'atomic');
     cpSync(join(REPO, 'examples'), ws, { recursive: true });
     writeFileSync(join(ws, 'f/examples/greet_daily.schedule.yaml'), readFileSync(join(ws, 'f/examples/greet_daily.schedule.yaml'), 'utf8').replace('0 0 8 * * *', '0 61 8 * * *'));
-    const bad = await ours(ws, ['sync', 'push', '--yes', '--json'], 's5');
+    const bad = await ours(ws, ['sync', 'push', '--yes', '--json-output'], 's5');
     expect(bad.code).toBe(1);
     expect(bad.stdout + bad.stderr).toMatch(/push refused, nothing was applied: change \d+ \(add schedule f\/examples\/greet_daily\): invalid schedule: .*minute 61/);
     const manifest = (await srv.api.req('POST', '/api/w/s5/wmill/sync_manifest', {})).json.items;

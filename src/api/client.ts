@@ -17,6 +17,23 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * HEADERS='h1: v1, h2: v2': headers added to every request, as the reference CLI reads them
+ * (e.g. for an authenticating proxy in front of the server). A malformed entry is a usage error.
+ */
+export function envHeaders(v = process.env.HEADERS): Record<string, string> {
+  if (!v) return {};
+  const out: Record<string, string> = {};
+  for (const [n, part] of v.split(',').entries()) {
+    if (!part.trim()) continue;
+    const i = part.indexOf(':');
+    const name = i > 0 ? part.slice(0, i).trim() : '';
+    if (!name || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new WmillError('usage', `HEADERS: entry ${n + 1} is not a 'name: value' pair (values are not shown); write HEADERS='h1: v1, h2: v2'`);
+    out[name.toLowerCase()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
 export class ApiError extends WmillError {
   constructor(public status: number, message: string, public body: string) {
     super(status === 401 || status === 403 ? 'auth' : status === 404 ? 'not_found' : status === 409 ? 'conflict' : 'failure', message, { status });
@@ -171,8 +188,9 @@ export class ApiClient {
   ): Promise<{ status: number; text: string; contentType: string; buffer?: Buffer }> {
     const url = new URL(`api${path}`, this.remote);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { 'user-agent': 'wmill', ...this.opts.headers, ...opts.headers };
+    const headers: Record<string, string> = { 'user-agent': 'wmill', ...envHeaders(), ...this.opts.headers, ...opts.headers };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    const t0 = process.env.WMILL_DEBUG === '1' ? Date.now() : 0;
     let body: string | undefined;
     if (opts.body !== undefined) {
       body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
@@ -188,6 +206,7 @@ export class ApiClient {
       const proxy = proxyFor(url);
       throw new WmillError('network', `Network error: could not connect to the server at ${this.remote}${proxy ? ` through the proxy ${proxy}` : ''} (${why})`);
     }
+    if (t0) process.stderr.write(`[debug] ${method} ${url.pathname}${url.search} → ${res.status} (${Date.now() - t0} ms)\n`);
     const contentType = res.headers['content-type'] ?? '';
     if (opts.raw) {
       if (res.status >= 400) throw this.error(res.status, method, path, res.body.toString('utf8'));

@@ -116,16 +116,11 @@ export function registerFlow(program: Command): void {
     .option('-d, --data <json>', "flow input as JSON, '@file' or '@-'")
     .option('-s, --silent', 'print only the result, compact (no step progress)')
     .option('--json', 'print {ok, result, job} as JSON')
-    .option('--workspace <name>', 'profile name (or workspace id with --base-url)')
-    .option('--base-url <url>', 'server URL (with --workspace and --token)')
-    .option('--token <token>', 'API token (or WM_TOKEN)')
-    .option('--config-dir <dir>', 'where profiles are stored')
     .description('Run a deployed flow on the server, following its steps live')
     .action(async (path: string, opts: { data?: string; silent?: boolean; json?: boolean; workspace?: string; baseUrl?: string; token?: string; configDir?: string }) => {
       const args = await readDataArg(opts.data, { cwd: process.cwd(), readStdin });
-      const [{ resolveWorkspace }, { ApiClient, ApiError }] = await Promise.all([import('../workspace/profiles.js'), import('../api/client.js')]);
-      const ws = resolveWorkspace({ workspace: opts.workspace, baseUrl: opts.baseUrl, token: opts.token, configDir: opts.configDir });
-      const client = new ApiClient({ remote: ws.remote, token: ws.token, workspace: ws.workspaceId });
+      const { ApiError } = await import('../api/client.js');
+      const client = await remoteClient(opts);
       const enc = path.split('/').map(encodeURIComponent).join('/');
       let id: string;
       try {

@@ -7,7 +7,6 @@ import {
   configDir,
   readProfiles,
   removeProfile,
-  resolveWorkspace,
   setActiveProfile,
 } from '../workspace/profiles.js';
 
@@ -24,10 +23,8 @@ export function registerWorkspace(program: Command): void {
     .argument('<name>', 'profile name')
     .argument('[workspace_id]', 'workspace id on the server (default: the name)')
     .argument('[remote]', 'server URL, e.g. http://127.0.0.1:8000/ (default: WM_BASE_URL)')
-    .option('--token <token>', 'API token (or WM_TOKEN)')
     .option('-c, --create', 'create the workspace when it does not exist')
     .option('--force', 'replace a profile with the same name or target')
-    .option('--config-dir <dir>', 'where profiles are stored')
     .option('--json', 'print the result as JSON')
     .description('Add a profile and make it active (checks the workspace exists)')
     .action(async (name: string, workspaceId: string | undefined, remote: string | undefined, opts: GlobalFlags & { token?: string; create?: boolean; force?: boolean }) => {
@@ -59,7 +56,6 @@ export function registerWorkspace(program: Command): void {
 
   ws.command('switch')
     .argument('<name>', 'profile name')
-    .option('--config-dir <dir>', 'where profiles are stored')
     .description('Make a profile the active one')
     .action((name: string, opts: GlobalFlags) => {
       const dir = configDir(opts.configDir);
@@ -69,7 +65,6 @@ export function registerWorkspace(program: Command): void {
     });
 
   ws.command('list')
-    .option('--config-dir <dir>', 'where profiles are stored')
     .option('--json', 'print the profiles as JSON (tokens are never printed)')
     .description('List profiles')
     .action((opts: GlobalFlags) => {
@@ -86,7 +81,6 @@ export function registerWorkspace(program: Command): void {
 
   ws.command('remove')
     .argument('<name>', 'profile name')
-    .option('--config-dir <dir>', 'where profiles are stored')
     .description('Remove a profile')
     .action((name: string, opts: GlobalFlags) => {
       removeProfile(name, configDir(opts.configDir));
@@ -94,14 +88,11 @@ export function registerWorkspace(program: Command): void {
     });
 
   ws.command('whoami')
-    .option('--workspace <name>', 'profile to use')
-    .option('--base-url <url>', 'server URL (with --workspace and --token)')
-    .option('--token <token>', 'API token')
-    .option('--config-dir <dir>', 'where profiles are stored')
     .option('--json', 'print as JSON')
     .description('Show the user of the active profile')
     .action(async (opts: GlobalFlags & { workspace?: string; baseUrl?: string; token?: string }) => {
-      const w = resolveWorkspace(opts);
+      const { resolveTarget } = await import('../workspace/target.js');
+      const w = (await resolveTarget(opts)).ws;
       const { ApiClient } = await import('../api/client.js');
       const client = new ApiClient({ remote: w.remote, token: w.token, workspace: w.workspaceId });
       const me = await client.json<Record<string, unknown>>('GET', client.ws('/users/whoami'));

@@ -26,6 +26,13 @@ export interface SyncOptions {
   includeSchedules: boolean;
   /** Triggers of every kind (`<path>.<kind>_trigger.yaml`). */
   includeTriggers: boolean;
+  /** Kinds this version does not sync yet; kept so that the options read as the reference's. */
+  skipApps: boolean;
+  skipWorkspaceDependencies: boolean;
+  includeUsers: boolean;
+  includeGroups: boolean;
+  includeSettings: boolean;
+  includeKey: boolean;
   /** Secret values travel decrypted (files hold plaintext); otherwise as the workspace's ciphertext. */
   plainSecrets: boolean;
 }
@@ -43,7 +50,13 @@ export function syncOptions(cfg: WorkspaceConfig, flags: Partial<SyncOptions> = 
     skipFolders: b('skipFolders'),
     skipSecrets: b('skipSecrets', true),
     includeSchedules: b('includeSchedules'),
+    skipApps: b('skipApps'),
+    skipWorkspaceDependencies: b('skipWorkspaceDependencies'),
     includeTriggers: b('includeTriggers'),
+    includeUsers: b('includeUsers'),
+    includeGroups: b('includeGroups'),
+    includeSettings: b('includeSettings'),
+    includeKey: b('includeKey'),
     plainSecrets: b('plainSecrets'),
   };
 }

@@ -121,13 +121,23 @@ export interface PullResult {
 }
 
 /** Apply a pull plan's changes to the folder. `bodies` holds the remote body of every added/updated item. */
-export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: Map<string, Record<string, unknown>>, local: Map<string, LocalItem>): PullResult {
+export function applyPull(
+  cfg: WorkspaceConfig,
+  changes: PlanChange[],
+  bodies: Map<string, Record<string, unknown>>,
+  local: Map<string, LocalItem>,
+  opts: { format?: 'yaml' | 'json' } = {},
+): PullResult {
   const root = cfg.root;
   const res: PullResult = { written: [], deleted: [] };
   const put = (rel: string, text: string) => {
     write(root, rel, text);
     res.written.push(rel);
   };
+  /** A new metadata file's name: `.yaml`, or `.json` with --json (an existing file keeps its name and format). */
+  const named = (rel: string) => (opts.format === 'json' ? rel.replace(/\.yaml$/, '.json') : rel);
+  /** A document in the format its file name says. */
+  const docOf = (rel: string, value: unknown) => (rel.endsWith('.json') ? `${JSON.stringify(value, null, 2)}\n` : toYaml(value));
   for (const c of changes) {
     const key = itemKey(c.kind as ItemKind, c.path);
     const mine = local.get(key);
@@ -148,7 +158,7 @@ export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: M
       case 'script': {
         const lang = String(b.language) as Language;
         const contentFile = mine?.files[0] ?? `${c.path}${extensionFor(lang, cfg.defaultTs)}`;
-        const metaFile = mine?.files.find((f) => /\.script\.(yaml|json)$/.test(f)) ?? `${c.path}.script.yaml`;
+        const metaFile = mine?.files.find((f) => /\.script\.(yaml|json)$/.test(f)) ?? named(`${c.path}.script.yaml`);
         const lockFile = `${c.path}.script.lock`;
         put(contentFile, String(b.content ?? ''));
         const lock = String(b.lock ?? '');
@@ -167,7 +177,8 @@ export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: M
         const folder = mine ? mine.files[0]!.slice(0, mine.files[0]!.lastIndexOf('/')) : `${c.path}${cfg.nonDottedPaths ? '__flow' : '.flow'}`;
         let existing: Record<string, any> | undefined;
         try {
-          existing = parseYaml(readFileSync(join(root, folder, 'flow.yaml'), 'utf8')) as Record<string, any>;
+          const f = existsSync(join(root, folder, 'flow.json')) ? 'flow.json' : 'flow.yaml';
+          existing = parseYaml(readFileSync(join(root, folder, f), 'utf8')) as Record<string, any>;
         } catch {
           existing = undefined;
         }
@@ -179,6 +190,11 @@ export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: M
             res.deleted.push(f);
           }
         }
+        const flowFile = mine?.files[0]?.endsWith('/flow.json') || (!mine && opts.format === 'json') ? 'flow.json' : 'flow.yaml';
+        if (flowFile === 'flow.json') {
+          files.set('flow.json', `${JSON.stringify(parseYaml(files.get('flow.yaml')!), null, 2)}\n`);
+          files.delete('flow.yaml');
+        }
         for (const [rel, text] of files) put(`${folder}/${rel}`, text);
         break;
       }
@@ -187,24 +203,28 @@ export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: M
         if (b.description) doc.description = b.description;
         doc.resource_type = b.resource_type;
         doc.value = b.value;
-        put(mine?.files[0] ?? `${c.path}.resource.yaml`, toYaml(doc));
+        const f = mine?.files[0] ?? named(`${c.path}.resource.yaml`);
+        put(f, docOf(f, doc));
         break;
       }
-      case 'variable':
-        put(mine?.files[0] ?? `${c.path}.variable.yaml`, toYaml({ description: b.description ?? '', value: b.value, is_secret: !!b.is_secret }));
+      case 'variable': {
+        const f = mine?.files[0] ?? named(`${c.path}.variable.yaml`);
+        put(f, docOf(f, { description: b.description ?? '', value: b.value, is_secret: !!b.is_secret }));
         break;
+      }
       case 'schedule':
-        put(mine?.files[0] ?? `${c.path}.schedule.yaml`, toYaml(b));
+      case 'folder':
+      case 'resource-type': {
+        const f = mine?.files[0] ?? named(c.kind === 'schedule' ? `${c.path}.schedule.yaml` : c.kind === 'folder' ? `f/${c.path}/folder.meta.yaml` : `${c.path}.resource-type.yaml`);
+        put(f, docOf(f, b));
         break;
+      }
       default:
         // Triggers: the configuration as the server keeps it.
-        if (isTriggerItem(c.kind)) put(mine?.files[0] ?? `${c.path}.${c.kind}.yaml`, toYaml(b));
-        break;
-      case 'folder':
-        put(mine?.files[0] ?? `f/${c.path}/folder.meta.yaml`, toYaml(b));
-        break;
-      case 'resource-type':
-        put(mine?.files[0] ?? `${c.path}.resource-type.yaml`, toYaml(b));
+        if (isTriggerItem(c.kind)) {
+          const f = mine?.files[0] ?? named(`${c.path}.${c.kind}.yaml`);
+          put(f, docOf(f, b));
+        }
         break;
     }
   }
