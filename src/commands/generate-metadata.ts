@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../workspace/config.js';
 import { generateMetadata, planMetadata, rehash, type GenerateResult, type Plan, type StaleItem } from '../metadata/generate.js';
 import { EXIT, WmillError } from '../errors.js';
-import { color, confirm, err, isInteractive, out, printJson } from '../util/output.js';
+import { color, confirm, err, isInteractive, out, printJson, progress, progressEnd } from '../util/output.js';
 import { renderChange } from '../metadata/locks/versions.js';
 
 interface Opts {
@@ -15,6 +15,25 @@ interface Opts {
   json?: boolean;
   refreshLocks?: boolean;
   findLinks?: string[];
+  skipScripts?: boolean;
+  skipFlows?: boolean;
+  skipApps?: boolean;
+  includes?: string;
+  excludes?: string;
+  parallel?: string;
+}
+
+const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** The configuration, with -i/-e replacing wmill.yaml includes/excludes; a folder without wmill.yaml warns (defaults apply). */
+async function configFor(opts: Opts) {
+  const cfg = loadConfig(process.cwd());
+  if (!cfg.file) {
+    err(color.yellow(`warning: no wmill.yaml in ${process.cwd()} or above (up to the git top-level): the defaults apply (includes f/**); run 'wmill init' to make this folder a workspace`));
+  }
+  const inc = list(opts.includes);
+  const exc = list(opts.excludes);
+  return inc || exc ? { ...cfg, includes: inc ?? cfg.includes, excludes: exc ?? cfg.excludes } : cfg;
 }
 
 const GROUPS: [StaleItem['kind'], string][] = [
@@ -56,6 +75,7 @@ function renderLockChanges(r: GenerateResult): void {
   }
 }
 
+/** The JSON report: camelCase keys, as every document of ours (README "JSON output"). */
 function jsonOf(r: Plan | GenerateResult, extra: Record<string, unknown>) {
   return { ...extra, ...r };
 }
@@ -63,7 +83,7 @@ function jsonOf(r: Plan | GenerateResult, extra: Record<string, unknown>) {
 export function registerGenerateMetadata(program: Command): void {
   const cmd = program
     .command('generate-metadata')
-    .argument('[path]', 'only items under this folder (or this file); importers outside it are included unless --strict-folder-boundaries')
+    .argument('[paths...]', 'only the items under these folders or of these files (e.g. the staged files a pre-commit hook passes), and their importers unless --strict-folder-boundaries')
     .description('Infer schemas (.script.yaml), resolve locks (.script.lock, TypeScript and Python), and record content hashes in wmill-lock.yaml for every stale item')
     .option('--dry-run', 'list each stale item with its reason; write nothing')
     .option('--check', 'exit 3 when anything is stale; write nothing (for CI and pre-commit hooks)')
@@ -72,15 +92,28 @@ export function registerGenerateMetadata(program: Command): void {
     .option('--strict-folder-boundaries', 'with a path: never touch items outside it, even importers of what changed')
     .option('--refresh-locks', 're-lock every TypeScript/Python script in scope, resolving again instead of using cached resolutions (picks up new releases)')
     .option('--find-links <dir...>', 'extra local folders (or URLs) of Python wheels for pip, besides wmill.yaml python.findLinks')
+    .option('--skip-scripts', 'leave scripts as they are')
+    .option('--skip-flows', 'leave flows as they are')
+    .option('--skip-apps', 'leave apps as they are (this version generates no app metadata)')
+    .option('-i, --includes <patterns>', 'comma-separated globs of the files to consider (replace wmill.yaml includes)')
+    .option('-e, --excludes <patterns>', 'comma-separated globs of the files to leave out (replace wmill.yaml excludes)')
+    .option('--parallel <n>', 'dependency resolutions run at once (default 4)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print the result as JSON on stdout')
-    .action(async (path: string | undefined, opts: Opts) => {
+    .action(async (paths: string[], opts: Opts) => {
       if (opts.schemaOnly && opts.lockOnly) throw new WmillError('usage', '--schema-only and --lock-only exclude each other; pick one');
-      const cfg = loadConfig(process.cwd());
+      if (opts.strictFolderBoundaries && !paths.length) throw new WmillError('usage', '--strict-folder-boundaries needs a folder (or paths) to keep to');
+      const parallel = opts.parallel === undefined ? undefined : Number(opts.parallel);
+      if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw new WmillError('usage', `--parallel must be a positive integer (got "${opts.parallel}")`);
+      const path = paths.length ? paths.join(', ') : undefined;
+      const cfg = await configFor(opts);
       if (!opts.json) err('Checking scripts, flows, apps...');
       const mode = opts.schemaOnly ? 'schema-only' : opts.lockOnly ? 'lock-only' : 'all';
       const common = {
-        folder: path,
+        folder: paths.length ? paths : undefined,
+        skipScripts: opts.skipScripts,
+        skipFlows: opts.skipFlows,
+        parallel,
         mode,
         strictFolderBoundaries: opts.strictFolderBoundaries,
         refreshLocks: opts.refreshLocks,
@@ -88,7 +121,7 @@ export function registerGenerateMetadata(program: Command): void {
       } as const;
       if (opts.dryRun || opts.check) {
         const plan = await planMetadata(cfg, common);
-        if (opts.json) printJson(jsonOf(plan, { ok: plan.problems.length === 0, stale_count: plan.stale.length }));
+        if (opts.json) printJson(jsonOf(plan, { ok: plan.problems.length === 0, staleCount: plan.stale.length }));
         else {
           renderPlan(plan, path);
           for (const p of plan.problems) err(color.red(`${p.file}${p.line ? `:${p.line}` : ''}: ${p.message}`));
@@ -114,9 +147,10 @@ export function registerGenerateMetadata(program: Command): void {
       const r = await generateMetadata(cfg, {
         ...common,
         signal: ac.signal,
-        onProgress: opts.json ? undefined : (i, n, item) => err(color.dim(`[${i}/${n}] ${item.kind} ${item.file}`)),
-        onResolve: opts.json ? undefined : (i, n, names) => err(color.dim(`resolving dependencies (${i}/${n}): ${names.join(', ')}`)),
+        onProgress: opts.json ? undefined : (i, n, item) => progress(`[${i}/${n}] ${item.kind} ${item.file}`),
+        onResolve: opts.json ? undefined : (i, n, names) => progress(`resolving dependencies (${i}/${n}): ${names.join(', ')}`),
       });
+      progressEnd();
       const failed = r.failed.length + r.problems.length;
       if (opts.json) {
         printJson(jsonOf(r, { ok: failed === 0 }));

@@ -123,10 +123,14 @@ interface Loaded {
   problems: Plan['problems'];
 }
 
-function inScope(rel: string, folder: string | undefined): boolean {
+/** Whether a root-relative file or folder is under one of the scopes (none: everything). */
+function inScope(rel: string, folder: string | string[] | undefined): boolean {
   if (!folder) return true;
-  const f = folder.replace(/\/+$/, '');
-  return rel === f || rel.startsWith(`${f}/`) || rel.startsWith(`${f}.`);
+  const scopes = Array.isArray(folder) ? folder : [folder];
+  return scopes.some((s) => {
+    const f = s.replace(/\/+$/, '');
+    return rel === f || rel.startsWith(`${f}/`) || rel.startsWith(`${f}.`);
+  });
 }
 
 function load(cfg: WorkspaceConfig): Loaded {
@@ -216,7 +220,7 @@ interface LockPlanOptions {
   refreshLocks: boolean;
 }
 
-async function computePlan(l: Loaded, folder: string | undefined, strict: boolean, lockOpts: LockPlanOptions = { mode: 'all', refreshLocks: false }): Promise<Plan> {
+async function computePlan(l: Loaded, folder: string | string[] | undefined, strict: boolean, lockOpts: LockPlanOptions = { mode: 'all', refreshLocks: false }, skip: { scripts?: boolean; flows?: boolean } = {}): Promise<Plan> {
   const direct = new Map<string, string>();
   const nodes: GraphNode[] = [];
   const reportFile = new Map<string, { kind: StaleItem['kind']; path: string; file: string }>();
@@ -317,7 +321,7 @@ async function computePlan(l: Loaded, folder: string | undefined, strict: boolea
       if (!causeInside || info.kind === 'dependency') {
         if (info.kind !== 'dependency' || !folder) continue;
       } else if (strict) {
-        skipped.push({ file: info.file, dependsOn: reportFile.get(mark.dependsOn ?? mark.rootCause)?.path ?? mark.rootCause, folder: folder! });
+        skipped.push({ file: info.file, dependsOn: reportFile.get(mark.dependsOn ?? mark.rootCause)?.path ?? mark.rootCause, folder: Array.isArray(folder) ? folder.join(', ') : folder! });
         continue;
       }
     }
@@ -330,13 +334,22 @@ async function computePlan(l: Loaded, folder: string | undefined, strict: boolea
     stale.push({ kind: info.kind, path: info.path, file: info.file, reason });
   }
   const order = { dependency: 0, script: 1, flow: 2 } as const;
+  if (skip.scripts || skip.flows) {
+    for (let i = stale.length - 1; i >= 0; i--) if ((skip.scripts && stale[i]!.kind === 'script') || (skip.flows && stale[i]!.kind === 'flow')) stale.splice(i, 1);
+  }
   stale.sort((a, b) => order[a.kind] - order[b.kind] || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   skipped.sort((a, b) => (a.file < b.file ? -1 : 1));
   return { stale, skipped, problems: l.problems.filter((p) => inScope(p.file, folder)) };
 }
 
 export interface GenerateOptions {
-  folder?: string;
+  /** Only items under this folder (or these paths), and their importers unless strictFolderBoundaries. */
+  folder?: string | string[];
+  /** --skip-scripts / --skip-flows: leave items of that kind as they are. */
+  skipScripts?: boolean;
+  skipFlows?: boolean;
+  /** Dependency resolutions run at once (--parallel). */
+  parallel?: number;
   mode?: Mode;
   strictFolderBoundaries?: boolean;
   /** Compute the plan only; write nothing. */
@@ -355,20 +368,44 @@ export interface GenerateOptions {
 /** Which items are stale, and why. Pure with respect to the files: nothing is written. */
 export async function planMetadata(cfg: WorkspaceConfig, opts: GenerateOptions = {}): Promise<Plan> {
   const l = load(cfg);
-  return computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries, { mode: opts.mode ?? 'all', refreshLocks: !!opts.refreshLocks });
+  return computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries, { mode: opts.mode ?? 'all', refreshLocks: !!opts.refreshLocks }, { scripts: opts.skipScripts, flows: opts.skipFlows });
 }
 
-function normalizeFolder(folder: string | undefined): string | undefined {
-  if (!folder) return undefined;
+function normalizeOne(folder: string): string | undefined {
   const f = folder.split('\\').join('/').replace(/^\.\//, '').replace(/\/+$/, '');
   return f === '' || f === '.' ? undefined : f;
+}
+
+/**
+ * The scopes: a folder as it is; a file as its item (`f/a/b.script.yaml` → `f/a/b`; a file in a
+ * flow folder → that folder; `f/a/b__mod/script.ts` → `f/a/b`), so that a list of changed files
+ * (a pre-commit hook's) selects exactly their items. Undefined: everything.
+ */
+function normalizeFolder(folder: string | string[] | undefined): string | string[] | undefined {
+  if (!folder) return undefined;
+  if (!Array.isArray(folder)) return normalizeOne(folder);
+  const out: string[] = [];
+  for (const x of folder) {
+    const f = normalizeOne(x);
+    if (f === undefined) return undefined;
+    const flow = /^(.*?(?:__flow|\.flow))(\/|$)/.exec(f);
+    if (flow) out.push(flow[1]!);
+    else if (f.includes('__mod/')) out.push(f.slice(0, f.indexOf('__mod/')));
+    else if (f.startsWith('dependencies/')) out.push(f);
+    else {
+      const slash = f.lastIndexOf('/');
+      const dot = f.indexOf('.', slash + 1);
+      out.push(dot > slash ? f.slice(0, dot) : f);
+    }
+  }
+  return out;
 }
 
 /** generate-metadata: infer schemas, keep locks, record hashes, for every stale item in scope. */
 export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptions = {}): Promise<GenerateResult> {
   const mode = opts.mode ?? 'all';
   const l = load(cfg);
-  const plan = await computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries, { mode, refreshLocks: !!opts.refreshLocks });
+  const plan = await computePlan(l, normalizeFolder(opts.folder), !!opts.strictFolderBoundaries, { mode, refreshLocks: !!opts.refreshLocks }, { scripts: opts.skipScripts, flows: opts.skipFlows });
   const result: GenerateResult = {
     ...plan,
     updated: [],
@@ -458,6 +495,7 @@ async function resolveLocks(l: Loaded, scripts: ScriptState[], opts: GenerateOpt
     byPath.set(s.item.path, r.request);
   }
   const { outcomes, stats } = await resolveRequests(l.cfg, requests, {
+    ...(opts.parallel ? { concurrency: opts.parallel } : {}),
     findLinks: opts.findLinks,
     refresh: opts.refreshLocks,
     signal: opts.signal,

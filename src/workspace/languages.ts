@@ -122,7 +122,11 @@ export function languageNeedsLock(language: Language): boolean {
 
 /** Windmill path of a file: the root-relative path up to its first dot (with `/` separators). */
 export function remotePathOf(relPath: string): string {
-  const p = relPath.split('\\').join('/');
+  // A non-dotted flow/app folder (and anything in it) is the item's path without the suffix.
+  const p = relPath
+    .split('\\')
+    .join('/')
+    .replace(/(__flow|__app|__raw_app)(\/.*)?$/, '');
   const i = p.indexOf('.');
   return i === -1 ? p : p.slice(0, i);
 }
