@@ -27,6 +27,8 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [['job'], async () => (await import('./commands/job.js')).registerJob],
   [['token'], async () => (await import('./commands/token.js')).registerToken],
   [['help'], async () => (await import('./commands/help.js')).registerHelp],
+  [['config'], async () => (await import('./commands/config.js')).registerConfig],
+  [['completions'], async () => (await import('./commands/completions.js')).registerCompletions(() => buildProgram([]))],
 ];
 
 /** Options taken anywhere on the line (`wmill --workspace prod sync push` = `wmill sync push --workspace prod`), as the real CLI's. */
@@ -45,7 +47,7 @@ function addGlobalOptions(program: Command, argv: string[]): void {
     .option('--show-diffs', 'sync: show the content diff of each change (may show sensitive values)')
     .configureHelp({ showGlobalOptions: true })
     // Usage errors under --json are printed as JSON by main(), not as text here.
-    .configureOutput({ outputError: (str, write) => (json ? undefined : write(str)) })
+    .configureOutput(json ? { outputError: () => undefined, writeErr: () => undefined } : {})
     .hook('preAction', (_root, action) => {
       // The global options, given before or after the subcommand, are seen by the action as its own.
       const g = program.opts();
@@ -84,6 +86,11 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
 
 /** Run the CLI; returns the exit code. Errors are rendered once, here. */
 export async function main(argv: string[]): Promise<number> {
+  // `wmill ... | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = await buildProgram(argv);
   // `sync push|pull --json` means JSON files (the reference CLI's meaning); its report is --json-output.
   const wantsJson = argv.includes('--json-output') || (argv.includes('--json') && !argv.slice(2).includes('sync'));

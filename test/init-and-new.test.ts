@@ -1,5 +1,5 @@
 import { describe, expect, it, afterEach } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -11,16 +11,20 @@ afterEach(() => {
 });
 
 describe('wmill init', () => {
-  it('writes wmill.yaml and an empty v2 lock file, and refuses to run twice', () => {
+  it('writes wmill.yaml and an empty v2 lock file; a second run is a no-op (exit 0, files unchanged)', () => {
     const d = mkdtempSync(join(tmpdir(), 'wmill-init-'));
     dirs.push(d);
     const r = wmill(d, ['init']);
     expect(r.code, r.stderr).toBe(0);
     expect(parse(readFileSync(join(d, 'wmill.yaml'), 'utf8'))).toMatchObject({ defaultTs: 'bun', includes: ['f/**'] });
     expect(readFileSync(join(d, 'wmill-lock.yaml'), 'utf8')).toBe('version: v2\nlocks: {}\n');
+    writeFileSync(join(d, 'wmill.yaml'), 'defaultTs: deno\n');
     const again = wmill(d, ['init']);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain('already exists');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('already a workspace; nothing changed');
+    expect(readFileSync(join(d, 'wmill.yaml'), 'utf8')).toBe('defaultTs: deno\n');
+    const json = wmill(d, ['init', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ ok: true, created: [] });
   });
 });
 
