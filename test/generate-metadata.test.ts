@@ -164,7 +164,8 @@ describe('generate-metadata', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 1500; i++) files[`f/g${i % 10}/s${i}.sh`] = `a="$1"\nb="\${2:-${i}}"\n`;
     const d = ws(files);
-    const child = spawn(process.execPath, [BIN, 'generate-metadata', '--yes'], { cwd: d, env: { ...process.env, NO_COLOR: '1' } });
+    // --verbose: a line per item off a terminal (otherwise only the summary), to interrupt it mid-way.
+    const child = spawn(process.execPath, [BIN, 'generate-metadata', '--yes', '--verbose'], { cwd: d, env: { ...process.env, NO_COLOR: '1' } });
     let stderr = '';
     let sent = false;
     child.stdout.resume();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../workspace/config.js';
 import { generateMetadata, planMetadata, rehash, type GenerateResult, type Plan, type StaleItem } from '../metadata/generate.js';
 import { EXIT, WmillError } from '../errors.js';
-import { color, confirm, err, isInteractive, out, printJson, progress, progressEnd } from '../util/output.js';
+import { color, confirm, debug, err, isInteractive, isVerbose, out, printJson, progress, progressEnd } from '../util/output.js';
 import { renderChange } from '../metadata/locks/versions.js';
 
 interface Opts {
@@ -147,7 +147,8 @@ export function registerGenerateMetadata(program: Command): void {
       const r = await generateMetadata(cfg, {
         ...common,
         signal: ac.signal,
-        onProgress: opts.json ? undefined : (i, n, item) => progress(`[${i}/${n}] ${item.kind} ${item.file}`),
+        // On a terminal one line rewritten; off one nothing (the summary follows), but with --verbose a line per item.
+        onProgress: opts.json ? undefined : (i, n, item) => (isVerbose() ? debug(`[${i}/${n}] ${item.kind} ${item.file}`) : progress(`[${i}/${n}] ${item.kind} ${item.file}`)),
         onResolve: opts.json ? undefined : (i, n, names) => progress(`resolving dependencies (${i}/${n}): ${names.join(', ')}`),
       });
       progressEnd();

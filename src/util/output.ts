@@ -27,6 +27,8 @@ export function err(line = ''): void {
   process.stderr.write(line + '\n');
 }
 
+export const isVerbose = (): boolean => verbosity === 'debug' || process.env.WMILL_DEBUG === '1';
+
 /** A debug line on stderr, only with --debug/--verbose (or WMILL_DEBUG=1). */
 export function debug(line: string): void {
   if (verbosity === 'debug' || process.env.WMILL_DEBUG === '1') process.stderr.write(`[debug] ${line}\n`);
