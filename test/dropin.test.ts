@@ -415,3 +415,56 @@ describe('sync flags with the reference CLI\'s meanings', () => {
     expect(ok.code, ok.all).toBe(0);
   }, 180_000);
 });
+
+describe('item commands (read side), as the real CLI names them', () => {
+  it('script|flow|resource|resource-type|variable|schedule|folder list and get, text and --json; a secret value is never printed', async () => {
+    const api = await newWorkspace('it1');
+    const files = {
+      'f/it/folder.meta.yaml': 'summary: items\ndisplay_name: it\nextra_perms: {}\nowners: []\n',
+      'f/it/a.sh': 'echo a\n',
+      'f/it/a.script.yaml': META('the a script'),
+      'f/it/db.resource.yaml': 'description: a db\nresource_type: thing\nvalue:\n  host: h\n',
+      'thing.resource-type.yaml': 'description: a thing\nschema:\n  type: object\n  properties:\n    host:\n      type: string\n',
+      'f/it/v.variable.yaml': 'description: plain\nvalue: visible\nis_secret: false\n',
+      'f/it/s.schedule.yaml': 'summary: s\nargs: {}\nenabled: false\nis_flow: false\nschedule: 0 0 3 * * *\nscript_path: f/it/a\ntimezone: UTC\n',
+    };
+    const dir = repo(files, 'defaultTs: bun\nincludes:\n  - f/**\nincludeSchedules: true\n');
+    const cfg = join(tmp, 'cfg-it');
+    const flags = ['--base-url', url, '--token', ADMIN_TOKEN, '--workspace', 'it1'];
+    const push = await wmill(dir, ['sync', 'push', '--yes', ...flags], cfg);
+    expect(push.code, push.all).toBe(0);
+    const secret = await api.req('POST', 'variables/create', { path: 'f/it/secret', value: 'topsecretvalue77', is_secret: true, description: 's' });
+    expect(secret.status, secret.text).toBe(201);
+
+    const json = async (args: string[]) => {
+      const r = await wmill(dir, [...args, '--json', ...flags], cfg);
+      expect(r.code, `${args.join(' ')}: ${r.all}`).toBe(0);
+      expect(r.all).not.toContain('topsecretvalue77');
+      return JSON.parse(r.stdout);
+    };
+    expect((await json(['script', 'list'])).map((s: { path: string }) => s.path)).toEqual(['f/it/a']);
+    expect((await json(['script', 'get', 'f/it/a'])).summary).toBe('the a script');
+    expect((await json(['script', 'show', 'f/it/a'])).content).toBe('echo a\n');
+    expect((await json(['resource', 'list'])).map((x: { path: string }) => x.path)).toEqual(['f/it/db']);
+    expect((await json(['resource', 'get', 'f/it/db'])).value).toEqual({ host: 'h' });
+    expect((await json(['resource-type', 'list'])).find((t: { name: string }) => t.name === 'thing')).not.toHaveProperty('schema');
+    expect((await json(['resource-type', 'list', '--schema'])).find((t: { name: string }) => t.name === 'thing').schema.properties.host.type).toBe('string');
+    const vars = await json(['variable', 'list']);
+    expect(vars.map((v: { path: string }) => v.path).sort()).toEqual(['f/it/secret', 'f/it/v']);
+    expect(vars.find((v: { path: string }) => v.path === 'f/it/v').value).toBe('visible');
+    await json(['variable', 'get', 'f/it/secret']);
+    expect((await json(['schedule', 'get', 'f/it/s'])).schedule).toBe('0 0 3 * * *');
+    expect((await json(['folder', 'list'])).map((f: { name: string }) => f.name)).toContain('it');
+    expect((await json(['folder', 'get', 'it'])).summary).toBe('items');
+    expect(await json(['flow', 'list'])).toEqual([]);
+
+    const text = await wmill(dir, ['script', 'list', ...flags], cfg);
+    expect(text.stdout).toMatch(/^path\s+summary\s+language\s+hash$/m);
+    expect(text.stdout).toMatch(/^f\/it\/a\s+the a script\s+bash\s+/m);
+    const getText = await wmill(dir, ['variable', 'get', 'f/it/secret', ...flags], cfg);
+    expect(getText.code, getText.all).toBe(0);
+    expect(getText.all).not.toContain('topsecretvalue77');
+    const missing = await wmill(dir, ['script', 'get', 'f/it/nope', ...flags], cfg);
+    expect(missing.code).toBe(1);
+  }, 180_000);
+});

@@ -27,7 +27,8 @@ export function commandTree(program: Command): Node[] {
       subcommands: cmd.commands.flatMap((c) => [c.name(), ...c.aliases()].map((name) => ({ name, description: c.description() }))),
       options: [...own, ...globals, { flags: ['-h', '--help'], description: 'display help', takesValue: false }],
     });
-    for (const c of cmd.commands) walk(c, [...path, c.name()]);
+    // Aliases are nodes too (`wmill profile list` completes as `wmill workspace list`).
+    for (const c of cmd.commands) for (const name of [c.name(), ...c.aliases()]) walk(c, [...path, name]);
   };
   walk(program, []);
   return nodes;
