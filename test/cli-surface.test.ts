@@ -95,7 +95,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'wmill script push': 'item command not built yet (sync push deploys scripts)',
   'wmill flow push': 'item command not built yet',
   'wmill flow generate-locks': 'deprecated in windmill-cli (use generate-metadata)',
-  'wmill flow bootstrap': 'alias of flow new: not built yet',
   'wmill flow history': 'item command not built yet',
   'wmill flow show-version': 'item command not built yet',
   'wmill flow set-permissioned-as': 'item command not built yet',
@@ -112,7 +111,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'wmill lint --locks-required': 'lint not built yet',
   'wmill lint -w': 'lint not built yet',
   'wmill lint --watch': 'lint not built yet',
-  'wmill workspace list-remote': 'not built yet',
   'wmill workspace list-forks': 'workspace forks: not built yet',
   'wmill workspace bind': 'not built yet',
   'wmill workspace unbind': 'not built yet',
@@ -121,8 +119,6 @@ const KNOWN_GAPS: Record<string, string> = {
   'wmill workspace merge': 'workspace forks',
   'wmill workspace connect-slack': 'Slack (cloud integration)',
   'wmill workspace disconnect-slack': 'Slack (cloud integration)',
-  'wmill workspace add --create-workspace-name': 'not built yet',
-  'wmill workspace add --create-username': 'not built yet',
 };
 
 /** What of `real` our tree lacks: "wmill <path>" for a command, "wmill <path> <flag>" for a flag. */

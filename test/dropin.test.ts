@@ -468,3 +468,18 @@ describe('item commands (read side), as the real CLI names them', () => {
     expect(missing.code).toBe(1);
   }, 180_000);
 });
+
+describe('workspace list-remote, add --create', () => {
+  it('add --create --create-workspace-name creates it under that name; list-remote lists what the token can access', async () => {
+    const dir = repo({}, 'defaultTs: bun\n');
+    const cfg = join(tmp, 'cfg-lr');
+    const add = await wmill(dir, ['workspace', 'add', 'made', 'made-ws', url, '--token', ADMIN_TOKEN, '--create', '--create-workspace-name', 'Made here'], cfg);
+    expect(add.code, add.all).toBe(0);
+    const list = await wmill(dir, ['workspace', 'list-remote', '--json'], cfg);
+    expect(list.code, list.all).toBe(0);
+    expect(JSON.parse(list.stdout)).toContainEqual({ id: 'made-ws', name: 'Made here' });
+    const text = await wmill(dir, ['workspace', 'list-remote'], cfg);
+    expect(text.stdout).toMatch(/^ {2}made-ws \(Made here\)$/m);
+    expect(text.all).not.toContain(ADMIN_TOKEN);
+  }, 60_000);
+});

@@ -221,6 +221,7 @@ export function registerFlow(program: Command): void {
 
   flow
     .command('new')
+    .alias('bootstrap')
     .argument('<path>', 'Windmill path of the new flow, e.g. f/folder/name')
     .option('--summary <text>', 'summary', '')
     .description('Create a flow folder with a flow.yaml and one inline step')

@@ -24,10 +24,12 @@ export function registerWorkspace(program: Command): void {
     .argument('[workspace_id]', 'workspace id on the server (default: the name)')
     .argument('[remote]', 'server URL, e.g. http://127.0.0.1:8000/ (default: WM_BASE_URL)')
     .option('-c, --create', 'create the workspace when it does not exist')
+    .option('--create-workspace-name <workspace_name>', 'with --create: the new workspace\'s name (default: its id)')
+    .option('--create-username <username>', 'with --create: your username in it (a Windmill server may use it; wmill serve uses the token\'s user)', 'admin')
     .option('--force', 'replace a profile with the same name or target')
     .option('--json', 'print the result as JSON')
     .description('Add a profile and make it active (checks the workspace exists)')
-    .action(async (name: string, workspaceId: string | undefined, remote: string | undefined, opts: GlobalFlags & { token?: string; create?: boolean; force?: boolean }) => {
+    .action(async (name: string, workspaceId: string | undefined, remote: string | undefined, opts: GlobalFlags & { token?: string; create?: boolean; force?: boolean; createWorkspaceName?: string; createUsername?: string }) => {
       const token = opts.token ?? process.env.WM_TOKEN;
       const url = remote ?? process.env.WM_BASE_URL;
       if (!token) throw new WmillError('usage', 'no token: pass --token <token> (or set WM_TOKEN); tokens are never asked for off a terminal');
@@ -46,7 +48,7 @@ export function registerWorkspace(program: Command): void {
           }
           throw new WmillError('failure', `workspace '${id}' does not exist on ${client.remote}${known.length ? ` (you can access: ${known.join(', ')})` : ''}; pass --create to create it`);
         }
-        await client.call('POST', '/workspaces/create', { body: { id, name: id } });
+        await client.call('POST', '/workspaces/create', { body: { id, name: opts.createWorkspaceName ?? id, username: opts.createUsername } });
       }
       const dir = configDir(opts.configDir);
       addProfile({ name, remote: client.remote, workspaceId: id, token }, { force: opts.force }, dir);
@@ -62,6 +64,20 @@ export function registerWorkspace(program: Command): void {
       if (!readProfiles(dir).some((p) => p.name === name)) throw new WmillError('usage', `no profile named '${name}'; see 'wmill workspace list'`);
       setActiveProfile(name, dir);
       out(`Switched to ${name}`);
+    });
+
+  ws.command('list-remote')
+    .option('--json', 'print the workspaces as JSON')
+    .description('List the workspaces on the server that you can access')
+    .action(async (opts: GlobalFlags & { workspace?: string; baseUrl?: string; token?: string }) => {
+      const { resolveTarget } = await import('../workspace/target.js');
+      const w = (await resolveTarget(opts)).ws;
+      const { ApiClient } = await import('../api/client.js');
+      const client = new ApiClient({ remote: w.remote, token: w.token });
+      const list = await client.json<{ id: string; name: string }[]>('GET', '/workspaces/list');
+      if (opts.json) return printJson(list.map(({ id, name }) => ({ id, name })));
+      out(`Workspaces on ${w.remote}:`);
+      for (const x of list) out(`  ${x.id}${x.name && x.name !== x.id ? ` (${x.name})` : ''}`);
     });
 
   ws.command('list')
