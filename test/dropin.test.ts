@@ -338,8 +338,8 @@ describe('sync flags with the reference CLI\'s meanings', () => {
     expect(await paths(['-i', 'f/k/keep*,f/k/folder*'])).toEqual(['folder:k', 'script:f/k/keep']);
     expect(await paths(['-e', 'f/k/keep*'])).toEqual(['folder:k', 'script:f/k/a', 'variable:f/k/v']);
     expect(await paths(['--extra-includes', '**/*.sh'])).toEqual(['script:f/k/a', 'script:f/k/keep']);
-    const warn = await wmill(dir, ['sync', 'push', '--dry-run', '--include-triggers', ...flags], cfg);
-    expect(warn.stderr).toMatch(/warning: --include-triggers: triggers are not synced by this version of wmill/);
+    const warn = await wmill(dir, ['sync', 'push', '--dry-run', '--include-users', ...flags], cfg);
+    expect(warn.stderr).toMatch(/warning: --include-users: users are not synced by this version of wmill/);
     const bad = await wmill(dir, ['sync', 'push', '--dry-run', '--parallel', '0', ...flags], cfg);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--parallel must be a positive integer/);

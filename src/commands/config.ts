@@ -31,7 +31,7 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'skipFolders', type: 'boolean', default: 'false', description: 'leave folders out of sync', readBy: 'both' },
   { key: 'skipWorkspaceDependencies', type: 'boolean', default: 'false', description: 'leave workspace dependencies out of sync (not synced by this version)', readBy: 'both' },
   { key: 'includeSchedules', type: 'boolean', default: 'false', description: 'sync schedules', readBy: 'both' },
-  { key: 'includeTriggers', type: 'boolean', default: 'false', description: 'sync triggers (not synced by this version: warns)', readBy: 'windmill-cli' },
+  { key: 'includeTriggers', type: 'boolean', default: 'false', description: 'sync triggers', readBy: 'both' },
   { key: 'includeUsers', type: 'boolean', default: 'false', description: 'sync users (not synced by this version: warns)', readBy: 'windmill-cli' },
   { key: 'includeGroups', type: 'boolean', default: 'false', description: 'sync groups (not synced by this version: warns)', readBy: 'windmill-cli' },
   { key: 'includeSettings', type: 'boolean', default: 'false', description: 'sync workspace settings (not synced by this version: warns)', readBy: 'windmill-cli' },
