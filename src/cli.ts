@@ -10,12 +10,6 @@ const VERSION_LINE = `wmill ${VERSION} (compatible with windmill-cli ${typeof __
 
 type Register = (program: Command) => void;
 
-/** Two registrations as one (a command's own module, then the item commands added to it). */
-const both = (a: Register, b: Register): Register => (program) => {
-  a(program);
-  b(program);
-};
-
 /**
  * The commands, in help order. Each module is loaded only when the program is built for it, so
  * that a command's start-up does not pay for the others (keep new commands in this list, not as
@@ -23,14 +17,14 @@ const both = (a: Register, b: Register): Register => (program) => {
  */
 const COMMANDS: [string[], () => Promise<Register>][] = [
   [['init'], async () => (await import('./commands/init.js')).registerInit],
-  [['script'], async () => both((await import('./commands/script.js')).registerScript, (await import('./commands/items.js')).registerItems(['script']))],
+  [['script'], async () => (await import('./commands/script.js')).registerScript],
   [['draft'], async () => (await import('./commands/draft.js')).registerDraft],
   [['generate-metadata'], async () => (await import('./commands/generate-metadata.js')).registerGenerateMetadata],
   [['workspace', 'profile'], async () => (await import('./commands/workspace.js')).registerWorkspace],
   [['serve', 'worker'], async () => (await import('./commands/serve.js')).registerServe],
   [['sync'], async () => (await import('./commands/sync.js')).registerSync],
-  [['flow'], async () => both((await import('./commands/flow.js')).registerFlow, (await import('./commands/items.js')).registerItems(['flow']))],
-  [['resource', 'resource-type', 'variable', 'schedule', 'folder'], async () => (await import('./commands/items.js')).registerItems(['resource', 'resource-type', 'variable', 'schedule', 'folder'])],
+  [['flow'], async () => (await import('./commands/flow.js')).registerFlow],
+  [['resource', 'resource-type', 'variable', 'schedule', 'folder', 'group', 'app', 'trigger', 'user'], async () => (await import('./commands/items.js')).registerItemCommands],
   [['job'], async () => (await import('./commands/job.js')).registerJob],
   [['token'], async () => (await import('./commands/token.js')).registerToken],
   [['help'], async () => (await import('./commands/help.js')).registerHelp],

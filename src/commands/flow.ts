@@ -12,6 +12,7 @@ import { WmillError } from '../errors.js';
 import { readDataArg } from '../util/data-arg.js';
 import { color, err, out, printJson } from '../util/output.js';
 import { remoteClient, remoteOptions, type RemoteFlags } from './remote-options.js';
+import { registerFlowItems } from './items.js';
 
 /** Colour decisions for stdout (the helpers default to stderr). */
 const STDOUT = process.stdout as unknown as typeof process.stderr;
@@ -33,6 +34,7 @@ function printResult(result: unknown, success: boolean, opts: { json?: boolean; 
 
 export function registerFlow(program: Command): void {
   const flow = program.command('flow').description('Flows: preview locally, run on the server, create');
+  registerFlowItems(flow);
 
   flow
     .command('preview')

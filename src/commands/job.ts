@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { WmillError } from '../errors.js';
 import { out, printJson } from '../util/output.js';
 import { remoteClient, remoteOptions, type RemoteFlags } from './remote-options.js';
+import { registerJobItems } from './items.js';
 
 const checkId = (id: string) => {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new WmillError('usage', `"${id}" is not a job id (a UUID)`);
@@ -19,7 +20,8 @@ async function readStdin(): Promise<string> {
 }
 
 export function registerJob(program: Command): void {
-  const job = program.command('job').description('Jobs on the server: inspect, approve or reject a waiting step, cancel');
+  const job = program.command('job').description('Jobs on the server: list, inspect, result, re-run, approve or reject a waiting step, cancel');
+  registerJobItems(job);
 
   remoteOptions(job.command('get').argument('<id>', 'job id').option('--json', 'print the job as JSON').description('Show a job (status, result, flow or workflow state)'))
     .action(async (id: string, flags: RemoteFlags) => {

@@ -10,6 +10,7 @@ import { out, printJson } from '../util/output.js';
 import { defaultMetadata, renderMetadata } from '../metadata/script-metadata.js';
 import { registerPreview } from './preview.js';
 import { registerScriptRemote } from './script-remote.js';
+import { registerScriptItems } from './items.js';
 
 const PATH_RE = /^[ufg](\/[^/.\s]+){2,}$/;
 
@@ -45,6 +46,7 @@ export function registerScript(program: Command): void {
   const script = program.command('script').description('Work with scripts');
   registerPreview(script);
   registerScriptRemote(script);
+  registerScriptItems(script);
   script
     .command('new')
     .alias('bootstrap')

@@ -9,6 +9,7 @@ import {
   removeProfile,
   setActiveProfile,
 } from '../workspace/profiles.js';
+import { registerWorkspaceItems } from './items.js';
 
 interface GlobalFlags {
   configDir?: string;
@@ -66,20 +67,6 @@ export function registerWorkspace(program: Command): void {
       out(`Switched to ${name}`);
     });
 
-  ws.command('list-remote')
-    .option('--json', 'print the workspaces as JSON')
-    .description('List the workspaces on the server that you can access')
-    .action(async (opts: GlobalFlags & { workspace?: string; baseUrl?: string; token?: string }) => {
-      const { resolveTarget } = await import('../workspace/target.js');
-      const w = (await resolveTarget(opts)).ws;
-      const { ApiClient } = await import('../api/client.js');
-      const client = new ApiClient({ remote: w.remote, token: w.token });
-      const list = await client.json<{ id: string; name: string }[]>('GET', '/workspaces/list');
-      if (opts.json) return printJson(list.map(({ id, name }) => ({ id, name })));
-      out(`Workspaces on ${w.remote}:`);
-      for (const x of list) out(`  ${x.id}${x.name && x.name !== x.id ? ` (${x.name})` : ''}`);
-    });
-
   ws.command('list')
     .option('--json', 'print the profiles as JSON (tokens are never printed)')
     .description('List profiles')
@@ -102,6 +89,8 @@ export function registerWorkspace(program: Command): void {
       removeProfile(name, configDir(opts.configDir));
       out(`Removed ${name}`);
     });
+
+  registerWorkspaceItems(ws);
 
   ws.command('whoami')
     .option('--json', 'print as JSON')

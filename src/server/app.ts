@@ -25,6 +25,7 @@ import { tokenRoutes } from './tokens.js';
 import { redact, redactRequestUrl } from '../runner/redact.js';
 import type { Guard } from '../runner/job-api.js';
 import { registerDrafts } from './drafts.js';
+import { registerGroupRoutes } from './groups.js';
 import type { Env } from './env.js';
 import { HttpError, Router, badRequest, checkName, forbidden, json, makeCtx, requestToken, send, text, type Reply } from './http.js';
 import { registerFlows, registerFolders, registerResources, registerSchedules, registerVariables } from './items.js';
@@ -248,6 +249,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   registerSchedules(router);
   registerJobs(router);
   registerDrafts(router);
+  registerGroupRoutes(router);
   registerSyncManifest(router);
   registerSyncApply(router);
   registerTriggers(router);
@@ -396,10 +398,12 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     if (method === 'GET' && (rest === 'workspaces/list' || rest === 'workspaces/users')) {
       const rows = await db.query(
         p.superAdmin
-          ? `SELECT id, name FROM workspace ORDER BY id`
-          : `SELECT w.id, w.name FROM workspace w JOIN member m ON m.workspace_id = w.id WHERE m.email = $1 ORDER BY w.id`,
-        p.superAdmin ? [] : [p.email],
+          ? `SELECT w.id, w.name, m.username FROM workspace w LEFT JOIN member m ON m.workspace_id = w.id AND m.email = $1 ORDER BY w.id`
+          : `SELECT w.id, w.name, m.username FROM workspace w JOIN member m ON m.workspace_id = w.id WHERE m.email = $1 ORDER BY w.id`,
+        [p.email],
       );
+      // workspaces/users is Windmill's {email, workspaces: [{id, name, username, ...}]}.
+      if (rest === 'workspaces/users') return json({ email: p.email, workspaces: rows.map((w) => ({ id: w.id, name: w.name, username: w.username ?? p.username, color: null, disabled: false })) });
       return json(rows.map((w) => ({ id: w.id, name: w.name, owner: 'admin@windmill.dev' })));
     }
     if (method === 'POST' && rest === 'workspaces/create') {

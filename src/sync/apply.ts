@@ -35,7 +35,7 @@ export interface ApplyResult {
 
 const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
-async function pushChange(client: ApiClient, c: PlanChange, item: LocalItem | undefined, opts: ApplyOptions): Promise<void> {
+export async function pushChange(client: ApiClient, c: PlanChange, item: LocalItem | undefined, opts: ApplyOptions): Promise<void> {
   const w = (p: string) => client.ws(p);
   const body = item?.body ?? {};
   const path = enc(c.path);
