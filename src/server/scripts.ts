@@ -13,7 +13,7 @@ import type { Sql } from './db/db.js';
 import type { Principal } from './auth.js';
 import { accessTo, requireAccess as checkAccess, type Op } from './access.js';
 import type { Env } from './env.js';
-import { badRequest, checkItemPath, forbidden, json, notFound, text, type Router, boolParam } from './http.js';
+import { badRequest, checkItemPath, forbidden, json, notFound, text, type Router, boolParam, pageOf } from './http.js';
 
 /** NewScript fields kept in their own columns; the known optional fields go to `settings`. */
 const SETTINGS_KEYS = [...SCRIPT_SETTINGS_KEYS, 'is_template', 'no_main_func'] as const;
@@ -260,7 +260,7 @@ export function registerScripts(r: Router<Env>): void {
         ...(boolParam(c.query, 'with_deployment_msg') ? { deployment_msg: r0.deployment_msg ?? undefined } : {}),
       });
     }
-    return json(out);
+    return json(pageOf(c.query, out));
   });
 
   r.get('scripts/list_paths', async (c, e) => {
