@@ -255,7 +255,7 @@ export function registerScripts(r: Router<Env>): void {
       if (exact && r0.path !== exact) continue;
       if ((await accessTo(e.db, c.ws, e.p, r0.path)) === 'none') continue;
       out.push({
-        hash: r0.hash, path: r0.path, summary: r0.summary, created_at: r0.created_at, archived: r0.archived, language: r0.language,
+        hash: r0.hash, path: r0.path, summary: r0.summary, created_by: r0.created_by, created_at: r0.created_at, archived: r0.archived, language: r0.language,
         kind: r0.kind, extra_perms: r0.extra_perms, has_draft: false, draft_only: r0.draft_only,
         ...(boolParam(c.query, 'with_deployment_msg') ? { deployment_msg: r0.deployment_msg ?? undefined } : {}),
       });

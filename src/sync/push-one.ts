@@ -40,7 +40,8 @@ export function findLocalItem(cfg: WorkspaceConfig, kind: ItemKind, file: string
   const { items } = readLocal(all, o, { cache: false });
   for (const it of items.values()) {
     if (it.kind !== kind) continue;
-    if (isDir ? it.files.some((f) => f.startsWith(`${rel}/`)) : it.files.includes(rel)) return it;
+    // A file names its item's main file (a script's content, not its .script.yaml).
+    if (isDir ? it.files.some((f) => f.startsWith(`${rel}/`)) : it.files[0] === rel) return it;
   }
   const what = kind === 'script' ? 'a script content file (.ts, .py, .sh, ...; not its .script.yaml)' : kind === 'flow' ? 'a flow folder (<name>__flow or <name>.flow) or its flow.yaml' : `a .${kind}.yaml file`;
   throw new WmillError('usage', `${file} is not a ${kind} of this workspace folder; give ${what}`);
