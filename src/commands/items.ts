@@ -73,7 +73,7 @@ function printSteps(modules: unknown): void {
   walk(modules, '  ');
 }
 
-async function pushCommand(kind: ItemKind, file: string, remotePath: string | undefined, flags: Flags): Promise<void> {
+async function pushCommand(kind: ItemKind | 'trigger', file: string, remotePath: string | undefined, flags: Flags): Promise<void> {
   if (remotePath !== undefined && kind !== 'resource-type' && !/^[ufg]\/[^/\s]+(\/[^/\s]+)*$/.test(remotePath)) {
     throw new WmillError('usage', `invalid remote path "${remotePath}": expected u/<user>/..., f/<folder>/... or g/<group>/...`);
   }
@@ -100,7 +100,7 @@ function addListGet(parent: Command, name: string, arg = '<path>', opts: { defau
     .action((id: string, flags: Flags) => getCommand(name, id, flags));
 }
 
-function addPush(parent: Command, kind: ItemKind, args: [string, string?], description: string, more: (c: Command) => Command = (c) => c): void {
+function addPush(parent: Command, kind: ItemKind | 'trigger', args: [string, string?], description: string, more: (c: Command) => Command = (c) => c): void {
   const c = parent.command('push').description(description).argument(args[0]);
   if (args[1]) c.argument(args[1]);
   more(c.option('--json', 'print {ok, kind, path, op, files} as JSON')).action(async (...a: unknown[]) => {
@@ -187,6 +187,7 @@ export function registerItemCommands(program: Command): void {
       if (!rows.length) return err('No triggers.');
       printTable(['Path', 'Kind'], rows.map((x) => [x.path, x.kind]));
     });
+  addPush(trigger, 'trigger', ['<file_path>', '<remote_path>'], 'push a local trigger spec (<path>.<kind>_trigger.yaml). This overrides any remote versions.');
   trigger
     .command('get')
     .argument('<path>')

@@ -28,7 +28,8 @@ export interface PushOneResult {
 const enc = (p: string) => p.split('/').map(encodeURIComponent).join('/');
 
 /** The local item made of `file` (a file of it, or for a flow its folder). */
-export function findLocalItem(cfg: WorkspaceConfig, kind: ItemKind, file: string): LocalItem {
+/** `kind` 'trigger': a trigger of any kind (`<path>.<kind>_trigger.yaml`). */
+export function findLocalItem(cfg: WorkspaceConfig, kind: ItemKind | 'trigger', file: string): LocalItem {
   const abs = resolve(file);
   if (!existsSync(abs)) throw new WmillError('usage', `${file}: no such file or folder`);
   const rel = relative(cfg.root, abs).split(sep).join('/');
@@ -36,14 +37,14 @@ export function findLocalItem(cfg: WorkspaceConfig, kind: ItemKind, file: string
   const isDir = statSync(abs).isDirectory();
   // Every kind, every file: the item is named on the command line.
   const all = { ...cfg, includes: ['**'], excludes: [], extraIncludes: [] };
-  const o = { ...syncOptions(all), includeSchedules: true, skipSecrets: false, skipVariables: false, skipResources: false, skipResourceTypes: false, skipScripts: false, skipFlows: false, skipFolders: false };
+  const o = { ...syncOptions(all), includeSchedules: true, includeTriggers: true, skipSecrets: false, skipVariables: false, skipResources: false, skipResourceTypes: false, skipScripts: false, skipFlows: false, skipFolders: false };
   const { items } = readLocal(all, o, { cache: false });
   for (const it of items.values()) {
-    if (it.kind !== kind) continue;
+    if (it.kind !== kind && !(kind === 'trigger' && String(it.kind).endsWith('_trigger'))) continue;
     // A file names its item's main file (a script's content, not its .script.yaml).
     if (isDir ? it.files.some((f) => f.startsWith(`${rel}/`)) : it.files[0] === rel) return it;
   }
-  const what = kind === 'script' ? 'a script content file (.ts, .py, .sh, ...; not its .script.yaml)' : kind === 'flow' ? 'a flow folder (<name>__flow or <name>.flow) or its flow.yaml' : `a .${kind}.yaml file`;
+  const what = kind === 'script' ? 'a script content file (.ts, .py, .sh, ...; not its .script.yaml)' : kind === 'flow' ? 'a flow folder (<name>__flow or <name>.flow) or its flow.yaml' : kind === 'trigger' ? 'a <path>.<kind>_trigger.yaml file' : `a .${kind}.yaml file`;
   throw new WmillError('usage', `${file} is not a ${kind} of this workspace folder; give ${what}`);
 }
 
@@ -70,6 +71,13 @@ export async function pushOne(
       case 'schedule': await client.call('GET', w(`/schedules/get/${enc(path)}`)); exists = true; break;
       case 'folder': await client.call('GET', w(`/folders/get/${enc(path)}`)); exists = true; break;
       case 'resource-type': await client.call('GET', w(`/resources/type/get/${enc(path)}`)); exists = true; break;
+      default: {
+        // A trigger kind, `<kind>_trigger`: its `<kind>_triggers/get` route.
+        const k = String(item.kind);
+        if (!k.endsWith('_trigger')) throw new WmillError('failure', `cannot push a ${k}`);
+        await client.call('GET', w(`/${k.slice(0, -'_trigger'.length)}_triggers/get/${enc(path)}`));
+        exists = true;
+      }
     }
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
