@@ -22,7 +22,7 @@ const SH_META = (summary: string) =>
   `summary: ${summary}\ndescription: says hello\nlock: ''\nkind: script\nschema:\n  $schema: https://json-schema.org/draft/2020-12/schema\n  type: object\n  properties:\n    name:\n      type: string\n      description: ''\n      default: world\n      originalType: string\n  required: []\n`;
 
 const FILES: Record<string, string> = {
-  'wmill.yaml': 'defaultTs: bun\nincludes:\n  - f/**\nskipSecrets: false\nincludeSchedules: true\nnonDottedPaths: true\n',
+  'wmill.yaml': 'defaultTs: bun\nincludes:\n  - f/**\nskipSecrets: false\nincludeSchedules: true\nincludeTriggers: true\nnonDottedPaths: true\n',
   'f/items/folder.meta.yaml': 'summary: Items for the tests\ndisplay_name: items\nextra_perms: {}\nowners: []\n',
   'f/items/hello.sh': 'name="${1:-world}"\necho "hello $name"\n',
   'f/items/hello.script.yaml': SH_META('Say hello'),
@@ -33,6 +33,7 @@ const FILES: Record<string, string> = {
   'f/items/thing.resource.yaml': "description: A thing resource\nresource_type: c_thing\nvalue:\n  host: example.org\n",
   'f/items/plain.variable.yaml': "description: A plain one\nvalue: visible-value\nis_secret: false\n",
   'f/items/secret.variable.yaml': "description: A secret one\nvalue: hunter2-secret\nis_secret: true\n",
+  'f/items/feed.websocket_trigger.yaml': 'script_path: f/items/hello\nis_flow: false\nurl: wss://example.com/feed\nfilters: []\ncan_return_message: false\nenabled: false\n',
   'f/items/daily.schedule.yaml': "summary: Daily\nargs:\n  name: team\nenabled: false\nis_flow: false\nschedule: 0 0 8 * * *\nscript_path: f/items/hello\ntimezone: UTC\n",
 };
 
@@ -78,6 +79,7 @@ describe('push creates or updates one item, as sync push would deploy it', () =>
       [['script', 'push', 'f/items/hello.sh', '--message', 'first'], /^Created script f\/items\/hello \(from f\/items\/hello\.sh, f\/items\/hello\.script\.yaml\)$/m],
       [['flow', 'push', 'f/items/greet__flow', 'f/items/greet'], /^Created flow f\/items\/greet/m],
       [['schedule', 'push', 'f/items/daily.schedule.yaml', 'f/items/daily'], /^Created schedule f\/items\/daily/m],
+      [['trigger', 'push', 'f/items/feed.websocket_trigger.yaml', 'f/items/feed'], /^Created websocket_trigger f\/items\/feed/m],
     ];
     for (const [args, expected] of steps) {
       const r = await ours(args);
@@ -188,10 +190,15 @@ describe('list and get', () => {
     expect(remote.stderr).toContain(`Remote: ${srv.url}`);
   }, 60_000);
 
-  it('trigger list is empty on a server without triggers; trigger get and a missing item: one line, exit 1; --json errors are JSON', async () => {
+  it('trigger list|get; a missing trigger or item: one line, exit 1; --json errors are JSON', async () => {
     const t = await ours(['trigger', 'list', '--json']);
     expect(t.code, t.all).toBe(0);
-    expect(json(t.stdout)).toEqual([]);
+    expect(json(t.stdout)).toEqual([{ path: 'f/items/feed', kind: 'websocket' }]);
+    expect((await ours(['trigger', 'list'])).stdout).toMatch(/^Path\s+Kind\nf\/items\/feed\s+websocket$/m);
+    const tr = await ours(['trigger', 'get', 'f/items/feed']);
+    expect(tr.stdout).toBe('Path: f/items/feed\nKind: websocket\nScript Path: f/items/hello\nIs Flow: false\nEnabled: false\n');
+    const tj = await ours(['trigger', 'get', 'f/items/feed', '--kind', 'websocket', '--json']);
+    expect(json(tj.stdout)).toMatchObject({ path: 'f/items/feed', url: 'wss://example.com/feed' });
     const tg = await ours(['trigger', 'get', 'f/items/nope']);
     expect(tg.code).toBe(1);
     expect(tg.stderr).toBe('error: no trigger found at path f/items/nope\n');
@@ -259,12 +266,12 @@ describe('jobs', () => {
 
 describe('the same --json as the real windmill-cli', () => {
   it('script, resource, variable, schedule, folder list --json: the same items', async () => {
-    for (const kind of ['script', 'resource', 'variable', 'schedule', 'folder', 'resource-type']) {
+    for (const kind of ['script', 'resource', 'variable', 'schedule', 'folder', 'resource-type', 'trigger']) {
       const a = await ours([kind, 'list', '--json']);
       const b = await real([kind, 'list', '--json']);
       expect(a.code, a.all).toBe(0);
       expect(b.code, b.all).toBe(0);
-      const key = (x: Record<string, unknown>) => String(x.path ?? x.name);
+      const key = (x: Record<string, unknown>) => `${String(x.path ?? x.name)} ${String(x.kind ?? '')}`;
       const sort = (xs: Record<string, unknown>[]) => [...xs].sort((p, q) => key(p).localeCompare(key(q)));
       // The real CLI pages from 0 with 10 a page (Windmill's page 0 is page 1): duplicates dropped.
       const theirs = [...new Map((json(b.stdout) as Record<string, unknown>[]).map((x) => [key(x), x])).values()];
