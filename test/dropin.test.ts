@@ -447,7 +447,8 @@ describe('item commands (read side), as the real CLI names them', () => {
     expect((await json(['script', 'show', 'f/it/a'])).content).toBe('echo a\n');
     expect((await json(['resource', 'list'])).map((x: { path: string }) => x.path)).toEqual(['f/it/db']);
     expect((await json(['resource', 'get', 'f/it/db'])).value).toEqual({ host: 'h' });
-    expect((await json(['resource-type', 'list'])).find((t: { name: string }) => t.name === 'thing')).not.toHaveProperty('schema');
+    // As the real CLI's --json: the server's objects, the schema included.
+    expect((await json(['resource-type', 'list'])).find((t: { name: string }) => t.name === 'thing')).toHaveProperty('schema');
     expect((await json(['resource-type', 'list', '--schema'])).find((t: { name: string }) => t.name === 'thing').schema.properties.host.type).toBe('string');
     const vars = await json(['variable', 'list']);
     expect(vars.map((v: { path: string }) => v.path).sort()).toEqual(['f/it/secret', 'f/it/v']);
@@ -459,7 +460,7 @@ describe('item commands (read side), as the real CLI names them', () => {
     expect(await json(['flow', 'list'])).toEqual([]);
 
     const text = await wmill(dir, ['script', 'list', ...flags], cfg);
-    expect(text.stdout).toMatch(/^path\s+summary\s+language\s+hash$/m);
+    expect(text.stdout).toMatch(/^path\s+summary\s+language\s+created by$/m);
     expect(text.stdout).toMatch(/^f\/it\/a\s+the a script\s+bash\s+/m);
     const getText = await wmill(dir, ['variable', 'get', 'f/it/secret', ...flags], cfg);
     expect(getText.code, getText.all).toBe(0);
@@ -477,9 +478,9 @@ describe('workspace list-remote, add --create', () => {
     expect(add.code, add.all).toBe(0);
     const list = await wmill(dir, ['workspace', 'list-remote', '--json'], cfg);
     expect(list.code, list.all).toBe(0);
-    expect(JSON.parse(list.stdout)).toContainEqual({ id: 'made-ws', name: 'Made here' });
+    expect(JSON.parse(list.stdout)).toContainEqual(expect.objectContaining({ id: 'made-ws', name: 'Made here' }));
     const text = await wmill(dir, ['workspace', 'list-remote'], cfg);
-    expect(text.stdout).toMatch(/^ {2}made-ws \(Made here\)$/m);
+    expect(text.stdout).toMatch(/^made-ws\s+Made here\s+admin\s+false$/m);
     expect(text.all).not.toContain(ADMIN_TOKEN);
   }, 60_000);
 });

@@ -116,9 +116,11 @@ export function registerScriptItems(script: Command): void {
     .command('show')
     .argument('<path>')
     .description("show a script's content (alias for get)")
+    .option('--json', JSON_OPT)
     .action(async (path: string, flags: Flags) => {
       const { KINDS, getItem } = await api();
       const s = await getItem(await remoteClient(flags), KINDS.script!, path);
+      if (flags.json) return printJson(s);
       out(String(s.path));
       if (s.description) out(String(s.description));
       out('');
@@ -237,7 +239,7 @@ export function registerWorkspaceItems(ws: Command): void {
       const { listUserWorkspaces } = await api();
       const client = await remoteClient(flags);
       const r = await listUserWorkspaces(client);
-      if (flags.json) return printJson(r);
+      if (flags.json) return printJson(r.workspaces);
       const forks = r.workspaces.some((x) => x.parent_workspace_id);
       printTable(
         ['id', 'name', 'username', ...(forks ? ['fork of'] : []), 'disabled'],
