@@ -259,6 +259,20 @@ describe('jobs', () => {
       return b?.completed ? b : undefined;
     }, 60_000);
     expect(done.result).toBe('hi jobs');
+    // A flow job re-runs as a flow.
+    const flow = await ours(['flow', 'run', 'f/items/greet', '--json']);
+    expect(flow.code, flow.all).toBe(0);
+    const flowId = json(flow.stdout).job.id as string;
+    const again = await ours(['job', 'rerun', flowId, '--json']);
+    expect(again.code, again.all).toBe(0);
+    const re = json(again.stdout) as { ok: boolean; id: string; rerun_of: string };
+    expect(re).toMatchObject({ ok: true, rerun_of: flowId });
+    const flowDone = await until('the flow re-run to complete', async () => {
+      const r = await api.req('GET', `/api/w/${WS}/jobs_u/get/${re.id}`);
+      const b = r.status === 200 ? json(r.text) : undefined;
+      return b?.type === 'CompletedJob' ? b : undefined;
+    }, 60_000);
+    expect([flowDone.job_kind, flowDone.script_path, flowDone.success, flowDone.result]).toEqual(['flow', 'f/items/greet', true, 'flow']);
     const bad = await ours(['job', 'result', 'not-a-job']);
     expect(bad.code).toBe(2);
   }, 120_000);
