@@ -120,10 +120,26 @@ if (!existsSync(seedCache)) {
 }
 const seed = readFileSync(seedCache);
 
+// 3. The web UI's client bundle (wmill serve's pages; CodeMirror): for the browser, never
+// imported by the CLI. Served as /ui/app.js (src/server/ui/index.ts).
+const ui = await build({
+  entryPoints: { 'ui/app': 'src/server/ui/client/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.js' },
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+});
+
 // Built in memory, written at once: dist/ is incomplete for as short a time as possible (the
 // CLI may be running from it meanwhile).
 rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
-for (const f of [...preview.outputFiles, ...main.outputFiles, { path: fileURLToPath(new URL('../dist/pglite-seed.tar.gz', import.meta.url)), contents: seed }]) {
+for (const f of [...preview.outputFiles, ...main.outputFiles, ...ui.outputFiles, { path: fileURLToPath(new URL('../dist/pglite-seed.tar.gz', import.meta.url)), contents: seed }]) {
   mkdirSync(dirname(f.path), { recursive: true });
   writeFileSync(f.path, f.contents);
 }

@@ -42,6 +42,7 @@ import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
 import { expireSyncPushes, registerSyncApply } from './sync-apply.js';
 import { registerTriggers, serveHttpRoute } from './triggers.js';
+import { uiHandler } from './ui/index.js';
 
 export interface ServeOptions {
   port?: number;
@@ -274,6 +275,14 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   });
   router.get('workspaces/get_settings', async (c) => json({ workspace_id: c.ws }));
 
+  const ui = uiHandler({
+    router,
+    principalOf,
+    envFor: (p) => ({ db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) }),
+    workspacesOf: async (p) =>
+      (await db.query<{ id: string }>(p.superAdmin ? `SELECT id FROM workspace ORDER BY id` : `SELECT workspace_id AS id FROM member WHERE email = $1 ORDER BY workspace_id`, p.superAdmin ? [] : [p.email])).map((w) => w.id),
+  });
+
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => {
       const e = err as Error & { code?: string };
@@ -342,7 +351,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         return key === undefined ? undefined : { store, key, wake: async (id) => (await store.wake(id), engine.poke()) };
       });
     }
-    if (!path.startsWith('/api/')) return send(res, { status: 404, text: `Not found: ${path}` });
+    if (!path.startsWith('/api/')) {
+      if (await ui(req, res, path, url)) return;
+      return send(res, { status: 404, text: `Not found: ${path}` });
+    }
     const token = requestToken(req, url.searchParams);
     const m = /^\/api\/w\/([^/]+)\/(.*)$/.exec(path);
     try {

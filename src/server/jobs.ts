@@ -385,6 +385,10 @@ export function registerJobs(r: Router<Env>): void {
     if (success === false) where.push(`status IN ('failure','canceled')`);
     const exact = c.query.get('script_path_exact');
     if (exact) add('path = ?', exact);
+    const by = c.query.get('created_by');
+    if (by) add('created_by = ?', by);
+    const before = c.q.date('created_before');
+    if (before) add('created_at < ?::timestamptz', before.toISOString());
     const running = c.q.optBool('running');
     if (running === true) where.push(`status = 'running'`);
     if (running === false && which === 'queue') where.push(`status = 'queued'`);
