@@ -184,6 +184,32 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     expect(head.parent_hashes[0]).toBe(v2);
   });
 
+  it("restores an old version as a fork at a new path (no parent), and reads another user's draft as JSON", async () => {
+    const v1 = (await srv.api.get('scripts/history/p/f/demo/greet')).json.at(-1).script_hash;
+    const page = await signedIn();
+    await page.goto(`${base}/w/admins/script/f/demo/greet`);
+    await page.click(`tr[data-hash="${v1}"] a.fork`);
+    await page.waitForURL(/\/new\?from=/);
+    await ready(page);
+    expect(await editorText(page)).toBe(GREET);
+    await page.fill('#new-path', 'f/demo/greet_fork');
+    await page.fill('#deploy-message', 'forked from the first greeting');
+    await page.click('#deploy');
+    await page.waitForURL(/\/script\/f\/demo\/greet_fork$/);
+    const fork = (await srv.api.get('scripts/get/p/f/demo/greet_fork')).json;
+    expect(fork.content).toBe(GREET);
+    expect(fork.parent_hashes).toEqual([]);
+    expect(await page.locator('table.history tbody tr .msg').allTextContents()).toEqual(['forked from the first greeting']);
+
+    // bob's draft of his own script: the admin can read it, as JSON
+    const bob = srv.api.as(bobToken);
+    expect((await bob.post('drafts/update/script/u/bob/mine', { value: { path: 'u/bob/mine', content: 'echo draft of bob\n', language: 'bash' } })).json.status).toBe('saved');
+    await page.goto(`${base}/w/admins/script/u/bob/mine`);
+    await page.click("text=read (JSON)");
+    await page.waitForURL(/\/draft\/bob\/script\/u\/bob\/mine$/);
+    expect(JSON.parse((await page.textContent('#draft-json'))!).content).toBe('echo draft of bob\n');
+  });
+
   it('edits a draft: autosave, reload keeps it; a second context saves the same draft and the first is warned; deploy with a message', async () => {
     await srv.api.deploy({ path: 'f/demo/edit_me', language: 'python3', content: 'def main():\n    return 1\n', summary: 'to edit', deployment_message: 'v1' });
     const a = await signedIn();

@@ -121,12 +121,13 @@ export function diffLines(a: string, b: string): DiffOp[] {
         out.push({ op: ' ', line: a1[i]!, a: pre + i + 1, b: pre + j + 1 });
         i++;
         j++;
-      } else if (j < m && (i >= n || lcs[i * w + j + 1]! >= lcs[(i + 1) * w + j]!)) {
-        out.push({ op: '+', line: b1[j]!, b: pre + j + 1 });
-        j++;
-      } else {
+      } else if (i < n && (j >= m || lcs[(i + 1) * w + j]! >= lcs[i * w + j + 1]!)) {
+        // removals before additions, as unified diffs show them
         out.push({ op: '-', line: a1[i]!, a: pre + i + 1 });
         i++;
+      } else {
+        out.push({ op: '+', line: b1[j]!, b: pre + j + 1 });
+        j++;
       }
     }
   }

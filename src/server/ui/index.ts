@@ -11,6 +11,7 @@
  * only this server's script and styles.
  */
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -110,6 +111,8 @@ function bundleDir(): string | undefined {
 
 interface Asset {
   body: Buffer;
+  /** The body gzipped (sent when the browser accepts it), made on first use. */
+  gz?: Buffer;
   type: string;
 }
 
@@ -162,14 +165,20 @@ ${message ? h`<p class="error" role="alert">${message}</p>` : ''}
         res.end();
         return true;
       }
+      // Compressed on first use (not at start-up: most servers never serve a page).
+      const gz = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      if (gz) a.gz ??= gzipSync(a.body, { level: 9 });
+      const body = gz ? a.gz! : a.body;
       res.writeHead(200, {
         'Content-Type': a.type,
-        'Content-Length': a.body.length,
+        'Content-Length': body.length,
+        ...(gz ? { 'Content-Encoding': 'gzip' } : {}),
+        Vary: 'Accept-Encoding',
         ETag: etag,
         'Cache-Control': url.searchParams.get('v') === version ? 'public, max-age=31536000, immutable' : 'no-cache',
         'X-Content-Type-Options': 'nosniff',
       });
-      res.end(method === 'HEAD' ? undefined : a.body);
+      res.end(method === 'HEAD' ? undefined : body);
       return true;
     }
     if (path === '/favicon.ico') {

@@ -128,7 +128,7 @@ ${keys.map(
   (k) => h`<section class="folder" data-folder="${k}"><h2>${k.startsWith('f/') ? 'Folder' : k.startsWith('u/') ? 'User' : 'Group'} ${k.slice(2)}</h2>
 <table class="items"><tbody>
 ${groups.get(k)!.sort((a, b) => a.path.localeCompare(b.path)).map(
-  (i) => h`<tr class="item" data-search="${`${i.path} ${i.summary ?? ''} ${i.kind}`.toLowerCase()}"><td class="kind"><span class="tag ${i.kind.replace(/ .*/, '')}">${i.kind}</span></td><td class="path">${i.href ? h`<a href="${i.href}">${i.path}</a>` : i.path}</td><td class="summary">${i.summary ?? ''}</td><td class="muted">${i.extra ?? ''}</td></tr>`,
+  (i) => h`<tr class="item" data-search="${`${i.path} ${i.summary ?? ''} ${i.kind}`.toLowerCase()}"><td class="kind"><span class="tag ${i.kind.replace(/ .*/, '')}">${i.kind}</span></td><td class="path">${i.href ? h`<a href="${i.href}">${i.path}</a>` : i.path}</td><td class="desc">${i.summary ?? ''}</td><td class="muted what">${i.extra ?? ''}</td></tr>`,
 )}
 </tbody></table></section>`,
 )}

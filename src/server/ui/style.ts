@@ -26,7 +26,7 @@ textarea{width:100%;font-family:ui-monospace,monospace;font-size:12.5px}
 .folder h2{color:var(--muted);font-weight:600;font-size:.92rem;text-transform:none;border-bottom:1px solid var(--line);padding-bottom:.2rem}
 table{border-collapse:collapse;width:100%}th{text-align:left;color:var(--muted);font-weight:600;font-size:.85rem}
 td,th{padding:.3rem .5rem;border-bottom:1px solid #eef0f4;vertical-align:top}
-table.items td.kind{width:7.5rem}table.items td.path{width:28rem;font-family:ui-monospace,monospace;font-size:12.5px}
+table.items{table-layout:fixed}table.items td.kind{width:7.5rem}table.items td.path{width:24rem;font-family:ui-monospace,monospace;font-size:12.5px;overflow-wrap:anywhere}table.items td.what{width:9rem;text-align:right}
 .tag{display:inline-block;padding:0 .45rem;border-radius:9px;font-size:.78rem;background:#e9edf5;color:#34405a}
 .tag.script{background:#e3edff;color:#1f4fb8}.tag.flow{background:#e6f6ec;color:#1f7a3f}.tag.schedule{background:#fff2d6;color:#8a5a00}
 .tag.app{background:#f1e7ff;color:#6b2fb8}.tag.draft{background:#fde8e8;color:#a1262b}.tag.current{background:#e6f6ec;color:#1f7a3f}
