@@ -215,6 +215,8 @@ async function scriptDiffPage(c: PageCtx, path: string): Promise<PageOut> {
   const ws = c.ws;
   const a = c.query.get('a') ?? '';
   const b = c.query.get('b') ?? '';
+  const history = await c.api.get<any[]>(`scripts/history/p/${path}`);
+  const msg = new Map(history.map((v) => [v.script_hash, v.deployment_msg as string | undefined]));
   const load = async (x: string): Promise<{ label: string; v: Record<string, any> }> => {
     if (x === 'draft') {
       const own = await c.api.get<any>(`drafts/get_own/script/${path}`);
@@ -224,7 +226,7 @@ async function scriptDiffPage(c: PageCtx, path: string): Promise<PageOut> {
     if (!/^[0-9a-f]{16}$/.test(x)) throw new HttpError(400, `choose two versions to compare (a and b: version hashes, or "draft")`);
     const v = await c.api.get<any>(`scripts/get/h/${x}`);
     if (v.path !== path) throw notFound(`Version ${x} is not a version of ${path}`);
-    return { label: `version ${x}${v.deployment_msg ? ` (${v.deployment_msg})` : ''}`, v };
+    return { label: `version ${x}${msg.get(x) ? `: ${msg.get(x)}` : ''} (${v.created_by}, ${when(v.created_at)})`, v };
   };
   const [A, B] = await Promise.all([load(a), load(b)]);
   const fields = ['summary', 'description', 'language', 'kind', 'schema', 'lock'].filter((k) => JSON.stringify(A.v[k] ?? null) !== JSON.stringify(B.v[k] ?? null) && !(k === 'lock' && !A.v[k] && !B.v[k]));
