@@ -192,13 +192,25 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     await page.waitForURL(/\/new\?from=/);
     await ready(page);
     expect(await editorText(page)).toBe(GREET);
+    // a new argument in the code: the deployed schema has it (inferred as generate-metadata would)
+    await page.evaluate(() => {
+      const v = (window as any).wmillEditor;
+      const doc: string = v.state.doc.toString();
+      const at = doc.indexOf('color: str = "blue"') + 'color: str = "blue"'.length;
+      v.dispatch({ changes: { from: at, insert: ', loud: bool = False' } });
+    });
     await page.fill('#new-path', 'f/demo/greet_fork');
     await page.fill('#deploy-message', 'forked from the first greeting');
     await page.click('#deploy');
     await page.waitForURL(/\/script\/f\/demo\/greet_fork$/);
     const fork = (await srv.api.get('scripts/get/p/f/demo/greet_fork')).json;
-    expect(fork.content).toBe(GREET);
+    expect(fork.content).toBe(GREET.replace('color: str = "blue"', 'color: str = "blue", loud: bool = False'));
     expect(fork.parent_hashes).toEqual([]);
+    expect(fork.schema.properties.loud).toMatchObject({ type: 'boolean', default: false });
+    // what the previous schema said by hand is kept (generate-metadata's merge rules: the code decides types)
+    expect(fork.schema.properties.name.description).toBe('who to greet');
+    expect(Object.keys(fork.schema.properties)).toEqual(['name', 'times', 'color', 'loud']);
+    expect(await page.locator('#arg-loud[type=checkbox]').count()).toBe(1);
     expect(await page.locator('table.history tbody tr .msg').allTextContents()).toEqual(['forked from the first greeting']);
 
     // bob's draft of his own script: the admin can read it, as JSON

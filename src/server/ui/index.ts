@@ -244,6 +244,10 @@ ${message ? h`<p class="error" role="alert">${message}</p>` : ''}
         send(res, 404, errorPage(404, 'Not found', `No page at ${url.pathname}`, ws, p));
       } else if ('redirect' in out) redirect(res, out.redirect);
       else if ('fragment' in out) send(res, 200, out.fragment.s);
+      else if ('json' in out) {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+        res.end(JSON.stringify(out.json));
+      }
       else send(res, out.status ?? 200, layout({ title: out.title, ws, user: p, asset: version, script: out.script, nav: out.nav }, out.body));
     } catch (e) {
       if (e instanceof HttpError) {

@@ -14,6 +14,7 @@ import { diffTable, h, jsonScript, raw, when, type Html } from './html.js';
 import { resourceTypesOf, runForm, type ArgSchema } from './form.js';
 import { flowGraph } from './flow-graph.js';
 import type { Api } from './index.js';
+import { LANGUAGES, type Language } from '../../workspace/languages.js';
 
 export interface PageCtx {
   req: IncomingMessage;
@@ -32,6 +33,7 @@ export type PageOut =
   | { title: string; body: Html; status?: number; script?: boolean; nav?: 'home' | 'jobs' | 'schedules' }
   | { redirect: string }
   | { fragment: Html }
+  | { json: unknown }
   | undefined;
 
 const ITEM = '([ufg]/[A-Za-z0-9_-]+/[A-Za-z0-9_/-]+)';
@@ -53,6 +55,7 @@ export async function routePage(c: PageCtx): Promise<PageOut> {
     return undefined;
   }
   if (c.method === 'POST' && (m = /^job\/([0-9a-fA-F-]{36})$/.exec(r))) return answerApproval(c, m[1]!);
+  if (c.method === 'POST' && r === 'ui/schema') return inferSchema(c);
   return undefined;
 }
 
@@ -517,4 +520,28 @@ ${schedules.map(
 <h1>Triggers</h1>
 ${triggers.length ? h`<table class="triggers"><thead><tr><th>Kind</th><th>Path</th><th>Runs</th><th>Details</th></tr></thead><tbody>${triggers.map((t) => h`<tr id="${t.path}"><td>${t.kind}</td><td>${t.path}</td><td>${t.extra ?? ''}</td><td>${t.summary ?? ''}</td></tr>`)}</tbody></table>` : h`<p class="muted">No trigger${TRIGGER_KINDS.some((k) => c.api.serves('GET', `${k}_triggers/list`)) ? '' : ' (this server does not serve triggers yet)'}.</p>`}`,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schema of edited code (what generate-metadata would infer), for deploys from the editor
+
+async function inferSchema(c: PageCtx): Promise<PageOut> {
+  let body: { language?: unknown; content?: unknown; previous?: unknown };
+  try {
+    body = JSON.parse((await readBody(c.req, 4 * 1024 * 1024)).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body must be JSON: {language, content, previous?}');
+  }
+  if (typeof body.content !== 'string' || typeof body.language !== 'string' || !(LANGUAGES as readonly string[]).includes(body.language)) {
+    throw new HttpError(400, 'body must be {language, content, previous?} with a known language');
+  }
+  const language = body.language as Language;
+  const { canInferSchema, parseScriptQuick } = await import('../../metadata/parsers/index.js');
+  if (!canInferSchema(language)) return { json: { schema: body.previous ?? null, inferred: false } };
+  const parsed = await parseScriptQuick({ id: 'edited', language, code: body.content });
+  if (!parsed) return { json: { schema: body.previous ?? null, inferred: false } };
+  const { defaultSchema, mergeSchema } = await import('../../metadata/schema.js');
+  const prev = body.previous && typeof body.previous === 'object' ? (body.previous as Record<string, any>) : defaultSchema();
+  const out = mergeSchema(language, parsed, prev);
+  return { json: { schema: out.invalid ? (body.previous ?? null) : out.schema, inferred: !out.invalid, ...(parsed.type === 'Invalid' ? { error: parsed.error } : {}) } };
 }

@@ -452,6 +452,17 @@ function editPage(d: Data) {
     delete body.parent_hash;
     if (path && deployed && base) body.parent_hash = base;
     try {
+      // The arguments' schema of the edited code, as generate-metadata infers it (kept UI keys of the previous one).
+      const inferred = await fetch(`/w/${encodeURIComponent(ws)}/ui/schema`, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ language: v.language, content: v.content, previous: v.schema ?? null }),
+      });
+      if (inferred.ok) {
+        const r = await inferred.json();
+        if (r.schema) body.schema = r.schema;
+      }
       await api(ws, 'POST', 'scripts/create', body);
       location.href = `/w/${encodeURIComponent(ws)}/script/${target}`;
     } catch (e) {
