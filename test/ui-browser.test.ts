@@ -362,6 +362,24 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     await shot(page, 'schedules');
   });
 
+  it('cancels a running job from its page, and switches workspaces', async () => {
+    await srv.api.deploy({ path: 'f/demo/slow', language: 'bash', content: 'echo started\nsleep 300\n', deployment_message: 'slow' });
+    const id = (await srv.api.post('jobs/run/p/f/demo/slow', {})).text;
+    const page = await signedIn();
+    await page.goto(`${base}/w/admins/job/${id}`);
+    await page.waitForFunction(() => /started/.test(document.querySelector('#logs')?.textContent ?? ''), undefined, { timeout: 120_000 });
+    await page.click('#cancel-job');
+    await page.waitForSelector('.joblive[data-final="1"]', { timeout: 120_000 });
+    expect(await page.textContent('#job-status')).toBe('canceled');
+
+    expect((await srv.api.req('POST', '/api/workspaces/create', { id: 'other', name: 'Other' })).status).toBe(201);
+    await page.goto(`${base}/w/admins/`);
+    await page.click('.wsswitch summary');
+    await page.click('.wsmenu a:has-text("other")');
+    await page.waitForURL(/\/w\/other\/$/);
+    expect(await page.textContent('h1')).toBe('Workspace other');
+  });
+
   it("a non-admin does not see another user's u/ scripts (home, search, direct link) and cannot edit what is not theirs", async () => {
     const page = await signedIn(bobToken);
     expect(await page.textContent('#whoami')).toBe('bob');

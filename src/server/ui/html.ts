@@ -52,6 +52,8 @@ export interface LayoutOpts {
   asset: string;
   /** The page uses the client bundle. */
   script?: boolean;
+  /** Other workspaces of the user (a switcher when there are any). */
+  workspaces?: string[];
   /** Which nav entry is current. */
   nav?: 'home' | 'jobs' | 'schedules';
 }
@@ -63,7 +65,9 @@ export function layout(o: LayoutOpts, body: Html): string {
   <a href="/w/${o.ws}/jobs"${o.nav === 'jobs' ? raw(' aria-current="page"') : ''}>Jobs</a>
   <a href="/w/${o.ws}/schedules"${o.nav === 'schedules' ? raw(' aria-current="page"') : ''}>Schedules &amp; triggers</a>
   <span class="grow"></span>
-  <span class="ws">workspace <b>${o.ws}</b></span>
+  ${(o.workspaces ?? []).filter((w) => w !== o.ws).length
+    ? h`<details class="wsswitch"><summary class="ws">workspace <b>${o.ws}</b></summary><div class="wsmenu">${(o.workspaces ?? []).filter((w) => w !== o.ws).map((w) => h`<a href="/w/${encodeURIComponent(w)}/">${w}</a>`)}</div></details>`
+    : h`<span class="ws">workspace <b>${o.ws}</b></span>`}
   ${o.user ? h`<span class="who" id="whoami">${o.user.username}${o.user.isAdmin ? ' (admin)' : ''}</span>
   <form method="post" action="/logout" class="inline"><button type="submit" id="signout">Sign out</button></form>` : ''}
 </nav>`

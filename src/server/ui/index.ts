@@ -248,7 +248,7 @@ ${message ? h`<p class="error" role="alert">${message}</p>` : ''}
         res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
         res.end(JSON.stringify(out.json));
       }
-      else send(res, out.status ?? 200, layout({ title: out.title, ws, user: p, asset: version, script: out.script, nav: out.nav }, out.body));
+      else send(res, out.status ?? 200, layout({ title: out.title, ws, user: p, asset: version, script: out.script, nav: out.nav, workspaces: await deps.workspacesOf(p) }, out.body));
     } catch (e) {
       if (e instanceof HttpError) {
         req.resume();

@@ -441,7 +441,7 @@ ${allowed ? raw(answerForm(pending.form).replace('<form method="post">', `<form 
     if (stepLogs.length) parts.push(h`<section><h2>Step logs</h2>${stepLogs}</section>`);
   }
   return h`<div class="joblive" data-job="${j.id}" data-final="${final ? '1' : '0'}" data-status="${st}">
-<p class="jobhead"><span class="badge ${st}" id="job-status">${st}</span> <a href="/w/${ws}/job/${j.id}">${j.id}</a> · ${j.job_kind} <a href="/w/${ws}/${isFlow ? 'flow' : 'script'}/${j.script_path}">${j.script_path}</a> · by ${j.created_by} · ${when(j.created_at)}${final && j.duration_ms != null ? ` · ${j.duration_ms} ms` : ''}</p>
+<p class="jobhead">${final ? '' : h`<button type="button" class="cancel-job" data-job="${j.id}" id="cancel-job">Cancel</button> `}<span class="badge ${st}" id="job-status">${st}</span> <a href="/w/${ws}/job/${j.id}">${j.id}</a> · ${j.job_kind} <a href="/w/${ws}/${isFlow ? 'flow' : 'script'}/${j.script_path}">${j.script_path}</a> · by ${j.created_by} · ${when(j.created_at)}${final && j.duration_ms != null ? ` · ${j.duration_ms} ms` : ''}</p>
 ${approval}
 ${parts}
 <section><h2>Logs</h2><pre class="logs" id="logs">${j.logs ?? ''}</pre></section>

@@ -77,5 +77,6 @@ table.diff tr.fold td{color:var(--muted);background:var(--soft);padding:.1rem .5
 .login{max-width:26rem;margin:4rem auto}.login input{width:100%;margin:.3rem 0 .8rem;padding:.5rem}
 ul.plain{list-style:none;padding:0}ul.plain li{margin:.2rem 0}
 .switch{display:inline-flex;gap:.3rem;align-items:center}
-tr.hidden{display:none}section.folder.hidden{display:none}
+tr.hidden{display:none}
+.wsswitch{position:relative}.wsswitch summary{cursor:pointer;list-style:none}.wsmenu{position:absolute;right:0;top:1.6rem;background:#18202f;border:1px solid #4a556b;border-radius:4px;padding:.3rem .6rem;display:flex;flex-direction:column;gap:.2rem;z-index:5;min-width:8rem}section.folder.hidden{display:none}
 `;

@@ -134,6 +134,20 @@ function argsOf(form: HTMLFormElement): Record<string, unknown> {
   return args;
 }
 
+// A cancel button inside a live job part (which is replaced as it refreshes): one listener on the document.
+document.addEventListener('click', async (ev) => {
+  const b = (ev.target as HTMLElement | null)?.closest<HTMLButtonElement>('button.cancel-job');
+  if (!b) return;
+  b.disabled = true;
+  const ws = pageData().ws as string;
+  try {
+    await api(ws, 'POST', `jobs_u/queue/cancel/${b.dataset.job}`, { reason: 'canceled from the web UI' });
+  } catch (e) {
+    b.disabled = false;
+    alert((e as Error).message);
+  }
+});
+
 /** Show job `id`'s live part in `target`, refreshed until the job ends. */
 async function followJob(ws: string, id: string, target: HTMLElement): Promise<void> {
   for (let delay = 250; ; delay = Math.min(1000, delay + 100)) {
