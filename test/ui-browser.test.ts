@@ -347,6 +347,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     const rows = page.locator('tr.job');
     expect(await rows.count()).toBeGreaterThan(0);
     for (const t of await rows.locator('td:nth-child(2)').allTextContents()) expect(t).toBe('f/demo/rows');
+    // a flow's steps are listed only when asked for
+    await page.goto(`${base}/w/admins/jobs`);
+    const kinds = await page.locator('tr.job td:nth-child(3)').allTextContents();
+    expect(kinds).not.toContain('flowscript');
+    await page.goto(`${base}/w/admins/jobs?steps=on`);
+    expect(await page.locator('tr.job td:nth-child(3)').allTextContents()).toContain('flowscript');
     await page.goto(`${base}/w/admins/jobs?user=bob`);
     expect(await page.locator('tr.job').count()).toBe(0);
     await page.goto(`${base}/w/admins/jobs`);

@@ -369,8 +369,10 @@ async function jobsPage(c: PageCtx): Promise<PageOut> {
     created_before: iso(before, 'before'),
     per_page: '200',
   });
-  // Filters the API may not know (older builds): applied again here.
-  const shown = jobs.filter((j) => (!user || j.created_by === user) && (!before || Date.parse(j.created_at) < Date.parse(iso(before, 'before')!)));
+  const steps = c.query.get('steps') === 'on';
+  // Filters the API may not know (older builds): applied again here. Steps of flows (jobs with a
+  // parent) only when asked for, as Windmill's runs page.
+  const shown = jobs.filter((j) => (steps || !j.parent_job) && (!user || j.created_by === user) && (!before || Date.parse(j.created_at) < Date.parse(iso(before, 'before')!)));
   return {
     title: 'Jobs',
     nav: 'jobs',
@@ -379,8 +381,9 @@ async function jobsPage(c: PageCtx): Promise<PageOut> {
 <label>Path <input type="text" name="path" value="${path ?? ''}" placeholder="f/folder/script"></label>
 <label>Status <select name="status"><option value="">any</option>${STATUSES.map((s) => h`<option${s === status ? h` selected` : ''}>${s}</option>`)}</select></label>
 <label>User <input type="text" name="user" value="${user ?? ''}" size="10"></label>
-<label>After <input type="datetime-local" name="after" value="${after ?? ''}"></label>
-<label>Before <input type="datetime-local" name="before" value="${before ?? ''}"></label>
+<label>After (UTC) <input type="datetime-local" name="after" value="${after ?? ''}"></label>
+<label>Before (UTC) <input type="datetime-local" name="before" value="${before ?? ''}"></label>
+<label class="check"><span>Flow steps</span><input type="checkbox" name="steps"${steps ? h` checked` : ''}></label>
 <button type="submit">Filter</button></form>
 <table class="jobs"><thead><tr><th>Status</th><th>Path</th><th>Kind</th><th>By</th><th>Created</th><th>Duration</th></tr></thead><tbody>
 ${shown.map((j) => {
@@ -441,7 +444,7 @@ ${allowed ? raw(answerForm(pending.form).replace('<form method="post">', `<form 
     if (stepLogs.length) parts.push(h`<section><h2>Step logs</h2>${stepLogs}</section>`);
   }
   return h`<div class="joblive" data-job="${j.id}" data-final="${final ? '1' : '0'}" data-status="${st}">
-<p class="jobhead">${final ? '' : h`<button type="button" class="cancel-job" data-job="${j.id}" id="cancel-job">Cancel</button> `}<span class="badge ${st}" id="job-status">${st}</span> <a href="/w/${ws}/job/${j.id}">${j.id}</a> · ${j.job_kind} <a href="/w/${ws}/${isFlow ? 'flow' : 'script'}/${j.script_path}">${j.script_path}</a> · by ${j.created_by} · ${when(j.created_at)}${final && j.duration_ms != null ? ` · ${j.duration_ms} ms` : ''}</p>
+<p class="jobhead">${final ? '' : h`<button type="button" class="cancel-job" data-job="${j.id}" id="cancel-job">Cancel</button> `}<span class="badge ${st}" id="job-status">${st}</span> <a href="/w/${ws}/job/${j.id}">${j.id}</a> · ${j.job_kind} ${j.job_kind === 'script' || j.job_kind === 'flow' ? h`<a href="/w/${ws}/${isFlow ? 'flow' : 'script'}/${j.script_path}">${j.script_path}</a>` : h`<code>${j.script_path}</code>`}${j.parent_job ? h` · step of <a href="/w/${ws}/job/${j.parent_job}">${j.parent_job}</a>` : ''} · by ${j.created_by} · ${when(j.created_at)}${final && j.duration_ms != null ? ` · ${j.duration_ms} ms` : ''}</p>
 ${approval}
 ${parts}
 <section><h2>Logs</h2><pre class="logs" id="logs">${j.logs ?? ''}</pre></section>
