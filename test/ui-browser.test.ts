@@ -337,6 +337,23 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     await shot(page, 'job-flow');
     const j = await srv.api.waitJob(jobId!);
     expect(j.success).toBe(true);
+
+    // flow history: a second version, the diff of the two, and a redeploy of the first
+    const v2flow = { ...flow, modules: flow.modules.filter((m) => m.id !== 'each') };
+    expect((await srv.api.post('flows/update/f/demo/approve_me', { path: 'f/demo/approve_me', summary: 'Needs approval', value: v2flow, schema, deployment_message: 'no loop' })).status).toBeLessThan(300);
+    await page.goto(`${base}/w/admins/flow/f/demo/approve_me`);
+    await ready(page);
+    expect(await page.locator('#history tbody tr .msg').allTextContents()).toEqual(['no loop', 'flow v1']);
+    expect(await page.locator('.flowgraph [data-module="each"]').count()).toBe(0);
+    await page.click('#diff');
+    await page.waitForURL(/flow-diff/);
+    expect((await page.locator('table.diff tr.del').allTextContents()).join('\n')).toContain('forloopflow');
+    await page.goBack();
+    await ready(page);
+    await page.locator('#history tbody tr').nth(1).locator('button.redeploy-flow').click();
+    await page.waitForFunction(() => document.querySelectorAll('#history tbody tr').length === 3);
+    expect(await page.locator('#history tbody tr .msg').first().textContent()).toMatch(/^Redeploy of version \d+$/);
+    expect(await page.locator('.flowgraph [data-module="each"]').count()).toBe(1);
   });
 
   it('lists jobs with filters, and schedules with their next runs and a switch', async () => {

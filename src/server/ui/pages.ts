@@ -49,6 +49,7 @@ export async function routePage(c: PageCtx): Promise<PageOut> {
     if (r === 'new') return editPage(c, undefined);
     if ((m = new RegExp(`^draft/([A-Za-z0-9_.@-]+)/([a-z_]+)/${ITEM}$`).exec(r))) return draftView(c, m[1]!, m[2]!, m[3]!);
     if ((m = new RegExp(`^flow/${ITEM}$`).exec(r))) return flowPage(c, m[1]!);
+    if ((m = new RegExp(`^flow-diff/${ITEM}$`).exec(r))) return flowDiffPage(c, m[1]!);
     if (r === 'jobs') return jobsPage(c);
     if ((m = /^job\/([0-9a-fA-F-]{36})$/.exec(r))) return c.query.get('fragment') ? { fragment: await jobLive(c, m[1]!) } : jobPage(c, m[1]!);
     if (r === 'schedules') return schedulesPage(c);
@@ -317,6 +318,7 @@ async function flowPage(c: PageCtx, path: string): Promise<PageOut> {
   const f = await c.api.get<any>(`flows/get/${path}`);
   const history = (await c.api.maybe<any[]>(`flows/history/p/${path}`)) ?? [];
   const schema = f.schema as ArgSchema | undefined;
+  const canWrite = (await accessTo(c.api.env.db, ws, c.p, path)) === 'write';
   return {
     title: path,
     nav: 'home',
@@ -332,8 +334,38 @@ ${runForm(schema, await resourcesFor(c, schema), { id: 'run', button: 'Run flow'
 <div id="run-output" aria-live="polite"></div></section>
 <section class="col"><h2>Graph</h2>${flowGraph(f.value as FlowValue, ws)}</section>
 </div>
-${history.length ? h`<section><h2>History</h2><table class="history"><thead><tr><th>Version</th><th>Message</th><th>Author</th><th>Deployed</th></tr></thead><tbody>
-${history.map((v) => h`<tr><td>${v.id}</td><td>${v.deployment_msg ?? ''}</td><td>${v.created_by ?? ''}</td><td>${when(v.created_at)}</td></tr>`)}</tbody></table></section>` : ''}`,
+${history.length ? h`<section id="history"><h2>History</h2><form method="get" action="/w/${ws}/flow-diff/${path}">
+<table class="history"><thead><tr><th title="diff from">A</th><th title="diff to">B</th><th>Version</th><th>Message</th><th>Author</th><th>Deployed</th><th></th></tr></thead><tbody>
+${history.map(
+  (v, i) => h`<tr data-version="${v.id}"><td><input type="radio" name="a" value="${v.id}"${i === 1 || (history.length === 1 && i === 0) ? h` checked` : ''} aria-label="diff from ${v.id}"></td>
+<td><input type="radio" name="b" value="${v.id}"${i === 0 ? h` checked` : ''} aria-label="diff to ${v.id}"></td>
+<td>${v.id}${i === 0 ? h` <span class="tag current">current</span>` : ''}</td><td class="msg">${v.deployment_msg ?? h`<span class="muted">—</span>`}</td><td>${v.created_by ?? ''}</td><td>${when(v.created_at)}</td>
+<td>${canWrite && i > 0 ? h`<button type="button" class="redeploy-flow" data-version="${v.id}">Redeploy</button>` : ''}</td></tr>`,
+)}</tbody></table>${history.length > 1 ? h`<button type="submit" id="diff">Diff A → B</button>` : ''}</form>
+<p class="error" role="alert" id="history-error" hidden></p></section>` : ''}`,
+  };
+}
+
+async function flowDiffPage(c: PageCtx, path: string): Promise<PageOut> {
+  const ws = c.ws;
+  const history = await c.api.get<any[]>(`flows/history/p/${path}`);
+  const load = async (x: string | null) => {
+    if (!x || !/^[0-9]+$/.test(x)) throw new HttpError(400, 'choose two versions to compare (a and b: flow version ids)');
+    const v = await c.api.get<any>(`flows/get/v/${x}`);
+    if (v.path !== path) throw notFound(`Version ${x} is not a version of ${path}`);
+    const meta = history.find((hv) => String(hv.id) === x);
+    return { label: `version ${x}${meta?.deployment_msg ? `: ${meta.deployment_msg}` : ''} (${v.edited_by}, ${when(v.edited_at)})`, v };
+  };
+  const [A, B] = await Promise.all([load(c.query.get('a')), load(c.query.get('b'))]);
+  const show = (v: unknown) => JSON.stringify(v ?? null, null, 2);
+  const fields = ['summary', 'description', 'schema'].filter((k) => show(A.v[k]) !== show(B.v[k]));
+  return {
+    title: `Diff of ${path}`,
+    nav: 'home',
+    body: h`<header class="pagehead"><h1>Diff of <a href="/w/${ws}/flow/${path}">${path}</a></h1>
+<p><span class="del-label">− ${A.label}</span><br><span class="add-label">+ ${B.label}</span></p></header>
+<section><h2>Flow</h2>${diffTable(show(A.v.value), show(B.v.value))}</section>
+${fields.map((k) => h`<section><h2>${k}</h2>${diffTable(show(A.v[k]), show(B.v[k]))}</section>`)}`,
   };
 }
 

@@ -258,6 +258,24 @@ function scriptPage(d: Data) {
 
 function flowPage(d: Data) {
   wireRunForm(d);
+  for (const b of $$<HTMLButtonElement>('button.redeploy-flow')) {
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      try {
+        const old = await api(d.ws, 'GET', `flows/get/v/${b.dataset.version}`);
+        await api(d.ws, 'POST', `flows/update/${d.path}`, {
+          ...old,
+          path: d.path,
+          deployment_message: `Redeploy of version ${b.dataset.version}`,
+          skip_draft_deletion: true,
+        });
+        location.reload();
+      } catch (e) {
+        showError($('#history-error'), (e as Error).message);
+        b.disabled = false;
+      }
+    });
+  }
 }
 
 function jobPage(d: Data) {
