@@ -222,6 +222,27 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     expect(JSON.parse((await page.textContent('#draft-json'))!).content).toBe('echo draft of bob\n');
   });
 
+  it('creates a new script from the home page (bash, with its argument inferred)', async () => {
+    const page = await signedIn();
+    await page.click('text=New script');
+    await page.waitForURL(/\/new$/);
+    await ready(page);
+    await page.fill('#new-path', 'u/admin/hello_new');
+    await page.selectOption('#new-language', 'bash');
+    await page.click('#editor .cm-content');
+    await page.keyboard.type('who="$1"\necho "hello $who"\n');
+    await page.fill('#summary', 'made in the browser');
+    await page.fill('#deploy-message', 'first version');
+    await page.click('#deploy');
+    await page.waitForURL(/\/script\/u\/admin\/hello_new$/);
+    await ready(page);
+    expect(await page.locator('#arg-who').count()).toBe(1);
+    await page.fill('#arg-who', 'there');
+    await page.click('#run-submit');
+    await page.waitForSelector('#run-output .joblive[data-final="1"]', { timeout: 120_000 });
+    expect(await page.textContent('#run-output #logs')).toContain('hello there');
+  });
+
   it('edits a draft: autosave, reload keeps it; a second context saves the same draft and the first is warned; deploy with a message', async () => {
     await srv.api.deploy({ path: 'f/demo/edit_me', language: 'python3', content: 'def main():\n    return 1\n', summary: 'to edit', deployment_message: 'v1' });
     const a = await signedIn();
