@@ -42,6 +42,8 @@ describe('web UI pages', () => {
     expect(cookie).toContain('SameSite=Strict');
     expect((await form(srv.token, '//evil.example/x')).headers.get('location')).toBe('/w/admins/');
     expect((await form(srv.token, 'https://evil.example/')).headers.get('location')).toBe('/w/admins/');
+    expect((await form(srv.token, '/\t/evil.example/')).headers.get('location')).toBe('/w/admins/');
+    expect((await form(srv.token, '/\\evil.example/')).headers.get('location')).toBe('/w/admins/');
     const bad = await form('nope');
     expect(bad.status).toBe(401);
     expect(bad.headers.get('set-cookie')).toBeNull();

@@ -269,7 +269,8 @@ function cookieToken(req: IncomingMessage): string | undefined {
 
 /** A same-site path to go back to after signing in (never another origin). */
 function safeNext(next: string | null): string | undefined {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return undefined;
+  // Browsers drop tabs and newlines from URLs ("/\t/evil" is "//evil"): no control characters either.
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\') || /[\x00-\x1f\x7f]/.test(next)) return undefined;
   return next;
 }
 
