@@ -40,6 +40,9 @@ describe('web UI pages', () => {
     expect(cookie).toMatch(/^token=/);
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).not.toContain('Secure'); // plain http on loopback: a Secure cookie would never come back
+    const behindTls = await page('/login', undefined, { method: 'POST', body: new URLSearchParams({ token: srv.token }), headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https' } });
+    expect(behindTls.headers.get('set-cookie')).toContain('; Secure');
     expect((await form(srv.token, '//evil.example/x')).headers.get('location')).toBe('/w/admins/');
     expect((await form(srv.token, 'https://evil.example/')).headers.get('location')).toBe('/w/admins/');
     expect((await form(srv.token, '/\t/evil.example/')).headers.get('location')).toBe('/w/admins/');
@@ -87,6 +90,9 @@ describe('web UI pages', () => {
     const home = await (await page('/w/admins/', bobToken)).text();
     expect(home).not.toContain('u/admin/private');
     expect(home).not.toContain('f/x/evil');
+    // pages of the job list
+    expect((await page('/w/admins/jobs?page=2&status=success', srv.token)).status).toBe(200);
+    expect((await page('/w/admins/jobs?status=nope', srv.token)).status).toBe(400);
     // a workspace bob is not a member of
     const other = await page('/w/elsewhere/', bobToken);
     expect(other.status).toBe(404);

@@ -279,6 +279,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     router,
     principalOf,
     envFor: (p) => ({ db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) }),
+    publicUrl: () => baseUrl,
     workspacesOf: async (p) =>
       (await db.query<{ id: string }>(p.superAdmin ? `SELECT id FROM workspace ORDER BY id` : `SELECT workspace_id AS id FROM member WHERE email = $1 ORDER BY workspace_id`, p.superAdmin ? [] : [p.email])).map((w) => w.id),
   });

@@ -28,6 +28,8 @@ export interface UiDeps {
   router: Router<Env>;
   principalOf(token: string | undefined, ws: string | undefined): Promise<Principal | undefined>;
   envFor(p: Principal): Env;
+  /** The server's public URL (cookies are Secure when it is https). */
+  publicUrl(): string;
   /** The workspaces an account belongs to (all of them for a super admin). */
   workspacesOf(p: Principal): Promise<string[]>;
 }
@@ -202,7 +204,8 @@ ${message ? h`<p class="error" role="alert">${message}</p>` : ''}
       }
       const wss = await deps.workspacesOf(p);
       const to = next ?? (wss.length ? `/w/${encodeURIComponent(wss[0]!)}/` : '/');
-      redirect(res, to, { 'Set-Cookie': `token=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict` });
+      const secure = deps.publicUrl().startsWith('https:') || req.headers['x-forwarded-proto'] === 'https';
+      redirect(res, to, { 'Set-Cookie': `token=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}` });
       return true;
     }
     if (path === '/logout' && method === 'POST') {

@@ -373,6 +373,13 @@ ${fields.map((k) => h`<section><h2>${k}</h2>${diffTable(show(A.v[k]), show(B.v[k
 // Jobs
 
 const STATUSES = ['queued', 'running', 'success', 'failure', 'canceled'];
+const PER_PAGE = 100;
+
+function pageQuery(q: URLSearchParams, page: number): string {
+  const next = new URLSearchParams(q);
+  next.set('page', String(page));
+  return next.toString();
+}
 
 function statusOf(j: any): string {
   if (j.type === 'CompletedJob') return j.canceled ? 'canceled' : j.success ? 'success' : 'failure';
@@ -387,6 +394,7 @@ async function jobsPage(c: PageCtx): Promise<PageOut> {
   const after = c.query.get('after') || undefined;
   const before = c.query.get('before') || undefined;
   if (status && !STATUSES.includes(status)) throw new HttpError(400, `status must be one of ${STATUSES.join(', ')}`);
+  const page = Math.max(1, Math.min(100_000, Number.parseInt(c.query.get('page') ?? '1', 10) || 1));
   const iso = (v: string | undefined, what: string) => {
     if (!v) return undefined;
     const t = Date.parse(v.length === 16 ? `${v}:00Z` : v);
@@ -399,7 +407,8 @@ async function jobsPage(c: PageCtx): Promise<PageOut> {
     created_by: user,
     created_after: iso(after, 'after'),
     created_before: iso(before, 'before'),
-    per_page: '200',
+    per_page: String(PER_PAGE),
+    page: String(page),
   });
   const steps = c.query.get('steps') === 'on';
   // Filters the API may not know (older builds): applied again here. Steps of flows (jobs with a
@@ -422,7 +431,8 @@ ${shown.map((j) => {
   const st = statusOf(j);
   return h`<tr class="job" data-status="${st}"><td><span class="badge ${st}">${st}</span></td><td><a href="/w/${ws}/job/${j.id}">${j.script_path}</a></td><td>${j.job_kind}</td><td>${j.created_by}</td><td>${when(j.created_at)}</td><td>${j.duration_ms != null ? `${j.duration_ms} ms` : ''}</td></tr>`;
 })}
-</tbody></table>${shown.length ? '' : h`<p class="muted">No job matches.</p>`}`,
+</tbody></table>${shown.length ? '' : h`<p class="muted">No job matches.</p>`}
+<p class="pager">${page > 1 ? h`<a href="?${pageQuery(c.query, page - 1)}" id="newer">← newer</a> ` : ''}${jobs.length === PER_PAGE ? h`<a href="?${pageQuery(c.query, page + 1)}" id="older">older →</a>` : ''}</p>`,
   };
 }
 
