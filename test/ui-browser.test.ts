@@ -380,6 +380,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
   it('lists jobs with filters, and schedules with their next runs and a switch', async () => {
     expect((await srv.api.post('schedules/create', { path: 'f/demo/every_hour', schedule: '0 0 * * * *', timezone: 'UTC', script_path: 'f/demo/rows', is_flow: false, args: {}, enabled: true })).status).toBe(201);
     expect((await srv.api.runWait('f/demo/rows')).status).toBe(200);
+    const steps = { modules: [{ id: 'one', value: { type: 'rawscript', language: 'bash', content: 'echo one\n', input_transforms: {} } }] };
+    expect((await srv.api.post('flows/create', { path: 'f/demo/one_step', summary: '', value: steps, schema: { type: 'object', properties: {} } })).status).toBe(201);
+    expect((await srv.api.post('jobs/run_wait_result/f/f/demo/one_step', {})).status).toBe(200);
     const page = await signedIn();
     await page.goto(`${base}/w/admins/jobs?path=f/demo/rows&status=success`);
     const rows = page.locator('tr.job');
@@ -404,6 +407,15 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     await page.waitForFunction(() => document.querySelector('tr[data-path="f/demo/every_hour"] .next')!.textContent!.includes('disabled'));
     expect((await srv.api.get('schedules/get/f/demo/every_hour')).json.enabled).toBe(false);
     await shot(page, 'schedules');
+
+    // triggers: listed with what they run (an HTTP route with its method and URL)
+    expect((await srv.api.post('http_triggers/create', { path: 'f/demo/rows_route', script_path: 'f/demo/rows', is_flow: false, http_method: 'get', request_type: 'sync', authentication_method: 'none', route_path: 'demo/rows' })).status).toBe(201);
+    await page.goto(`${base}/w/admins/schedules`);
+    const trig = page.locator('table.triggers tr', { hasText: 'f/demo/rows_route' });
+    expect(await trig.textContent()).toContain('GET /api/r/demo/rows');
+    expect(await trig.textContent()).toContain('script f/demo/rows');
+    await page.goto(`${base}/w/admins/?q=rows_route`);
+    expect(await page.locator('tr.item .tag').allTextContents()).toEqual(['http trigger']);
   });
 
   it('cancels a running job from its page, and switches workspaces', async () => {

@@ -15,6 +15,7 @@ import { resourceTypesOf, runForm, type ArgSchema } from './form.js';
 import { flowGraph } from './flow-graph.js';
 import type { Api } from './index.js';
 import { LANGUAGES, type Language } from '../../workspace/languages.js';
+import { TRIGGER_KINDS } from '../../items/triggers.js';
 
 export interface PageCtx {
   req: IncomingMessage;
@@ -74,8 +75,6 @@ interface Listed {
 /** `u/alice`, `f/ops`, `g/devs`: the owner part of a path. */
 const folderOf = (path: string) => path.split('/').slice(0, 2).join('/');
 
-/** Trigger kinds whose list routes may be served (by this build or a later one). */
-const TRIGGER_KINDS = ['http', 'websocket', 'kafka', 'nats', 'postgres', 'mqtt', 'sqs', 'gcp', 'email'];
 
 async function triggersOf(c: PageCtx): Promise<Listed[]> {
   const out: Listed[] = [];
@@ -85,7 +84,9 @@ async function triggersOf(c: PageCtx): Promise<Listed[]> {
     const rows = (await c.api.maybe<any[]>(route)) ?? [];
     for (const t of Array.isArray(rows) ? rows : []) {
       if (typeof t?.path !== 'string') continue;
-      out.push({ kind: `${k} trigger`, path: t.path, summary: t.summary ?? t.route_path ?? '', extra: `${t.is_flow ? 'flow' : 'script'} ${t.script_path ?? ''}` });
+      const off = t.enabled === false || (typeof t.mode === 'string' && t.mode !== 'enabled');
+      const what = k === 'http' && t.route_path ? `${String(t.http_method ?? '').toUpperCase()} /api/r/${t.route_path}` : (t.summary ?? '');
+      out.push({ kind: `${k} trigger`, path: t.path, summary: `${what}${off ? ' (disabled)' : ''}${t.error ? ` · ${t.error}` : ''}`, extra: `${t.is_flow ? 'flow' : 'script'} ${t.script_path ?? ''}` });
     }
   }
   return out;
