@@ -406,7 +406,6 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     await row.locator('input.toggle-schedule').uncheck();
     await page.waitForFunction(() => document.querySelector('tr[data-path="f/demo/every_hour"] .next')!.textContent!.includes('disabled'));
     expect((await srv.api.get('schedules/get/f/demo/every_hour')).json.enabled).toBe(false);
-    await shot(page, 'schedules');
 
     // triggers: listed with what they run (an HTTP route with its method and URL)
     expect((await srv.api.post('http_triggers/create', { path: 'f/demo/rows_route', script_path: 'f/demo/rows', is_flow: false, http_method: 'get', request_type: 'sync', authentication_method: 'none', route_path: 'demo/rows' })).status).toBe(201);
@@ -414,6 +413,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web UI in headless Chromium (skipped wit
     const trig = page.locator('table.triggers tr', { hasText: 'f/demo/rows_route' });
     expect(await trig.textContent()).toContain('GET /api/r/demo/rows');
     expect(await trig.textContent()).toContain('script f/demo/rows');
+    await shot(page, 'schedules');
     await page.goto(`${base}/w/admins/?q=rows_route`);
     expect(await page.locator('tr.item .tag').allTextContents()).toEqual(['http trigger']);
   });
