@@ -24,6 +24,7 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [['serve', 'worker'], async () => (await import('./commands/serve.js')).registerServe],
   [['sync'], async () => (await import('./commands/sync.js')).registerSync],
   [['flow'], async () => (await import('./commands/flow.js')).registerFlow],
+  [['dev'], async () => (await import('./commands/dev.js')).registerDev],
   [['job'], async () => (await import('./commands/job.js')).registerJob],
   [['token'], async () => (await import('./commands/token.js')).registerToken],
   [['help'], async () => (await import('./commands/help.js')).registerHelp],

@@ -74,6 +74,13 @@ export interface EngineOptions {
   tags?: string[];
   /** Run workflow rounds and inline tasks in resident interpreters (default: unless WMILL_WAC_RESIDENT=0). */
   residents?: boolean;
+  /**
+   * wmill dev: every job of a language with a resident interpreter (TypeScript, Python, Bash)
+   * runs in one, shared by the script files of one interpreter set-up and kept warm (no idle
+   * stop); `generation()`, bumped by dev on every change, makes the wrapper import the script
+   * and its workspace modules afresh.
+   */
+  devResidents?: { generation: () => number };
   /** Keep a spare resident per interpreter in use, so a workflow's first round skips the start (hosts: yes; one-shot preview: no). */
   residentSpares?: boolean;
   /**
@@ -143,8 +150,18 @@ export class Engine {
     const idleS = Number(process.env.WMILL_WAC_RESIDENT_IDLE_S);
     this.residents =
       (opts.residents ?? process.env.WMILL_WAC_RESIDENT !== '0')
-        ? new ResidentPool({ tmpRoot: this.tmpRoot, ...(idleS > 0 ? { idleMs: idleS * 1000 } : {}) })
+        ? new ResidentPool({ tmpRoot: this.tmpRoot, ...(opts.devResidents ? { idleMs: 2 ** 31 - 1 } : idleS > 0 ? { idleMs: idleS * 1000 } : {}) })
         : undefined;
+  }
+
+  /** Pids of the resident interpreters alive. */
+  residentPids(): number[] {
+    return this.residents?.pids() ?? [];
+  }
+
+  /** Stop the resident interpreters (what they load changed: package.json, requirements); the next job starts a new one. */
+  async restartResidents(): Promise<void> {
+    await this.residents?.restart();
   }
 
   private pollTimer: NodeJS.Timeout | undefined;
@@ -586,7 +603,8 @@ export class Engine {
         this.tokens.set(token, { token, jobId: job.id, workspace: job.workspace });
         redactor = new StreamRedactor([token]);
         // Workflow rounds and inline tasks run in a resident interpreter (executors/resident.ts).
-        const resident = this.residents && executor.resident && isWorkflowScript(job) ? this.residents : undefined;
+        const dev = this.opts.devResidents && job.file ? this.opts.devResidents : undefined;
+        const resident = this.residents && executor.resident && (dev || isWorkflowScript(job)) ? this.residents : undefined;
         if (!resident) {
           prewarmed = await this.takePrewarm(job.language);
           jobDir = prewarmed?.jobDir ?? mkdtempSync(join(this.tmpRoot, 'wmill-job-'));
@@ -603,7 +621,7 @@ export class Engine {
         if (resident) {
           const env = this.baseEnv();
           outcome = await resident.run({
-            key: residentKey(job),
+            key: dev ? devResidentKey(job) : residentKey(job),
             launch: async (dir) => {
               const j = { ...job, ...((this.opts.prepare ? await this.opts.prepare({ ...job }, dir) : undefined) ?? {}) };
               return executor.resident!({ job: j, dir, env, config: this.config });
@@ -615,7 +633,7 @@ export class Engine {
                   spare: (dir: string) => executor.resident!({ dir, env, config: this.config }).command,
                 }
               : {}),
-            input: { args, argNames: job.argNames ?? null, env: jobVars, wac: job.wac ?? null },
+            input: { args, argNames: job.argNames ?? null, env: jobVars, wac: job.wac ?? null, ...(dev ? { script: job.file, root: job.root ?? null, reload: dev.generation() } : {}) },
             log,
             signal: run.abort.signal,
             onCheckpoint: (body) => inlineCheckpoint(this.store, job.id, body),
@@ -970,6 +988,11 @@ function noProxyFor(baseUrl: string, env: Record<string, string | undefined>): R
 function residentKey(job: JobRecord): string {
   const h = createHash('sha256').update(job.content).digest('hex').slice(0, 32);
   return [job.language, job.workspace, job.permissionedAs ?? '', job.path, job.file ?? '', job.root ?? '', job.scriptHash ?? '', h].join('\u0000');
+}
+
+/** wmill dev: one resident per interpreter family, workspace, user and root, whatever the script (it names its file per job). */
+function devResidentKey(job: JobRecord): string {
+  return ['dev', job.language === 'nativets' ? 'bun' : job.language, job.workspace, job.permissionedAs ?? '', job.root ?? ''].join('\u0000');
 }
 
 /**

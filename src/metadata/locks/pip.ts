@@ -13,6 +13,7 @@ import { sha256 } from '../hash.js';
 import { run } from './cache.js';
 import { ResolveError } from './npm.js';
 import { normalizeDistName } from './python-names.js';
+import { resolvePython } from '../../util/python.js';
 
 export interface PipSettings {
   python: string;
@@ -27,7 +28,7 @@ export interface PipSettings {
 }
 
 export function pythonExecutable(): string {
-  return process.env.WMILL_PYTHON || 'python3';
+  return resolvePython();
 }
 
 let pyVersion: Promise<string> | null = null;
