@@ -21,6 +21,11 @@ import { writeFileAtomic } from './fs.js';
 
 const memo = new Map<string, string>();
 
+/** Forget this process's answers (tests; the cache file stays). */
+export function clearPythonMemo(): void {
+  memo.clear();
+}
+
 function isExecutable(p: string): boolean {
   try {
     accessSync(p, constants.X_OK);
