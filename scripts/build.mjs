@@ -46,6 +46,10 @@ const PREVIEW_LAZY = new Set([
   'runner/executors/mysql.ts', // mysql2
   'runner/executors/duckdb.ts', // @duckdb/node-api
   'runner/executors/powershell.ts',
+  // Flows and workflow tasks (zod's OpenFlow schema, yaml, minimatch): only when a flow or a
+  // workflow's task needs them; a plain script's preview does not parse them at start-up.
+  'runner/flow/handler.ts',
+  'runner/wac/local-tasks.ts',
 ]);
 const previewLazy = (rel) => PREVIEW_LAZY.has(rel) || (rel.startsWith('commands/') && rel !== 'commands/preview.ts');
 // One instance for both builds (`instanceof WmillError` where errors are rendered).
