@@ -225,6 +225,30 @@ describe('wmill dev', () => {
     for (const p of pids) expect(alive(p), `pid ${p} outlived wmill dev`).toBe(false);
   });
 
+  it('a change of requirements.txt restarts the resident: the re-run has a new interpreter', async () => {
+    const d = start({ 'f/t/a.py': PY(1) }, ['f/t/a.py', '--json', '--no-metadata']);
+    const first = await d.nextRun((r) => r.result?.n === 1);
+    d.save('requirements.txt', '# none\n');
+    await d.until('the restart line', () => d.stderr.includes('[dev] requirements.txt changed: restarting the resident interpreters'));
+    const next = await d.nextRun((r) => r.status === 'success', d.runs.indexOf(first) + 1);
+    expect(next.result.pid).not.toBe(first.result.pid);
+    await until('the old resident gone', async () => !alive(first.result.pid), 30_000);
+  });
+
+  it('--open serves a page; its arguments form re-runs the target with them', async () => {
+    const d = start({ 'f/t/a.py': PY(1) }, ['f/t/a.py', '--json', '--open', '--no-metadata']);
+    const url = (await d.until('the page line', () => /\[dev\] page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(d.stderr)))[1]!;
+    await d.nextRun((r) => r.result?.n === 1);
+    const page = await fetch(url);
+    expect(await page.text()).toContain('<title>wmill dev</title>');
+    const bad = await fetch(`${url}args`, { method: 'POST', body: '[1]' });
+    expect(bad.status).toBe(400);
+    const ok = await fetch(`${url}args`, { method: 'POST', body: '{"x": 42}' });
+    expect(ok.status).toBe(204);
+    const run = await d.nextRun((r) => r.result?.x === 42);
+    expect(run.result.n).toBe(1);
+  });
+
   it('a bad target is one clear line and exit 2', async () => {
     const d = start({ 'f/t/a.py': PY(1) }, ['f/t/nope.py']);
     expect(await d.exited).toBe(2);
