@@ -237,7 +237,7 @@ describe('wmill dev', () => {
 
   it('--open serves a page; its arguments form re-runs the target with them', async () => {
     const d = start({ 'f/t/a.py': PY(1) }, ['f/t/a.py', '--json', '--open', '--no-metadata']);
-    const url = (await d.until('the page line', () => /\[dev\] page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(d.stderr)))[1]!;
+    const url = (await d.until('the page line', () => /\[dev\] page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(d.stderr)))![1]!;
     await d.nextRun((r) => r.result?.n === 1);
     const page = await fetch(url);
     expect(await page.text()).toContain('<title>wmill dev</title>');
