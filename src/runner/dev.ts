@@ -84,7 +84,8 @@ export interface DevOptions {
 /** Files whose change means the residents' set-up changed (dependencies). */
 const DEPENDENCY_FILES = new Set(['package.json', 'package-lock.json', 'requirements.txt', 'requirements.in', 'pyproject.toml', 'bun.lock', 'bun.lockb']);
 const IGNORED_DIRS = new Set(['node_modules', '.git', '__pycache__', '.venv', 'venv', 'dist']);
-const GENERATED = /(\.script\.(ya?ml|json|lock)|\.lock|wmill-lock\.yaml)$|(^|\/)\.[^/]*\.tmp-[^/]*$/;
+/** What generate-metadata writes (never a reason to run), and atomic writes' temporary files. */
+const GENERATED = /(\.script\.(ya?ml|json|lock)|(^|\/)wmill-lock\.yaml)$|(^|\/)\.[^/]*\.tmp-[^/]*$/;
 const FLOW_DIR = /^(.*?(?:\.flow|__flow))(?:\/|$)/;
 
 export const argsFileOf = (root: string, path: string): string => join(root, '.wmill', 'args', `${path}.json`);
