@@ -249,6 +249,19 @@ describe('wmill dev', () => {
     expect(run.result.n).toBe(1);
   });
 
+  it('--includes: without a path, only matching files become the target', async () => {
+    const d = start({ 'f/a/x.py': PY(0), 'f/b/y.py': PY(0) }, ['--json', '--no-metadata', '--includes', 'f/b/**']);
+    await d.ready();
+    d.save('f/a/x.py', PY(1));
+    d.save('f/b/y.py', PY(2));
+    const run = await d.nextRun((r) => r.status === 'success');
+    expect(run.path).toBe('f/b/y');
+    d.save('f/a/x.py', PY(3));
+    d.save('f/b/y.py', PY(4));
+    await d.nextRun((r) => r.result?.n === 4);
+    expect(d.runs.map((r) => r.path)).toEqual(['f/b/y', 'f/b/y']);
+  });
+
   it('a bad target is one clear line and exit 2', async () => {
     const d = start({ 'f/t/a.py': PY(1) }, ['f/t/nope.py']);
     expect(await d.exited).toBe(2);

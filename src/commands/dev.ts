@@ -19,6 +19,7 @@ interface DevFlags {
   open?: boolean;
   proxyPort?: string;
   metadata?: boolean;
+  includes?: string[];
 }
 
 export function registerDev(program: Command): void {
@@ -32,6 +33,7 @@ export function registerDev(program: Command): void {
     .option('--no-open', 'no local page (the default)')
     .option('--proxy-port <port>', 'port of the local page (default: any free port)')
     .option('--no-metadata', 'do not refresh .script.yaml / locks after runs')
+    .option('--includes <pattern...>', 'without a path: only files matching these globs (or under these folders) become the target')
     .description('Watch the workspace and re-run a script, flow or workflow on every save, in a warm interpreter')
     .action(async (pathArg: string | undefined, flags: DevFlags) => {
       process.exitCode = await dev(pathArg ?? flags.path, flags);
@@ -55,7 +57,7 @@ async function dev(target: string | undefined, flags: DevFlags): Promise<number>
   let session: InstanceType<typeof DevSession>;
   try {
     session = new DevSession(
-      { cfg, ...(target !== undefined ? { target } : {}), ...(data ? { data } : {}), metadata: flags.metadata !== false },
+      { cfg, ...(target !== undefined ? { target } : {}), ...(data ? { data } : {}), metadata: flags.metadata !== false, ...(flags.includes ? { includes: flags.includes } : {}) },
       {
         onStart: (t, trigger) => {
           if (!flags.json) stderr(`[dev] ${t.path}: running (${trigger === 'start' ? 'start' : `${trigger} changed`})\n`);

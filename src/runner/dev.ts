@@ -18,6 +18,7 @@
  * command's (src/commands/dev.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { Minimatch } from 'minimatch';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { WorkspaceConfig } from '../workspace/config.js';
@@ -79,6 +80,8 @@ export interface DevOptions {
   data?: Record<string, unknown>;
   /** Refresh metadata after runs (default true). */
   metadata?: boolean;
+  /** Without a target: only files matching one of these globs (root-relative) become the target (--includes). */
+  includes?: string[];
 }
 
 /** Files whose change means the residents' set-up changed (dependencies). */
@@ -255,17 +258,29 @@ export class DevSession {
     const flow = FLOW_DIR.exec(rel);
     if (flow) {
       const t: DevTarget = { kind: 'flow', path: flow[1]!.replace(/(\.flow|__flow)$/, ''), file: flow[1]! };
-      if (!this.explicit) this.target = t;
+      if (!this.explicit && this.followed(rel)) this.target = t;
       if (this.target?.kind === 'flow' && this.target.path === t.path) this.schedule(rel);
       this.refreshMetadata(t.file);
       return;
     }
     if (!/^[ufg]\//.test(rel) || !hasScriptExtension(rel) || typeof languageOf(rel, this.opts.cfg.defaultTs) !== 'string') return;
     const path = remotePathOf(rel);
-    if (!this.explicit) this.target = { kind: 'script', path, file: rel };
+    if (!this.explicit && this.followed(rel)) this.target = { kind: 'script', path, file: rel };
     const t = this.target;
     if (t && (t.path === path || (t.kind === 'script' && this.importersOf(path).has(t.path)))) this.schedule(rel);
     this.refreshMetadata(path);
+  }
+
+  private matchers: ((rel: string) => boolean)[] | undefined;
+
+  /** Whether a saved file may become the target (--includes; everything without it). */
+  private followed(rel: string): boolean {
+    if (!this.opts.includes?.length) return true;
+    this.matchers ??= this.opts.includes.map((g) => {
+      const m = new Minimatch(g, { dot: true });
+      return (r: string) => m.match(r) || r.startsWith(`${g.replace(/\/+$/, '')}/`);
+    });
+    return this.matchers.some((m) => m(rel));
   }
 
   /** Windmill paths of the scripts that import `path`, transitively. */
