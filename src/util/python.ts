@@ -15,9 +15,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from './fs.js';
+import { userCacheDir } from './cache-dir.js';
 
 const memo = new Map<string, string>();
 
@@ -78,10 +79,9 @@ function shimKey(shim: string, env: NodeJS.ProcessEnv, cwd: string): string {
   return parts.join('\n');
 }
 
-function cacheFile(env: NodeJS.ProcessEnv): string {
-  if (env.WMILL_CACHE_DIR) return join(env.WMILL_CACHE_DIR, 'python-resolved.json');
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'wmill', 'python-resolved.json');
+function cacheFile(env: NodeJS.ProcessEnv): string | undefined {
+  const dir = userCacheDir(env);
+  return dir && join(dir, 'python-resolved.json');
 }
 
 function readCache(file: string): Record<string, string> {
@@ -115,7 +115,7 @@ export function resolvePython(cmd = 'python3', env: NodeJS.ProcessEnv = process.
   const cwd = tmpdir();
   const key = shimKey(found, env, cwd);
   const file = cacheFile(env);
-  const cache = readCache(file);
+  const cache = file ? readCache(file) : {};
   const cached = cache[key];
   if (cached && isExecutable(cached)) {
     memo.set(memoKey, cached);
@@ -130,7 +130,7 @@ export function resolvePython(cmd = 'python3', env: NodeJS.ProcessEnv = process.
       // Keep the cache small: entries for other keys beyond a handful are dropped.
       const kept = Object.entries(cache).filter(([k]) => k !== key).slice(-7);
       try {
-        writeFileAtomic(file, `${JSON.stringify(Object.fromEntries([...kept, [key, p]]), null, 1)}\n`);
+        if (file) writeFileAtomic(file, `${JSON.stringify(Object.fromEntries([...kept, [key, p]]), null, 1)}\n`);
       } catch {
         /* no writable cache folder: resolved again next time */
       }
