@@ -43,6 +43,7 @@ import { registerSyncManifest } from './sync-manifest.js';
 import { expireSyncPushes, registerSyncApply } from './sync-apply.js';
 import { registerTriggers, serveHttpRoute } from './triggers.js';
 import { uiHandler } from './ui/index.js';
+import { dependenciesHandler, flowDependenciesHandler, registerDependencyRoutes } from './dependencies.js';
 
 export interface ServeOptions {
   port?: number;
@@ -130,15 +131,8 @@ export function engineFor(
       }
     },
     handlers: {
-      dependencies: async (job) => ({
-        success: false,
-        result: {
-          error: {
-            name: 'ExecutionErr',
-            message: `lock resolution for ${job.path} is done locally by wmill: run \`wmill generate-metadata\` (this server does not resolve dependencies)`,
-          },
-        },
-      }),
+      dependencies: dependenciesHandler(store.db, (job) => owner(job)),
+      flowdependencies: flowDependenciesHandler,
     },
   });
   // Flow steps of type script/flow and workflow tasks run as the job's owner: what they may not run is refused, naming the path.
@@ -252,6 +246,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   registerSyncManifest(router);
   registerSyncApply(router);
   registerTriggers(router);
+  registerDependencyRoutes(router);
   router.get('users/whoami', async (c, e) => json(userView(e.p, c.ws)));
   router.get('users/list', async (c, e) => {
     const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);

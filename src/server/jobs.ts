@@ -20,6 +20,7 @@ import { flowStatusOf } from '../runner/flow/status.js';
 import { applyInputDefaults, validateFlow, type FlowValue } from '../items/flow-schema.js';
 import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
 import { approvalResumeId, inlineCheckpoint } from '../runner/wac/rounds.js';
+import { dependencyArgs } from './dependencies.js';
 
 function argsOf(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
@@ -288,7 +289,7 @@ export function registerJobs(r: Router<Env>): void {
       path: typeof raw.script_path === 'string' ? raw.script_path : `u/${e.p.username}/dependencies`,
       language: raw.language as Language,
       content: raw.raw_code,
-      args: {},
+      args: dependencyArgs(b),
       createdBy: e.p.username,
       permissionedAs: `u/${e.p.username}`,
     });
