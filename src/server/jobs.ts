@@ -21,6 +21,7 @@ import { applyInputDefaults, validateFlow, type FlowValue } from '../items/flow-
 import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
 import { approvalResumeId, inlineCheckpoint } from '../runner/wac/rounds.js';
 import { dependencyArgs } from './dependencies.js';
+import { DEFAULT_PER_PAGE, pageWindow } from './paging.js';
 
 function argsOf(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
@@ -395,10 +396,10 @@ export function registerJobs(r: Router<Env>): void {
     if (running === false && which === 'queue') where.push(`status = 'queued'`);
     const status = c.query.get('status');
     if (status) add('status = ?', status);
-    const perPage = c.q.int('per_page', { dflt: 1000, min: 1, max: 10000, clamp: true });
-    const page = c.q.int('page', { dflt: 1, min: 1, max: 1_000_000 });
+    // Paged as the other lists (page 0 is the first page), 1000 a page by default.
+    const w = pageWindow(c) ?? { limit: DEFAULT_PER_PAGE, offset: 0 };
     const rows = await e.db.query(
-      `SELECT id FROM job WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`,
+      `SELECT id FROM job WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${w.limit} OFFSET ${w.offset}`,
       params,
     );
     const out = [];

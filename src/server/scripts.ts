@@ -14,6 +14,7 @@ import type { Principal } from './auth.js';
 import { accessIn, accessTo, requireAccess as checkAccess, scopeOf, type Op } from './access.js';
 import type { Env } from './env.js';
 import { badRequest, checkItemPath, forbidden, json, notFound, text, type Router, boolParam } from './http.js';
+import { paged } from './paging.js';
 
 /** NewScript fields kept in their own columns; the known optional fields go to `settings`. */
 const SETTINGS_KEYS = [...SCRIPT_SETTINGS_KEYS, 'is_template', 'no_main_func'] as const;
@@ -264,7 +265,7 @@ export function registerScripts(r: Router<Env>): void {
         ...(boolParam(c.query, 'with_deployment_msg') ? { deployment_msg: r0.deployment_msg ?? undefined } : {}),
       });
     }
-    return json(out);
+    return json(paged(c, out));
   });
 
   r.get('scripts/list_paths', async (c, e) => {
