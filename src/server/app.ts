@@ -44,6 +44,7 @@ import { expireSyncPushes, registerSyncApply } from './sync-apply.js';
 import { registerTriggers, serveHttpRoute } from './triggers.js';
 import { uiHandler } from './ui/index.js';
 import { dependenciesHandler, flowDependenciesHandler, registerDependencyRoutes } from './dependencies.js';
+import { jobsAdminGlobalRoutes, registerJobsAdminRoutes, startWorkerPings } from './jobs-admin.js';
 
 export interface ServeOptions {
   port?: number;
@@ -247,6 +248,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   registerSyncApply(router);
   registerTriggers(router);
   registerDependencyRoutes(router);
+  registerJobsAdminRoutes(router);
   router.get('users/whoami', async (c, e) => json(userView(e.p, c.ws)));
   router.get('users/list', async (c, e) => {
     const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);
@@ -424,6 +426,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     }
     const tokens = await tokenRoutes(db, method, rest, p, ctx);
     if (tokens) return tokens;
+    const admin = await jobsAdminGlobalRoutes(db, method, rest, p, ctx);
+    if (admin) return admin;
     throw new HttpError(404, `Not found: ${method} /api/${rest} is not served by wmill serve`);
   }
 
@@ -456,6 +460,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await armSchedule(db, s.workspace_id, s.path).catch((e) => log(`schedule ${s.path}: ${(e as Error).message}`));
   }
   if ((opts.workers ?? 2) > 0) engine.start();
+  const pings = (opts.workers ?? 2) > 0 ? startWorkerPings(db, { worker: engine.worker, tags: opts.tags }) : undefined;
 
   return {
     url: listenUrl,
@@ -466,6 +471,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     generatedToken,
     async close() {
       clearInterval(sweep);
+      await pings?.stop();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.close();
@@ -506,11 +512,13 @@ export async function startWorker(opts: { databaseUrl: string; concurrency?: num
   const sweep = setInterval(() => void store.requeueStale(staleMs, { worker: engine.worker, ids: engine.runningIds() }).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
   sweep.unref();
   engine.start();
+  const pings = startWorkerPings(db, { worker: engine.worker, tags: opts.tags });
   return {
     engine,
     db,
     async close() {
       clearInterval(sweep);
+      await pings.stop();
       await engine.close();
       await db.close();
     },

@@ -369,9 +369,11 @@ export function registerJobs(r: Router<Env>): void {
   r.post('jobs_u/queue/force_cancel/([^/]+)', cancel);
 
   const list = async (c: Ctx, e: Env, which: 'queue' | 'completed' | 'all') => {
-    const where: string[] = ['workspace_id = $1'];
+    // `all_workspaces=true` (the real CLI's `queues`): every workspace's jobs, for super admins only.
+    const everywhere = c.q.bool('all_workspaces') && e.p.superAdmin && !e.p.jobId;
+    const where: string[] = [everywhere ? '$1::text IS NOT NULL' : 'workspace_id = $1'];
     const params: unknown[] = [c.ws];
-    where.push(visibleJobsSql(await scopeOf(e.db, c.ws, e.p), params));
+    if (!everywhere) where.push(visibleJobsSql(await scopeOf(e.db, c.ws, e.p), params));
     const add = (sql: string, v: unknown) => {
       params.push(v);
       where.push(sql.replace('?', `$${params.length}`));

@@ -287,6 +287,17 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX triggers_route ON triggers (route_key) WHERE route_key IS NOT NULL;
   `,
+  // 8: the worker registry (`workers/list`): each serve-with-workers and each `wmill worker` pings its row.
+  `
+  CREATE TABLE worker_ping (
+    worker text PRIMARY KEY,
+    worker_instance text NOT NULL,
+    worker_group text NOT NULL DEFAULT 'default',
+    custom_tags json,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    ping_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  );
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */
