@@ -102,6 +102,30 @@ describe('real windmill-cli generate-metadata against wmill serve', () => {
     expect(check.code, check.all).toBe(0);
   }, 300_000);
 
+  it('workspace dependency files (dependencies/package.json) reach the lock as they do in ours', async () => {
+    const make = (name: string) => {
+      const dir = join(tmp, name);
+      mkdirSync(join(dir, 'f/d'), { recursive: true });
+      mkdirSync(join(dir, 'dependencies'), { recursive: true });
+      writeFileSync(join(dir, 'wmill.yaml'), 'defaultTs: bun\nincludes:\n  - f/**\n  - dependencies/**\n');
+      // The file pins an older version than the bare import would get.
+      writeFileSync(join(dir, 'dependencies/package.json'), '{\n  "dependencies": {\n    "is-number": "6.0.0"\n  }\n}\n');
+      writeFileSync(join(dir, 'f/d/a.ts'), 'import isNumber from "is-number";\nexport async function main(x: number) {\n  return isNumber(x);\n}\n');
+      return dir;
+    };
+    const oursDir = make('deps-ours');
+    const mine = await runNode([BIN, 'generate-metadata', '--yes'], oursDir, { env: { XDG_CACHE_HOME: cache } });
+    expect(mine.code, mine.all).toBe(0);
+    const realDir = make('deps-real');
+    const theirs = await realCli(realDir, ['generate-metadata', '--yes']);
+    expect(theirs.code, theirs.all).toBe(0);
+    const a = tree(oursDir);
+    const b = tree(realDir);
+    expect(b['f/d/a.script.lock']).toContain('"is-number": "6.0.0"');
+    a['wmill-lock.yaml'] = a['wmill-lock.yaml']!.split('\n').filter((l) => !l.includes('+__lock:')).join('\n');
+    expect(b).toEqual(a);
+  }, 240_000);
+
   it('a language wmill serve does not lock fails that script with one clear line', async () => {
     const dir = join(tmp, 'go');
     mkdirSync(join(dir, 'f/g'), { recursive: true });

@@ -367,6 +367,15 @@ export function registerScripts(r: Router<Env>): void {
       const cur = row ? createHash('sha256').update(row.content).digest('hex') : undefined;
       if (cur !== sha) out.push(path);
     }
+    // Workspace dependency files (`dependencies/...`): this server keeps no deployed copy to
+    // compare with, so every one is reported as different and the CLI sends its local content
+    // with each dependencies job (src/server/dependencies.ts uses it as `wmill generate-metadata` does).
+    if (Array.isArray(b.workspace_deps)) {
+      for (const d of b.workspace_deps as unknown[]) {
+        const path = (d as { path?: unknown })?.path;
+        if (typeof path === 'string') out.push(path);
+      }
+    }
     return json(out);
   });
 
