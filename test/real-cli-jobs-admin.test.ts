@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Api, startTestServer, type TestServer } from './helpers/server.js';
 import { real } from './helpers/sync.js';
+import { restartState } from '../src/server/jobs-admin.js';
+import type { FlowValue } from '../src/items/flow-schema.js';
 
 let srv: TestServer;
 let tmp: string;
@@ -114,6 +116,24 @@ describe('job rerun / restart', () => {
     expect(bad.code).toBe(1);
     expect(bad.all).toContain("step 'zz' is not a top-level step of this flow (its steps: a, b, c)");
   }, 120_000);
+});
+
+describe('restart state', () => {
+  const flow = {
+    modules: [
+      { id: 'a', value: { type: 'rawscript', language: 'bash', content: 'echo 1', input_transforms: {} } },
+      { id: 'loop', value: { type: 'forloopflow', iterator: { type: 'javascript', expr: '[1,2,3]' }, modules: [], skip_failures: false } },
+      { id: 'c', value: { type: 'rawscript', language: 'bash', content: 'echo 3', input_transforms: {} } },
+    ],
+  } as unknown as FlowValue;
+  const done = { a: { job: '1' }, 'a#retry0': { job: '0' }, 'loop/0': { job: '2' }, 'loop/1': { job: '3' }, 'loop/2': { job: '4' }, 'loop/10': { job: '9' }, loop: { job: '5' }, c: { job: '6' } };
+  it('keeps the steps before the restart step, and the iterations before n of a loop step', () => {
+    expect(Object.keys(restartState(flow, { done }, 'loop').done)).toEqual(['a', 'a#retry0']);
+    expect(Object.keys(restartState(flow, { done }, 'loop', 2).done)).toEqual(['a', 'a#retry0', 'loop/0', 'loop/1']);
+    expect(Object.keys(restartState(flow, { done }, 'c').done)).toEqual(['a', 'a#retry0', 'loop/0', 'loop/1', 'loop/2', 'loop/10', 'loop']);
+    expect(restartState(flow, { done }, 'a').done).toEqual({});
+    expect(() => restartState(flow, { done }, 'c', 1)).toThrow("branch_or_iteration_n applies to a for-loop, while-loop or branch-all step; 'c' is a rawscript step");
+  });
 });
 
 describe('jobs pull / push, queues, workers', () => {
