@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { real, runNode, tree } from './helpers/sync.js';
 import { BIN, REPO } from './helpers/workspace.js';
+import { resolverEnv } from '../src/server/dependencies.js';
 
 let srv: TestServer;
 let tmp: string;
@@ -125,6 +126,22 @@ describe('real windmill-cli generate-metadata against wmill serve', () => {
     a['wmill-lock.yaml'] = a['wmill-lock.yaml']!.split('\n').filter((l) => !l.includes('+__lock:')).join('\n');
     expect(b).toEqual(a);
   }, 240_000);
+
+  it('npm and pip run on the server without its secrets (a Python sdist build runs setup code)', () => {
+    const env = resolverEnv({
+      PATH: '/usr/bin', HOME: '/home/w', WMILL_ADMIN_TOKEN: 'secret', DATABASE_URL: 'postgres://u:p@h/db', AWS_SECRET_ACCESS_KEY: 'k',
+      PIP_INDEX_URL: 'https://pypi.example/simple', npm_config_registry: 'https://npm.example/', HTTPS_PROXY: 'http://proxy:3128', WM_TOKEN: 't',
+    });
+    expect(env).toEqual({ PATH: '/usr/bin', HOME: '/home/w', PIP_INDEX_URL: 'https://pypi.example/simple', npm_config_registry: 'https://npm.example/', HTTPS_PROXY: 'http://proxy:3128' });
+  });
+
+  it('operators cannot queue dependency jobs', async () => {
+    const op = srv.api.as(await srv.api.addUser('opal', { operator: true }));
+    const r = await op.post('jobs/run/dependencies_async', { raw_scripts: [{ raw_code: 'import requests\n', language: 'python3', script_path: 'f/x/y' }], entrypoint: 'f/x/y' });
+    expect(r.status).toBe(403);
+    const f = await op.post('jobs/run/flow_dependencies_async', { flow_value: { modules: [] }, path: 'f/x/flow' });
+    expect(f.status).toBe(403);
+  });
 
   it('a language wmill serve does not lock fails that script with one clear line', async () => {
     const dir = join(tmp, 'go');

@@ -19,6 +19,7 @@ import { relativeImports } from '../metadata/parsers/index.js';
 import { LockInputs, loadLockParsers, lockKindOf, requestKey, type LockScript } from '../metadata/locks/request.js';
 import { resolveRequests } from '../metadata/locks/resolve.js';
 import { can } from './access.js';
+import { allowListedEnv } from '../runner/job-env.js';
 import { scriptAtPath } from './runnables.js';
 import { badRequest, checkItemPath, forbidden, text, type Router } from './http.js';
 import type { Env } from './env.js';
@@ -47,6 +48,19 @@ export function dependencyArgs(b: Record<string, unknown>): DependencyArgs {
 /** The server's resolver configuration: no wmill.yaml, so the machine's npm/pip settings (env, rc files). */
 function serverConfig(): WorkspaceConfig {
   return { root: process.cwd(), file: null, defaultTs: 'bun', includes: [], excludes: [], extraIncludes: [], nonDottedPaths: false, raw: {} as WorkspaceConfig['raw'] };
+}
+
+/**
+ * What npm and pip run with on the server: a job's allow-list (PATH, HOME, locale, ...) plus
+ * their own configuration (npm_config_*, PIP_*, proxies, CA bundles), never the server's secrets
+ * (WMILL_ADMIN_TOKEN, DATABASE_URL, ...): resolving a Python requirement may build an sdist,
+ * which runs its setup code.
+ */
+export function resolverEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out = allowListedEnv(env);
+  const tool = /^(npm_config_|NPM_CONFIG_|PIP_|UV_)|^(HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy|SSL_CERT_FILE|SSL_CERT_DIR|NODE_EXTRA_CA_CERTS|REQUESTS_CA_BUNDLE|WMILL_PYTHON)$/;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && tool.test(k)) out[k] = v;
+  return out;
 }
 
 function failed(message: string): ExecOutcome {
@@ -83,7 +97,7 @@ export function dependenciesHandler(db: Sql, owner: (job: JobRecord) => Promise<
     const r = inputs.request(job.path);
     if ('error' in r) return failed(`cannot resolve dependencies: ${r.error}`);
     const key = requestKey(r.request);
-    const { outcomes } = await resolveRequests(serverConfig(), new Map([[key, r.request]]), { signal: ctx.signal });
+    const { outcomes } = await resolveRequests(serverConfig(), new Map([[key, r.request]]), { signal: ctx.signal, env: resolverEnv() });
     const out = outcomes.get(key) ?? { error: 'not resolved' };
     if ('error' in out) return failed(out.error);
     return { success: true, result: { lock: out.lock } };

@@ -281,6 +281,7 @@ export function registerJobs(r: Router<Env>): void {
   r.post('jobs/run_wait_result/preview', async (c, e) => waitResult(e, await submit(e, await previewSpec(c, e, await c.obj()))));
 
   r.post('jobs/run/dependencies_async', async (c, e) => {
+    if (e.p.operator) throw forbidden('operators cannot resolve dependencies');
     const b = await c.obj();
     const raw = Array.isArray(b.raw_scripts) ? b.raw_scripts[0] : undefined;
     if (!raw || typeof raw.raw_code !== 'string' || typeof raw.language !== 'string') throw badRequest('raw_scripts[0] with raw_code and language is required');
