@@ -178,6 +178,23 @@ describe('jobs pull / push, queues, workers', () => {
     }
   }, 180_000);
 
+  it('a queued job imported by a workspace admin runs as that admin, whoever the file names', async () => {
+    const other = await startTestServer({ workers: 0 });
+    try {
+      const ws = new Api(other.api.base, other.token, 'admins');
+      const carol = ws.as(await ws.addUser('carol', { is_admin: true }));
+      const job = { id: '01a00000-0000-7000-8000-0000000000aa', script_path: 'u/carol/x', job_kind: 'preview', language: 'bash', raw_code: 'echo hi\n', args: {}, created_by: 'admin', permissioned_as: 'u/admin' };
+      const r = await carol.post('jobs/queue/import', [job]);
+      expect(r.status, r.text).toBe(200);
+      const got = (await ws.get(`jobs_u/get/${job.id}`)).json;
+      expect(got).toMatchObject({ created_by: 'carol', permissioned_as: 'u/carol' });
+      const dep = await carol.post('jobs/queue/import', [{ ...job, id: '01a00000-0000-7000-8000-0000000000ab', job_kind: 'identity' }]);
+      expect(dep.status).toBe(400);
+    } finally {
+      await other.close();
+    }
+  }, 120_000);
+
   it('queues shows the waiting jobs per tag and completion rates; workers lists this server', async () => {
     // Held in the queue (scheduled later): counted as "Later".
     const later = await srv.api.post('jobs/run/p/f/t/rand?scheduled_in_secs=3600', {});

@@ -134,6 +134,7 @@ async function exportJobs(c: Ctx, e: Env, final: boolean) {
 }
 
 const Kinds = new Set(['script', 'flow', 'preview', 'flowpreview', 'dependencies', 'flowdependencies', 'flowscript', 'identity']);
+const Runnable = new Set(['script', 'flow', 'preview', 'flowpreview']);
 
 /** Import exported jobs (completed ones final, queued ones queued again); ids already present are refused. */
 async function importJobs(c: Ctx, e: Env, final: boolean): Promise<Reply> {
@@ -148,13 +149,17 @@ async function importJobs(c: Ctx, e: Env, final: boolean): Promise<Reply> {
       const j = x as Record<string, any>;
       if (typeof j.id !== 'string' || !/^[0-9a-f-]{36}$/i.test(j.id)) throw badRequest(`${where}: id must be a job uuid`);
       if (typeof j.script_path !== 'string' || !Kinds.has(j.job_kind)) throw badRequest(`${where}: script_path and a known job_kind are required`);
+      if (!final && !Runnable.has(j.job_kind)) throw badRequest(`${where}: a queued ${j.job_kind} job cannot be imported (only script, flow and preview runs)`);
       const [exists] = await q.query(`SELECT 1 FROM job WHERE id = $1`, [j.id]);
       if (exists) throw badRequest(`${where}: job ${j.id} already exists on this server`);
       const status = final ? (j.canceled ? 'canceled' : j.success ? 'success' : 'failure') : 'queued';
       await insertJobRow(q, {
         id: j.id, workspace: c.ws, kind: j.job_kind, path: j.script_path, language: j.language ?? 'bash', content: j.raw_code ?? '',
         args: j.args ?? {}, scriptHash: j.script_hash ?? undefined, flow: j.raw_flow ?? undefined, parentJob: j.parent_job ?? undefined,
-        createdBy: j.created_by ?? e.p.username, permissionedAs: j.permissioned_as ?? `u/${e.p.username}`, tag: j.tag ?? undefined,
+        // A queued job runs as the admin who imports it, never as whoever the file names.
+        createdBy: final ? (j.created_by ?? e.p.username) : e.p.username,
+        permissionedAs: final ? (j.permissioned_as ?? `u/${e.p.username}`) : `u/${e.p.username}`,
+        tag: j.tag ?? undefined,
         created_at: j.created_at ?? new Date().toISOString(), status: final ? 'running' : 'queued',
       });
       if (final) {
