@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ApiServer } from './job-api.js';
 import { DEFAULT_RUNNER_CONFIG, executorFor, type Prewarmed, type RunnerConfig } from './executors/index.js';
 import { ResidentPool } from './executors/resident.js';
+import { giveToJob } from './executors/sandbox.js';
 import { bodyHash } from '../items/canonical.js';
 import { newJobId, newToken } from './ids.js';
 import type { Store } from './store.js';
@@ -611,6 +612,8 @@ export class Engine {
         }
         timer = armTimeout(job, run);
         if (this.opts.prepare && jobDir) Object.assign(job, (await this.opts.prepare(job, jobDir)) ?? {});
+        // What prepare wrote is the job's own to change (a sandboxed job runs as another uid).
+        if (jobDir) giveToJob(this.config.sandbox, jobDir);
         if (isWorkflowScript(job)) {
           const prep = await prepareRound(job, this.store);
           if ('fail' in prep) throw Object.assign(new Error(prep.fail), { name: 'WorkflowError' });

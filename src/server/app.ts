@@ -38,6 +38,7 @@ import { resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
 import { taskTarget } from '../runner/wac/tasks.js';
 import { workspaceArchive } from './tarball.js';
 import { startSpawner } from '../runner/executors/spawner.js';
+import { chooseSandbox, type SandboxChoice } from '../runner/executors/sandbox.js';
 import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
 import { expireSyncPushes, registerSyncApply } from './sync-apply.js';
@@ -61,6 +62,8 @@ export interface ServeOptions {
   staleAfterMs?: number;
   /** Public URL to hand out (default: the listening address). */
   publicUrl?: string;
+  /** The job sandbox: bwrap | none | auto (default: WMILL_SANDBOX, else auto; executors/sandbox.ts). */
+  sandbox?: string;
   log?: (line: string) => void;
 }
 
@@ -72,6 +75,8 @@ export interface RunningServer {
   store: SqlStore;
   /** The admin token generated on first start (undefined when WMILL_ADMIN_TOKEN is used or it existed). */
   generatedToken?: string;
+  /** How job processes are confined. */
+  sandbox: 'bwrap' | 'none';
   close(): Promise<void>;
 }
 
@@ -92,10 +97,12 @@ export async function openDatabase(opts: { dataDir?: string; databaseUrl?: strin
 export function engineFor(
   store: SqlStore,
   secret: string,
-  opts: { worker: string; concurrency: number; apiBaseUrl?: string; publicUrl: () => string; tags?: string[] },
+  opts: { worker: string; concurrency: number; apiBaseUrl?: string; publicUrl: () => string; tags?: string[]; sandbox?: SandboxChoice },
 ): Engine {
   const engine = new Engine({
     store,
+    // Every job process in the sandbox chosen at start (none only when asked or unavailable, said at start).
+    ...(opts.sandbox?.config ? { config: { sandbox: opts.sandbox.config } } : {}),
     residentSpares: true,
     ...(opts.tags ? { tags: opts.tags } : {}),
     concurrency: opts.concurrency,
@@ -218,14 +225,22 @@ export async function armSchedule(db: Db, ws: string, path: string, after = new 
   });
 }
 
+/** The job sandbox for this host (WMILL_SANDBOX), said in its log; hides the data folder from jobs. */
+export function hostSandbox(setting: string | undefined, hide: (string | undefined)[], log: (line: string) => void): SandboxChoice {
+  const choice = chooseSandbox(setting ?? process.env.WMILL_SANDBOX, { hide: hide.filter((h): h is string => !!h) });
+  log(choice.line);
+  return choice;
+}
+
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? (() => undefined);
+  const sandbox = hostSandbox(opts.sandbox, [opts.dataDir], log);
   const db = await openDatabase(opts);
   const { generatedToken } = await db.tx((q) => bootstrap(q, opts.adminToken));
   const secret = await instanceSecret(db);
   const store = new SqlStore(db);
   let baseUrl = '';
-  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, publicUrl: () => baseUrl, tags: opts.tags });
+  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, publicUrl: () => baseUrl, tags: opts.tags, sandbox });
   // The in-job routes (interpolated resources, state, ...) shared with preview's loopback API.
   const jobApi = new ApiServer({
     store,
@@ -469,6 +484,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     engine,
     store,
     generatedToken,
+    sandbox: sandbox.mode,
     async close() {
       clearInterval(sweep);
       await pings?.stop();
@@ -498,7 +514,8 @@ function userView(p: Principal, ws: string) {
 }
 
 /** `wmill worker`: run jobs from the PostgreSQL queue of a `wmill serve`. */
-export async function startWorker(opts: { databaseUrl: string; concurrency?: number; apiBaseUrl?: string; staleAfterMs?: number; name?: string; tags?: string[]; log?: (l: string) => void }) {
+export async function startWorker(opts: { databaseUrl: string; concurrency?: number; apiBaseUrl?: string; staleAfterMs?: number; name?: string; tags?: string[]; sandbox?: string; log?: (l: string) => void }) {
+  const sandbox = hostSandbox(opts.sandbox, [], opts.log ?? (() => undefined));
   const db = await openDatabase({ databaseUrl: opts.databaseUrl });
   const secret = await instanceSecret(db);
   const store = new SqlStore(db);
@@ -507,7 +524,7 @@ export async function startWorker(opts: { databaseUrl: string; concurrency?: num
     const [r] = await db.query<{ value: string }>(`SELECT value FROM instance WHERE key = 'api_url'`);
     apiBaseUrl = r?.value;
   }
-  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, publicUrl: () => apiBaseUrl ?? '', tags: opts.tags });
+  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, publicUrl: () => apiBaseUrl ?? '', tags: opts.tags, sandbox });
   const staleMs = opts.staleAfterMs ?? 30_000;
   const sweep = setInterval(() => void store.requeueStale(staleMs, { worker: engine.worker, ids: engine.runningIds() }).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
   sweep.unref();

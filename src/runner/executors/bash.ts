@@ -4,11 +4,11 @@
  * text, a missing one as "". The working directory is the job folder. Result: `./result.json`
  * if the script wrote one (JSON), else `./result.out` (text), else the last line of the output.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assetDir } from '../assets.js';
 import { errorResult, type ExecOutcome } from '../types.js';
-import { outcomeOf } from './common.js';
+import { outcomeOf, readJobFile } from './common.js';
 import type { ExecContext, Executor, ResidentContext } from './index.js';
 import { runProcess } from './process.js';
 import type { ResidentLaunch } from './resident.js';
@@ -32,7 +32,7 @@ async function signatureOrder(content: string, fallback: string[] | undefined): 
 
 const nonEmpty = (p: string): boolean => {
   try {
-    return statSync(p).size > 0;
+    return lstatSync(p).size > 0;
   } catch {
     return false;
   }
@@ -42,7 +42,7 @@ const nonEmpty = (p: string): boolean => {
 function bashResult(jobDir: string, output: string): ExecOutcome {
   const resultJson = join(jobDir, 'result.json');
   if (nonEmpty(resultJson)) {
-    const text = readFileSync(resultJson, 'utf8');
+    const text = readJobFile(resultJson);
     try {
       return { success: true, result: JSON.parse(text) };
     } catch (e) {
@@ -50,7 +50,7 @@ function bashResult(jobDir: string, output: string): ExecOutcome {
     }
   }
   const resultOut = join(jobDir, 'result.out');
-  if (nonEmpty(resultOut)) return { success: true, result: readFileSync(resultOut, 'utf8') };
+  if (nonEmpty(resultOut)) return { success: true, result: readJobFile(resultOut) };
   const lines = output.replace(/\n$/, '').split('\n');
   return { success: true, result: (lines[lines.length - 1] ?? '').trim() };
 }
@@ -66,7 +66,7 @@ function bashResident(ctx: ResidentContext): ResidentLaunch {
   const script = ctx.job?.file ?? (ctx.job ? join(ctx.dir, 'main.sh') : '');
   if (ctx.job && !ctx.job.file) writeFileSync(script, ctx.job.content);
   return {
-    command: { cmd: ctx.config.bash, args: [join(assetDir(), 'bash-resident.sh')], label, key: `bash:${ctx.config.bash}` },
+    command: { cmd: ctx.config.bash, args: [join(assetDir(), 'bash-resident.sh')], label, key: `bash:${ctx.config.bash}`, sandbox: ctx.config.sandbox },
     script,
     ...(ctx.job?.root ? { root: ctx.job.root } : {}),
     encode: (input) => {
@@ -113,6 +113,7 @@ export const bashExecutor: Executor = {
       args: ['-e', file, ...positional],
       cwd: ctx.jobDir,
       env: ctx.env,
+      sandbox: ctx.config.sandbox,
       signal: ctx.signal,
       onOutput: (chunk) => {
         // Only the end of the output matters for the result: keep a bounded tail.

@@ -29,6 +29,7 @@ export function wrapperCommand(config: RunnerConfig, env: Record<string, string 
     },
     label: config.python,
     key: `python:${cmd}`,
+    sandbox: config.sandbox,
   };
 }
 

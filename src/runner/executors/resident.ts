@@ -151,7 +151,7 @@ class Resident {
     const w = launch.command;
     // Spawned directly (not through the spawner helper): one fork per workflow, and every round
     // and step() checkpoint then travels one pipe instead of two pipes and an IPC channel.
-    this.handle = startProcess({ cmd: w.cmd, args: w.args, cwd: dir, env: { ...env, ...w.env, WMILL_RESIDENT: this.nonce }, direct: true });
+    this.handle = startProcess({ cmd: w.cmd, args: w.args, cwd: dir, env: { ...env, ...w.env, WMILL_RESIDENT: this.nonce }, direct: true, sandbox: w.sandbox });
     const text = (chunk: string) => {
       this.tail = (this.tail + chunk).slice(-TAIL);
       if (this.current && this.launch.settle) this.current.output = (this.current.output + chunk).slice(-OUTPUT);
