@@ -7,7 +7,8 @@
  *   folder its interpreter is installed in (pyenv, nvm, a venv: found from the command itself),
  *   wmill's own files for the wrappers (python/, node_modules, the runner's asset folder) and
  *   what the operator lists in WMILL_SANDBOX_RO;
- * - writable: its own job folder (also its HOME) and a private, empty /tmp;
+ * - writable: its own job folder (also its HOME), a private, empty /tmp, and the folders the
+ *   operator lists in WMILL_SANDBOX_RW (shared by all jobs);
  * - nothing else: not the server's data folder, not other jobs' folders, not /root or /home;
  *   /proc of its own PID namespace (the server's processes and their environment are not there);
  *   the network is shared (jobs call the API on loopback).
@@ -37,6 +38,8 @@ export interface SandboxConfig {
   setpriv?: string;
   /** Extra read-only folders or files (wmill's own files, WMILL_SANDBOX_RO). */
   ro: string[];
+  /** Extra writable folders every job shares (WMILL_SANDBOX_RW; the host's permissions still apply). */
+  rw?: string[];
   /** Masked with an empty tmpfs wherever a read-only folder would show them (the server's data folder). */
   hide: string[];
 }
@@ -164,10 +167,15 @@ export function bwrapArgs(sb: SandboxConfig, cmd: string, args: string[], cwd: s
     parents(p);
     a.push('--ro-bind', p, p);
   }
+  const rw = withReal(sb.rw ?? []);
+  for (const p of rw) {
+    parents(p);
+    a.push('--bind', p, p);
+  }
   parents(cwd);
   a.push('--bind', cwd, cwd);
   for (const h of sb.hide) {
-    if (ro.some((q) => under(h, q)) && kind(h) === 'dir') a.push('--tmpfs', h);
+    if ([...ro, ...rw].some((q) => under(h, q)) && kind(h) === 'dir') a.push('--tmpfs', h);
   }
   a.push('--chdir', cwd);
   if (sb.uid !== undefined && sb.setpriv) {
@@ -244,17 +252,23 @@ export function chooseSandbox(setting: string | undefined, opts: { hide?: string
   let why: string | undefined;
   let config: SandboxConfig | undefined;
   if (!bwrap) why = 'bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)';
-  else if (root && !setpriv) why = 'setpriv is not installed (util-linux), needed to run jobs as nobody';
+  else if (root && !setpriv && env.WMILL_SANDBOX_UID?.trim() !== '0') why = 'setpriv is not installed (util-linux), needed to run jobs as nobody';
   else {
-    const ro = (env.WMILL_SANDBOX_RO ?? '').split(':').filter((p) => p && isAbsolute(p));
-    config = { kind: 'bwrap', bwrap, ro: [...packageFiles(), ...ro], hide: (opts.hide ?? []).map((h) => resolve(h)), ...(root ? { uid: 65534, gid: 65534, setpriv } : {}) };
+    const list = (v: string | undefined) => (v ?? '').split(':').filter((p) => p && isAbsolute(p));
+    // The uid jobs run as when the server is root: nobody, or WMILL_SANDBOX_UID (0: root without
+    // capabilities, for set-ups whose shared folders only root may write).
+    const uidSetting = env.WMILL_SANDBOX_UID?.trim();
+    const uid = uidSetting ? Number(uidSetting) : 65534;
+    if (!Number.isInteger(uid) || uid < 0) throw new SandboxError(`WMILL_SANDBOX_UID must be a uid number (got "${uidSetting}")`);
+    const drop = root && uid !== 0 ? { uid, gid: uid, setpriv } : {};
+    config = { kind: 'bwrap', bwrap, ro: [...packageFiles(), ...list(env.WMILL_SANDBOX_RO)], rw: list(env.WMILL_SANDBOX_RW), hide: (opts.hide ?? []).map((h) => resolve(h)), ...drop };
     why = probe(config);
   }
   if (why) {
     if (s === 'bwrap') throw new SandboxError(`WMILL_SANDBOX=bwrap but the job sandbox cannot start: ${why}; fix that or set WMILL_SANDBOX=none (jobs then run unconfined)`);
     return { mode: 'none', warn: true, line: `warning: job sandbox: none (${why}); jobs run as this server's OS user and can read what it can (WMILL_SANDBOX=bwrap makes this an error)` };
   }
-  const who = config!.uid !== undefined ? `as uid ${config!.uid}` : 'as this user';
+  const who = config!.uid !== undefined ? `as uid ${config!.uid}` : root ? 'as root without capabilities' : 'as this user';
   return { mode: 'bwrap', config, warn: false, line: `job sandbox: bwrap (${who}; read-only system, own job folder and /tmp, no server data)` };
 }
 
