@@ -89,6 +89,8 @@ export interface EngineOptions {
    * process). Default: only the allow-list of job-env.ts (a server's environment holds its secrets).
    */
   inheritEnv?: boolean;
+  /** The email of the user a job runs as (WM_EMAIL; default `<user>@localhost`). */
+  emailOf?: (job: JobRecord) => Promise<string | undefined>;
   /** Called before a job runs (at run time, not queue time); throwing fails the job with the error's message. */
   authorize?: (job: JobRecord) => Promise<void>;
   /** Called for each `$var:`/`$res:` reference of a job's arguments; throwing fails the job (the owner may not read it). */
@@ -620,7 +622,7 @@ export class Engine {
           wac = prep;
           job.wac = { checkpoint: prep.checkpoint };
         }
-        const jobVars = this.jobVars(job, token, apiBase);
+        const jobVars = this.jobVars(job, token, apiBase, await this.opts.emailOf?.(job));
         if (resident) {
           const env = this.baseEnv();
           outcome = await resident.run({
@@ -937,7 +939,7 @@ export class Engine {
   }
 
   /** The variables that make a process this job's (reserved WM_* variables, API location, job.env). */
-  private jobVars(job: JobRecord, token: string, baseUrl: string): Record<string, string> {
+  private jobVars(job: JobRecord, token: string, baseUrl: string, email?: string): Record<string, string> {
     const statePath = `${job.path}/user`;
     const user = job.permissionedAs?.startsWith('u/') ? job.permissionedAs.slice(2) : this.user;
     return {
@@ -948,7 +950,7 @@ export class Engine {
       WM_JOB_PATH: job.path,
       WM_PERMISSIONED_AS: job.permissionedAs ?? `u/${this.user}`,
       WM_USERNAME: user,
-      WM_EMAIL: `${user}@localhost`,
+      WM_EMAIL: email ?? `${user}@localhost`,
       WM_STATE_PATH: statePath,
       WM_STATE_PATH_NEW: statePath,
       WM_OBJECT_PATH: `${job.path.replace(/\//g, '_')}/${job.id}`,

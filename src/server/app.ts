@@ -121,6 +121,7 @@ export function engineFor(
         throw Object.assign(new Error(`schedule ${job.schedulePath}: ${(e as Error).message}`), { name: (e as Error).name });
       }
     },
+    emailOf: async (job) => (await owner(job))?.email,
     checkReference: async (job, kind, path) => requireIndirect(store.db, job.workspace, await owner(job), path, 'read', kind),
     // A schedule's tick that finished queues the next one.
     afterComplete: async (job) => {

@@ -18,7 +18,7 @@ import { flowAtPath, scriptAtHash, scriptAtPath, type DeployedFlow } from './run
 import { accessTo, can, canSeeJob, requireAccess, scopeOf, visibleJobsSql } from './access.js';
 import { flowStatusOf } from '../runner/flow/status.js';
 import { applyInputDefaults, validateFlow, type FlowValue } from '../items/flow-schema.js';
-import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
+import { checkResumable, recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
 import { approvalResumeId, inlineCheckpoint } from '../runner/wac/rounds.js';
 import { dependencyArgs } from './dependencies.js';
 import { DEFAULT_PER_PAGE, pageWindow } from './paging.js';
@@ -231,7 +231,15 @@ export function registerJobs(r: Router<Env>): void {
     const b = await c.obj();
     const waitingKey = (j.wacState?.pending_steps?.mode === 'approval' ? j.wacState.pending_steps.keys?.[0] : undefined) as string | undefined;
     const rid = waitingKey ? approvalResumeId(waitingKey) : Math.floor(Math.random() * 2 ** 31);
-    const ok = await e.store.addResume(j.id, { resumeId: rid, approved: b.approved !== false, payload: b.payload ?? null, approver: e.p.username });
+    let ok: boolean;
+    try {
+      ok = await e.store.addResume(j.id, { resumeId: rid, approved: b.approved !== false, payload: b.payload ?? null, approver: e.p.username }, (job, events) => {
+        if (job) checkResumable(job, events);
+      });
+    } catch (err) {
+      if (err instanceof ResumeError) throw new HttpError(err.status, err.message);
+      throw err;
+    }
     if (!ok) throw badRequest('resume request already sent');
     await e.store.wake(j.id);
     e.engine.poke();

@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
+import { checkWriteInRoot } from '../util/safe-read.js';
 import { toYaml, parseYaml } from '../util/yaml.js';
 import { extensionFor, type Language } from '../workspace/languages.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
@@ -19,7 +20,7 @@ import type { PlanChange } from './plan.js';
 
 const write = (root: string, rel: string, text: string) => writeFileAtomic(join(root, rel), text);
 
-function rm(root: string, rel: string) {
+function removeFile(root: string, rel: string) {
   try {
     unlinkSync(join(root, rel));
   } catch {
@@ -120,21 +121,29 @@ export interface PullResult {
   deleted: string[];
 }
 
-/** Apply a pull plan's changes to the folder. `bodies` holds the remote body of every added/updated item. */
+type Op = { op: 'write'; rel: string; text: string } | { op: 'rm'; rel: string } | { op: 'rmdir'; rel: string };
+
+/**
+ * Apply a pull plan's changes to the folder. `bodies` holds the remote body of every added/updated
+ * item. Every file is checked before any is touched: one that would be written or removed through
+ * a symlink leading out of the sync root refuses the whole pull (exit 2, naming the file).
+ */
 export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: Map<string, Record<string, unknown>>, local: Map<string, LocalItem>): PullResult {
   const root = cfg.root;
   const res: PullResult = { written: [], deleted: [] };
+  const ops: Op[] = [];
   const put = (rel: string, text: string) => {
-    write(root, rel, text);
+    ops.push({ op: 'write', rel, text });
     res.written.push(rel);
   };
+  const rm = (_root: string, rel: string) => ops.push({ op: 'rm', rel });
   for (const c of changes) {
     const key = itemKey(c.kind as ItemKind, c.path);
     const mine = local.get(key);
     if (c.op === 'delete') {
       if (c.kind === 'flow' && mine) {
         const folder = mine.files[0]!.slice(0, mine.files[0]!.lastIndexOf('/'));
-        rmSync(join(root, folder), { recursive: true, force: true });
+        ops.push({ op: 'rmdir', rel: folder });
         res.deleted.push(`${folder}/`);
       } else for (const f of mine?.files ?? []) {
         rm(root, f);
@@ -207,6 +216,12 @@ export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: M
         put(mine?.files[0] ?? `${c.path}.resource-type.yaml`, toYaml(b));
         break;
     }
+  }
+  for (const o of ops) checkWriteInRoot(root, o.rel);
+  for (const o of ops) {
+    if (o.op === 'write') write(root, o.rel, o.text);
+    else if (o.op === 'rm') removeFile(root, o.rel);
+    else rmSync(join(root, o.rel), { recursive: true, force: true });
   }
   return res;
 }
