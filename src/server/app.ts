@@ -46,6 +46,7 @@ import { registerTriggers, serveHttpRoute } from './triggers.js';
 import { uiHandler } from './ui/index.js';
 import { dependenciesHandler, flowDependenciesHandler, registerDependencyRoutes } from './dependencies.js';
 import { jobsAdminGlobalRoutes, registerJobsAdminRoutes, startWorkerPings } from './jobs-admin.js';
+import { registerAppRoutes } from './apps.js';
 
 export interface ServeOptions {
   port?: number;
@@ -265,6 +266,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   registerTriggers(router);
   registerDependencyRoutes(router);
   registerJobsAdminRoutes(router);
+  registerAppRoutes(router);
   router.get('users/whoami', async (c, e) => json(userView(e.p, c.ws)));
   router.get('users/list', async (c, e) => {
     const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);
@@ -377,8 +379,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       if (!m) return send(res, await global(req, path.slice(5), url.searchParams, token));
       const [, ws, rest] = m as unknown as [string, string, string];
       let p = await principalOf(token, ws);
-      // Signed approval URLs work without a token: the signature is the credential.
-      if (!p && /^jobs_u\/(resume|cancel)\/[^/]+\/[^/]+\/[^/]+$/.test(rest)) {
+      // Signed approval URLs work without a token: the signature is the credential (public apps: their secret, checked there).
+      if (!p && (/^jobs_u\/(resume|cancel)\/[^/]+\/[^/]+\/[^/]+$/.test(rest) || /^apps_u\/(public_app|page|get_data)\//.test(rest))) {
         p = { email: 'anonymous', username: 'anonymous', isAdmin: false, superAdmin: false, operator: true, groups: [] };
       }
       if (!p) {

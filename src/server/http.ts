@@ -32,7 +32,7 @@ export const forbidden = (m: string) => new HttpError(403, m);
 export type Reply =
   | { status?: number; json: unknown; text?: undefined; bytes?: undefined }
   | { status?: number; text: string; json?: undefined; bytes?: undefined }
-  | { status?: number; bytes: Buffer; contentType: string; json?: undefined; text?: undefined; filename?: string };
+  | { status?: number; bytes: Buffer; contentType: string; json?: undefined; text?: undefined; filename?: string; headers?: Record<string, string> };
 
 export const text = (t: string, status = 200): Reply => ({ status, text: t });
 export const json = (v: unknown, status = 200): Reply => ({ status, json: v });
@@ -79,6 +79,7 @@ export function send(res: ServerResponse, reply: Reply): void {
       'Content-Type': reply.contentType,
       'Content-Length': reply.bytes.length,
       ...(reply.filename ? { 'Content-Disposition': `attachment; filename="${reply.filename}"` } : {}),
+      ...reply.headers,
     });
     res.end(reply.bytes);
   } else if (reply.text !== undefined) {

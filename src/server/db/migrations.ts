@@ -298,6 +298,42 @@ export const MIGRATIONS: string[] = [
     ping_at timestamptz NOT NULL DEFAULT clock_timestamp()
   );
   `,
+  // 9: apps (low-code and raw): the deployed app per path, every deploy an `app_version` row
+  // (value, and a raw app's frontend bundle); `secret` names its public URL.
+  `
+  CREATE TABLE app (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    id bigserial,
+    summary text NOT NULL DEFAULT '',
+    policy json NOT NULL DEFAULT '{}',
+    raw_app boolean NOT NULL DEFAULT false,
+    custom_path text,
+    secret text NOT NULL,
+    extra_perms json NOT NULL DEFAULT '{}',
+    version_id bigint NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    edited_by text NOT NULL,
+    edited_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, path),
+    UNIQUE (secret)
+  );
+  CREATE TABLE app_version (
+    id bigserial PRIMARY KEY,
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    app_id bigint NOT NULL,
+    value json NOT NULL,
+    raw_app boolean NOT NULL DEFAULT false,
+    bundle_js text,
+    bundle_css text,
+    deployment_msg text,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX app_version_by_app ON app_version (workspace_id, app_id, id);
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */
