@@ -35,6 +35,12 @@ const NEVER_DEPLOYED_FILES = new Set(['package-lock.json', 'DATATABLES.md', 'AGE
 const NEVER_DEPLOYED_DIRS = new Set(['node_modules', 'dist', '.claude', 'sql_to_apply']);
 const BACKEND = 'backend';
 
+/** Whether a file of an app folder (relative to it) is app content that a pull may replace or remove (not node_modules, DATATABLES.md, ...). */
+export function appFileOwned(kind: AppKind, rel: string): boolean {
+  if (kind === 'app') return true;
+  return rawAppFileCounts(rel) && !NEVER_DEPLOYED_FILES.has(rel.slice(rel.lastIndexOf('/') + 1));
+}
+
 /** Whether a file of a raw app folder (relative to it) is part of what a push sends or reads. */
 export function rawAppFileCounts(rel: string): boolean {
   const parts = rel.split('/');

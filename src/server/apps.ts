@@ -21,6 +21,7 @@ import { accessIn, allows, can, requireAccess, scopeOf } from './access.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, forbidden, HttpError, json, notFound, readBody, text, type Reply, type Router } from './http.js';
 import { zodMessage } from './scripts.js';
+import { canonicalJson } from '../items/canonical.js';
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 
@@ -85,10 +86,20 @@ export async function saveApp(q: Sql, e: Env, ws: string, body: Record<string, u
     );
     id = Number(row!.id);
   }
+  // A deploy without a bundle (a sync push) keeps the deployed one while the frontend files are unchanged.
+  let js = o.js;
+  let css = o.css;
+  if (js === undefined && old) {
+    const [prev] = await q.query(`SELECT value, bundle_js, bundle_css FROM app_version WHERE id = $1`, [Number(old.version_id)]);
+    if (prev?.bundle_js != null && canonicalJson(prev.value?.files ?? {}) === canonicalJson((b.value as Record<string, unknown>).files ?? {})) {
+      js = prev.bundle_js;
+      css = prev.bundle_css ?? undefined;
+    }
+  }
   const [v] = await q.query<{ id: string }>(
     `INSERT INTO app_version (workspace_id, path, app_id, value, raw_app, bundle_js, bundle_css, deployment_msg, created_by)
      VALUES ($1,$2,$3,$4::json,$5,$6,$7,$8,$9) RETURNING id`,
-    [ws, path, id, JSON.stringify(b.value), o.raw, o.js ?? null, o.css ?? null, b.deployment_message ?? null, e.p.username],
+    [ws, path, id, JSON.stringify(b.value), o.raw, js ?? null, css ?? null, b.deployment_message ?? null, e.p.username],
   );
   await q.query(`UPDATE app SET version_id = $3 WHERE workspace_id = $1 AND path = $2`, [ws, path, Number(v!.id)]);
   if (!body.skip_draft_deletion) await q.query(`DELETE FROM draft WHERE workspace_id = $1 AND kind IN ('app', 'raw_app') AND path = $2 AND email = $3`, [ws, path, e.p.email]);

@@ -11,6 +11,8 @@ import {
 } from '../items/canonical.js';
 import { decryptSecret } from '../items/secrets.js';
 import { triggerBody, type TriggerKind } from '../items/triggers.js';
+import { appBody } from '../items/apps.js';
+import { appExport, deployedApps } from './apps.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, json, type Router } from './http.js';
@@ -97,6 +99,9 @@ export async function manifest(e: Env, ws: string, wantBodies: Set<string> | tru
   }
   for (const f of await e.db.query(`SELECT * FROM flow WHERE workspace_id = $1 AND NOT archived ORDER BY path`, [ws])) {
     if (await visible(f.path)) push('flow', f.path, flowBody({ ...f.settings, summary: f.summary, description: f.description, value: f.value, schema: f.schema }), String(f.version_id));
+  }
+  for (const a of await deployedApps(e.db, ws)) {
+    if (await visible(a.path)) push(a.raw_app ? 'raw_app' : 'app', a.path, appBody(a.raw_app ? 'raw_app' : 'app', appExport(a)), String(a.version_id));
   }
   for (const s of await e.db.query(`SELECT * FROM schedule WHERE workspace_id = $1 ORDER BY path`, [ws])) if (await visible(s.path)) push('schedule', s.path, scheduleBody({ ...s.body, enabled: s.enabled }));
   for (const t of await e.db.query(`SELECT kind, path, body FROM triggers WHERE workspace_id = $1 ORDER BY path, kind`, [ws])) {

@@ -14,6 +14,7 @@ import { makeFilter } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { extensionFor, type Language } from '../workspace/languages.js';
 import { isTriggerItem, type ItemKind } from '../items/canonical.js';
+import { appSuffix, appYamlName } from '../items/apps.js';
 
 export interface SyncOptions {
   skipVariables: boolean;
@@ -21,6 +22,7 @@ export interface SyncOptions {
   skipResourceTypes: boolean;
   skipScripts: boolean;
   skipFlows: boolean;
+  skipApps: boolean;
   skipFolders: boolean;
   skipSecrets: boolean;
   includeSchedules: boolean;
@@ -40,6 +42,7 @@ export function syncOptions(cfg: WorkspaceConfig, flags: Partial<SyncOptions> = 
     skipResourceTypes: b('skipResourceTypes'),
     skipScripts: b('skipScripts'),
     skipFlows: b('skipFlows'),
+    skipApps: b('skipApps'),
     skipFolders: b('skipFolders'),
     skipSecrets: b('skipSecrets', true),
     includeSchedules: b('includeSchedules'),
@@ -57,6 +60,8 @@ export function kindIncluded(kind: ItemKind, o: SyncOptions): boolean {
     case 'resource-type': return !o.skipResourceTypes;
     case 'script': return !o.skipScripts;
     case 'flow': return !o.skipFlows;
+    case 'app':
+    case 'raw_app': return !o.skipApps;
     case 'folder': return !o.skipFolders;
     case 'schedule': return o.includeSchedules;
   }
@@ -98,6 +103,8 @@ export function fileFor(kind: ItemKind, path: string, cfg: Pick<WorkspaceConfig,
       return ext ? `${path}${ext}` : `${path}.script.yaml`;
     }
     case 'flow': return `${path}${cfg.nonDottedPaths ? '__flow' : '.flow'}/flow.yaml`;
+    case 'app':
+    case 'raw_app': return `${path}${appSuffix(kind, cfg.nonDottedPaths)}/${appYamlName(kind)}`;
     case 'resource': return `${path}.resource.yaml`;
     case 'variable': return `${path}.variable.yaml`;
     case 'schedule': return `${path}.schedule.yaml`;

@@ -3,7 +3,8 @@
  * pull followed by `generate-metadata --check` or by the real CLI's diff finds nothing to do):
  * a script's content file, `.script.yaml` and `.script.lock`; a flow folder with `flow.yaml`
  * and its inline scripts extracted (names from the step summary or id, as the reference names
- * them, reusing the names already in a local flow.yaml); resources, variables, schedules,
+ * them, reusing the names already in a local flow.yaml); app folders as the reference writes them
+ * (src/items/apps.ts); resources, variables, schedules,
  * folders and resource types as YAML. Every file is written atomically; deletions remove
  * exactly the files of the deleted item.
  */
@@ -17,6 +18,7 @@ import type { WorkspaceConfig } from '../workspace/config.js';
 import { isTriggerItem, itemKey, SCRIPT_SETTINGS_KEYS, type ItemKind } from '../items/canonical.js';
 import type { LocalItem } from './local.js';
 import type { PlanChange } from './plan.js';
+import { appFileOwned, appSuffix, appToFiles } from '../items/apps.js';
 
 const write = (root: string, rel: string, text: string) => writeFileAtomic(join(root, rel), text);
 
@@ -141,7 +143,7 @@ export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: M
     const key = itemKey(c.kind as ItemKind, c.path);
     const mine = local.get(key);
     if (c.op === 'delete') {
-      if (c.kind === 'flow' && mine) {
+      if ((c.kind === 'flow' || c.kind === 'app' || c.kind === 'raw_app') && mine) {
         const folder = mine.files[0]!.slice(0, mine.files[0]!.lastIndexOf('/'));
         ops.push({ op: 'rmdir', rel: folder });
         res.deleted.push(`${folder}/`);
@@ -184,6 +186,20 @@ export function applyPull(cfg: WorkspaceConfig, changes: PlanChange[], bodies: M
         for (const f of mine?.files ?? []) {
           const rel = f.slice(folder.length + 1);
           if (f.startsWith(`${folder}/`) && !files.has(rel)) {
+            rm(root, f);
+            res.deleted.push(f);
+          }
+        }
+        for (const [rel, text] of files) put(`${folder}/${rel}`, text);
+        break;
+      }
+      case 'app':
+      case 'raw_app': {
+        const folder = mine ? mine.files[0]!.slice(0, mine.files[0]!.lastIndexOf('/')) : `${c.path}${appSuffix(c.kind, cfg.nonDottedPaths)}`;
+        const files = appToFiles(c.kind, b as Record<string, any>, { defaultTs: cfg.defaultTs, nonDotted: cfg.nonDottedPaths });
+        for (const f of mine?.files ?? []) {
+          const rel = f.slice(folder.length + 1);
+          if (f.startsWith(`${folder}/`) && !files.has(rel) && appFileOwned(c.kind, rel)) {
             rm(root, f);
             res.deleted.push(f);
           }
