@@ -102,6 +102,18 @@ describe('apps round trips', () => {
     expect(page.status, page.text).toBe(200);
     expect(page.text).toContain('textContent="Board"');
     expect(page.text).toContain('#title{color:#639}');
+
+    // Our push of a backend change keeps the bundle (the frontend files did not change); a
+    // frontend change drops it (it would be stale), and the app says what to do.
+    writeFileSync(join(src, RAW, 'backend/shout.py'), 'def main(s: str):\n    return s.lower()\n');
+    expect((await ours(src, ['sync', 'push', '--yes'], 'realrt')).code).toBe(0);
+    expect((await api.get('apps/page/f/apps/board')).text).toContain('textContent="Board"');
+    writeFileSync(join(src, RAW, 'index.css'), '#title { color: red; }\n');
+    expect((await ours(src, ['sync', 'push', '--yes'], 'realrt')).code).toBe(0);
+    const stale = await api.get('apps/page/f/apps/board');
+    expect(stale.status).toBe(404);
+    expect(stale.text).toContain('no bundle and no index.html');
+    expect((await api.get('apps/history/p/f/apps/board')).json).toHaveLength(3);
   }, 300_000);
 
   it('ours: an app and a raw app survive push → pull byte for byte; a second push is a no-op and the real CLI pulls the same files', async () => {
@@ -134,7 +146,44 @@ describe('apps round trips', () => {
     const pull2 = await ours(dst, ['sync', 'pull', '--yes'], 'oursrt');
     expect(pull2.code, pull2.all).toBe(0);
     expect(content(dst)).toEqual(content(src));
+
+    // Change by change (as against a real Windmill): apps/create and the multipart create_raw.
+    await newWorkspace('oneby');
+    const one = await ours(src, ['sync', 'push', '--yes', '--one-by-one'], 'oneby');
+    expect(one.code, one.all).toBe(0);
+    const oneDst = emptyFolder();
+    expect((await ours(oneDst, ['sync', 'pull', '--yes'], 'oneby')).code).toBe(0);
+    expect(content(oneDst)).toEqual(content(src));
+
+    // A broken app file stops the push before anything is applied, naming the file.
+    writeFileSync(join(src, LOW, 'app.yaml'), 'summary: [unclosed\n');
+    const bad = await ours(src, ['sync', 'push', '--yes'], 'oursrt');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${LOW}/app.yaml`);
+    writeFileSync(join(src, LOW, 'app.yaml'), readFileSync(join(FIXTURE, LOW, 'app.yaml'), 'utf8').replace('!inline compute.ts', '!inline missing.ts'));
+    const missing = await ours(src, ['sync', 'push', '--yes'], 'oursrt');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`${LOW}/missing.ts, which does not exist`);
   }, 300_000);
+
+  it('a raw app without a bundle is served from its own index.html and files', async () => {
+    const api = await newWorkspace('site');
+    const files = { '/index.html': '<!doctype html><html><head><title>t</title></head><body><script src="app.js"></script></body></html>', '/app.js': 'document.title = "site";\n' };
+    const form = new FormData();
+    form.append('app', JSON.stringify({ path: 'f/x/site', summary: 'Site', value: { files, runnables: {} }, policy: { execution_mode: 'anonymous' } }));
+    const created = await fetch(`${srv.api.base.replace(/\/$/, '')}/api/w/site/apps/create_raw`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}` }, body: form });
+    expect(created.status, await created.text()).toBe(201);
+    const page = await api.get('apps/page/f/x/site');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<head><base href="site/-/"><title>t</title>');
+    const js = await api.get('apps/page/f/x/site/-/app.js');
+    expect(js.text).toBe(files['/app.js']);
+    const secret = (await api.get('apps/secret_of/f/x/site')).text;
+    const pub = await anonymous(`/api/w/site/apps_u/page/${secret}/app.js`);
+    expect(pub.headers.get('content-type')).toContain('text/javascript');
+    expect(await pub.text()).toBe(files['/app.js']);
+    expect((await api.get('apps/page/f/x/site/-/nope.js')).status).toBe(404);
+  }, 120_000);
 });
 
 describe('versions, public apps, access', () => {
