@@ -98,6 +98,13 @@ describe('apps round trips', () => {
     expect(board.json.value.runnables.add.inlineScript.language).toBe('bun');
     const list = await api.get('apps/list');
     expect(list.json.map((a: any) => [a.path, a.raw_app, a.execution_mode]).sort()).toEqual([['f/apps/board', true, 'publisher'], ['f/apps/dash', false, 'anonymous']]);
+    // The real CLI's app commands read the same shapes.
+    const appList = await real(src, ['app', 'list', '--json'], 'realrt');
+    expect(appList.code, appList.all).toBe(0);
+    expect(JSON.parse(appList.stdout.trim().split('\n').pop()!).map((a: any) => a.path).sort()).toEqual(['f/apps/board', 'f/apps/dash']);
+    const appGet = await real(src, ['app', 'get', 'f/apps/dash'], 'realrt');
+    expect(appGet.code, appGet.all).toBe(0);
+    expect(appGet.stdout).toMatch(/Path: f\/apps\/dash[\s\S]*Summary: Dashboard[\s\S]*Created by: admin/);
     const page = await api.get('apps/page/f/apps/board');
     expect(page.status, page.text).toBe(200);
     expect(page.text).toContain('textContent="Board"');

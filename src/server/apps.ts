@@ -263,7 +263,8 @@ export function registerAppRoutes(r: Router<Env>): void {
     );
     const visible = rows.filter((x) => allows(accessIn(scope, x.path), 'list'));
     const perPage = c.q.int('per_page', { dflt: 1000, min: 1, max: 10000, clamp: true });
-    const pageNo = c.q.int('page', { dflt: 1, min: 1, clamp: true });
+    // Pages count from 1; the real CLI starts at 0, which is the first page too (as in Windmill).
+    const pageNo = Math.max(1, c.q.int('page', { dflt: 1, min: 0 }));
     const slice = c.query.has('page') || c.query.has('per_page') ? visible.slice((pageNo - 1) * perPage, pageNo * perPage) : visible;
     const withMsg = boolParam(c.query, 'with_deployment_msg');
     return json(
