@@ -115,10 +115,10 @@ export async function deleteApp(q: Sql, e: Env, ws: string, path: string): Promi
 }
 
 /** The deployed apps of a workspace with their current value (for the archive and the sync manifest), every one, unfiltered. */
-export async function deployedApps(q: Sql, ws: string): Promise<Record<string, any>[]> {
+export async function deployedApps(q: Sql, ws: string, paths?: string[]): Promise<Record<string, any>[]> {
   return q.query(
-    `SELECT a.*, v.value, v.created_at AS version_created_at FROM app a JOIN app_version v ON v.id = a.version_id WHERE a.workspace_id = $1 ORDER BY a.path`,
-    [ws],
+    `SELECT a.*, v.value FROM app a JOIN app_version v ON v.id = a.version_id WHERE a.workspace_id = $1 ${paths ? 'AND a.path = ANY($2::text[])' : ''} ORDER BY a.path`,
+    paths ? [ws, paths] : [ws],
   );
 }
 
