@@ -105,7 +105,12 @@ describe('apps round trips', () => {
     const appGet = await real(src, ['app', 'get', 'f/apps/dash'], 'realrt');
     expect(appGet.code, appGet.all).toBe(0);
     expect(appGet.stdout).toMatch(/Path: f\/apps\/dash[\s\S]*Summary: Dashboard[\s\S]*Created by: admin/);
-    const page = await api.get('apps/page/f/apps/board');
+    // Its page frames the app (sandboxed) and relays its backend calls; the app document has the bundle.
+    const host = await api.get('apps/page/f/apps/board');
+    expect(host.status, host.text).toBe(200);
+    expect(host.text).toContain('<iframe id="app" title="Board" sandbox="allow-scripts');
+    expect(host.text).toContain('src="board/-/"');
+    const page = await api.get('apps/page/f/apps/board/-/');
     expect(page.status, page.text).toBe(200);
     expect(page.text).toContain('textContent="Board"');
     expect(page.text).toContain('#title{color:#639}');
@@ -114,10 +119,10 @@ describe('apps round trips', () => {
     // frontend change drops it (it would be stale), and the app says what to do.
     writeFileSync(join(src, RAW, 'backend/shout.py'), 'def main(s: str):\n    return s.lower()\n');
     expect((await ours(src, ['sync', 'push', '--yes'], 'realrt')).code).toBe(0);
-    expect((await api.get('apps/page/f/apps/board')).text).toContain('textContent="Board"');
+    expect((await api.get('apps/page/f/apps/board/-/')).text).toContain('textContent="Board"');
     writeFileSync(join(src, RAW, 'index.css'), '#title { color: red; }\n');
     expect((await ours(src, ['sync', 'push', '--yes'], 'realrt')).code).toBe(0);
-    const stale = await api.get('apps/page/f/apps/board');
+    const stale = await api.get('apps/page/f/apps/board/-/');
     expect(stale.status).toBe(404);
     expect(stale.text).toContain('no bundle and no index.html');
     expect((await api.get('apps/history/p/f/apps/board')).json).toHaveLength(3);
@@ -180,9 +185,9 @@ describe('apps round trips', () => {
     form.append('app', JSON.stringify({ path: 'f/x/site', summary: 'Site', value: { files, runnables: {} }, policy: { execution_mode: 'anonymous' } }));
     const created = await fetch(`${srv.api.base.replace(/\/$/, '')}/api/w/site/apps/create_raw`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}` }, body: form });
     expect(created.status, await created.text()).toBe(201);
-    const page = await api.get('apps/page/f/x/site');
+    const page = await api.get('apps/page/f/x/site/-/');
     expect(page.status).toBe(200);
-    expect(page.text).toContain('<head><base href="site/-/"><title>t</title>');
+    expect(page.text).toBe(files['/index.html']);
     const js = await api.get('apps/page/f/x/site/-/app.js');
     expect(js.text).toBe(files['/app.js']);
     const secret = (await api.get('apps/secret_of/f/x/site')).text;
@@ -237,7 +242,10 @@ describe('versions, public apps, access', () => {
     writeFileSync(join(src, RAW, 'raw_app.yaml'), 'summary: Board\npublic: true\n');
     const publish = await real(src, ['sync', 'push', '--yes'], 'pub');
     expect(publish.code, publish.all).toBe(0);
-    const page = await anonymous(`/api/w/pub/apps_u/page/${boardSecret}`);
+    const host = await anonymous(`/api/w/pub/apps_u/page/${boardSecret}`);
+    expect(host.status).toBe(200);
+    expect(await host.text()).toContain(`src="${boardSecret}/"`);
+    const page = await anonymous(`/api/w/pub/apps_u/page/${boardSecret}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(page.headers.get('content-security-policy')).toMatch(/^sandbox /);
@@ -290,4 +298,53 @@ describe('versions, public apps, access', () => {
     expect((await alice.get(`apps_u/public_app/${secret}`)).status).toBe(403);
     expect((await bob.get('apps/get/p/u/bob/private')).json.summary).toBe('mine');
   }, 120_000);
+});
+
+describe('raw app backends', () => {
+  let live: TestServer;
+  beforeAll(async () => {
+    live = await startTestServer({ workers: 1 });
+  }, 120_000);
+  afterAll(async () => {
+    await live?.close();
+  });
+
+  it("the page's backend calls run the deployed runnables as the publisher, static fields winning, public or not", async () => {
+    const api = live.api;
+    expect((await api.post('folders/create', { name: 'x' })).status).toBeLessThan(300);
+    await api.deploy({ path: 'f/x/greet', language: 'python3', content: 'def main(name: str):\n    return f"hello {name}"\n' });
+    const runnables = {
+      shout: { type: 'inline', inlineScript: { language: 'python3', content: 'def main(s: str):\n    return s.upper()\n' } },
+      mul: { type: 'inline', fields: { a: { type: 'static', value: 6 } }, inlineScript: { language: 'python3', content: 'def main(a: int, b: int):\n    return a * b\n' } },
+      greet: { type: 'path', runType: 'script', path: 'f/x/greet' },
+    };
+    const create = (path: string, mode: string) =>
+      api.req('POST', 'apps/create_raw', { app: { path, summary: path, value: { files: { '/index.html': '<p>hi</p>' }, runnables }, policy: { execution_mode: mode } } });
+    expect((await create('f/x/pub', 'anonymous')).status).toBe(201);
+    expect((await create('f/x/priv', 'publisher')).status).toBe(201);
+    expect((await create('f/x/mine', 'viewer')).status).toBe(201);
+    const secret = async (p: string) => (await api.get(`apps/secret_of/${p}`)).text;
+    const run = async (s: string, id: string, args: unknown, token?: string) => {
+      const r = await fetch(`${live.api.base.replace(/\/$/, '')}/api/w/admins/apps_u/run/${s}/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(args),
+      });
+      return { status: r.status, text: await r.clone().text(), json: (await r.json().catch(() => undefined)) as any };
+    };
+    const pub = await secret('f/x/pub');
+    expect((await run(pub, 'shout', { s: 'hi' })).json).toMatchObject({ success: true, result: 'HI' });
+    expect((await run(pub, 'mul', { a: 100, b: 7 })).json).toMatchObject({ success: true, result: 42 });
+    expect((await run(pub, 'greet', { name: 'ada' })).json).toMatchObject({ success: true, result: 'hello ada' });
+    expect((await run(pub, 'nope', {})).status).toBe(404);
+    // Not public: nothing without a login; a reader may use it.
+    const priv = await secret('f/x/priv');
+    expect((await run(priv, 'shout', { s: 'x' })).status).toBe(403);
+    expect((await run(priv, 'shout', { s: 'x' }, live.token)).json).toMatchObject({ success: true, result: 'X' });
+    // Runs as its viewer: a login is needed even to a reader of its secret.
+    expect((await run(await secret('f/x/mine'), 'shout', { s: 'x' })).status).toBe(403);
+    // The host page of the public app points its bridge at this route.
+    const host = await fetch(`${live.api.base.replace(/\/$/, '')}/api/w/admins/apps_u/page/${pub}`);
+    expect(await host.text()).toContain(`const runUrl = "../run/${pub}/"`);
+  }, 180_000);
 });

@@ -380,7 +380,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const [, ws, rest] = m as unknown as [string, string, string];
       let p = await principalOf(token, ws);
       // Signed approval URLs work without a token: the signature is the credential (public apps: their secret, checked there).
-      if (!p && (/^jobs_u\/(resume|cancel)\/[^/]+\/[^/]+\/[^/]+$/.test(rest) || /^apps_u\/(public_app|page|get_data)\//.test(rest))) {
+      if (!p && (/^jobs_u\/(resume|cancel)\/[^/]+\/[^/]+\/[^/]+$/.test(rest) || /^apps_u\/(public_app|page|get_data|run)\//.test(rest))) {
         p = { email: 'anonymous', username: 'anonymous', isAdmin: false, superAdmin: false, operator: true, groups: [] };
       }
       if (!p) {

@@ -9,10 +9,11 @@
  * answers the deployed version without a login while the app's policy says
  * `execution_mode: anonymous` (the CLI's `public: true`), and 403 once it no longer does (a
  * logged-in user who may read the app still gets it). A raw app is served at a URL so that it
- * runs in a browser: `apps_u/page/{secret}/` (public) and `apps/page/{path}` (logged in), its
- * bundle inlined, or its own `index.html` and files; pages run sandboxed (CSP `sandbox`, an
- * opaque origin), so an app's code never acts with its viewer's session. Low-code app JSON is
- * stored, synced and served as JSON, not rendered.
+ * runs in a browser: `apps_u/page/{secret}` (public) and `apps/page/{path}` (logged in) frame
+ * the app (its bundle inlined, or its own `index.html` and files) in a sandbox (an opaque origin:
+ * the app's code never acts with its viewer's session) and relay its `backend.<id>()` calls to
+ * `apps_u/run/{secret}/{id}`, which runs the deployed runnable as the app's publisher. Low-code
+ * app JSON is stored, synced and served as JSON, not rendered.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -21,6 +22,12 @@ import { accessIn, allows, can, requireAccess, scopeOf } from './access.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam, checkItemPath, forbidden, HttpError, json, notFound, readBody, text, type Reply, type Router } from './http.js';
 import { zodMessage } from './scripts.js';
+import { jobOwner } from './auth.js';
+import { requireIndirect } from './access.js';
+import { flowJobSpec, scriptJobSpec } from './jobs.js';
+import { flowAtPath, scriptAtPath } from './runnables.js';
+import type { JobSpec } from '../runner/types.js';
+import type { Language } from '../workspace/languages.js';
 import { canonicalJson } from '../items/canonical.js';
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
@@ -201,8 +208,8 @@ const page = (body: string, contentType = CONTENT_TYPES.html!): Reply => ({ byte
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
-/** The page of a raw app: its bundle inlined (as `wmill app push` built it), else its own index.html. */
-function rawAppPage(app: Record<string, any>, version: Record<string, any>, base?: string): Reply {
+/** The document of a raw app: its bundle inlined (as `wmill app push` built it), else its own index.html. */
+function rawAppPage(app: Record<string, any>, version: Record<string, any>): Reply {
   const files: Record<string, unknown> = version.value?.files ?? {};
   if (version.bundle_js) {
     const js = String(version.bundle_js).replace(/<\/script/gi, '<\\/script');
@@ -212,16 +219,105 @@ function rawAppPage(app: Record<string, any>, version: Record<string, any>, base
     );
   }
   const index = files['/index.html'];
-  if (typeof index === 'string') {
-    const tag = base ? `<base href="${escapeHtml(base)}">` : '';
-    return page(tag ? (/<head[^>]*>/i.test(index) ? index.replace(/<head[^>]*>/i, (h) => `${h}${tag}`) : `${tag}${index}`) : index);
-  }
+  if (typeof index === 'string') return page(index);
   throw notFound(`raw app ${app.path} has no bundle and no index.html to serve (push it with \`wmill app push\` or add an index.html)`);
 }
 
-/** One of a raw app's files (relative to the app folder), or its page for an empty path. */
-function rawAppFile(app: Record<string, any>, version: Record<string, any>, rel: string, base?: string): Reply {
-  if (!rel || rel === 'index.html') return rawAppPage(app, version, base);
+/**
+ * The page a raw app is opened at: the app itself in a sandboxed frame (an opaque origin), and
+ * beside it this server's bridge for the `wmill` module the app's bundle carries: its
+ * `backend.<id>(args)` calls arrive as messages, run the app's runnable `<id>` (`apps_u/run`) and
+ * the result goes back to the frame. Only this page talks to the API; the app never can.
+ */
+function hostPage(app: Record<string, any>, frameSrc: string, runUrl: string): Reply {
+  const title = escapeHtml(app.summary || app.path);
+  const body = `<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>html, body { margin: 0; height: 100%; } iframe { border: 0; width: 100%; height: 100%; display: block; }</style>
+</head>
+<body>
+<iframe id="app" title="${title}" sandbox="allow-scripts allow-forms allow-popups allow-modals allow-downloads" src="${escapeHtml(frameSrc)}"></iframe>
+<script>
+(() => {
+  const frame = document.getElementById('app');
+  const runUrl = ${JSON.stringify(runUrl)};
+  window.addEventListener('message', async (ev) => {
+    if (ev.source !== frame.contentWindow) return;
+    const d = ev.data || {};
+    if (typeof d.reqId !== 'string' || typeof d.type !== 'string') return;
+    const reply = (result, error) => frame.contentWindow.postMessage({ type: d.type + 'Res', reqId: d.reqId, result, error }, '*');
+    if (d.type !== 'backend') return reply({ message: d.type + ' is not supported by wmill serve (only backend.<id>(args))' }, true);
+    try {
+      const r = await fetch(runUrl + encodeURIComponent(String(d.runnable_id)), { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(d.v ?? {}) });
+      const text = await r.text();
+      let j;
+      try { j = JSON.parse(text); } catch { j = { success: false, result: { message: text } }; }
+      if (!r.ok || !j.success) return reply(j.result ?? { message: text }, true);
+      reply(j.result, false);
+    } catch (e) {
+      reply({ message: String(e && e.message || e) }, true);
+    }
+  });
+})();
+</script>
+</body>
+</html>
+`;
+  return { bytes: Buffer.from(body, 'utf8'), contentType: CONTENT_TYPES.html!, headers: { 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'SAMEORIGIN' } };
+}
+
+/**
+ * Run the app's runnable `component` for the caller (its page), and wait for the result. The
+ * runnable is the deployed one (never code from the request); static fields win over the
+ * arguments sent. It runs as the app's publisher (its last deployer), or as the viewer when the
+ * policy says `viewer`.
+ */
+async function runComponent(e: Env, ws: string, app: Record<string, any>, v: Record<string, any>, component: string, sent: unknown): Promise<Reply> {
+  const r = (v.value?.runnables ?? {})[component];
+  if (!r || typeof r !== 'object' || !Object.prototype.hasOwnProperty.call(v.value.runnables, component)) throw notFound(`app ${app.path} has no runnable ${component}`);
+  if (sent !== undefined && (typeof sent !== 'object' || sent === null || Array.isArray(sent))) throw badRequest('the arguments must be a JSON object');
+  const statics = Object.fromEntries(Object.entries(r.fields ?? {}).filter(([, f]) => (f as any)?.type === 'static').map(([k, f]) => [k, (f as any).value]));
+  const args = { ...((sent as Record<string, unknown>) ?? {}), ...statics };
+  const anonymous = e.p.username === 'anonymous';
+  let owner: string;
+  if (app.policy?.execution_mode === 'viewer') {
+    if (anonymous) throw forbidden(`app ${app.path} runs as its viewer: log in to use it`);
+    owner = e.p.username;
+  } else owner = String(app.policy?.on_behalf_of ?? `u/${app.edited_by}`).replace(/^u\//, '');
+  const ownerP = await jobOwner(e.db, ws, `u/${owner}`);
+  if (!ownerP) throw forbidden(`app ${app.path} runs as ${owner}, who is no longer a member of ${ws}`);
+  const by = anonymous ? 'anonymous' : e.p.username;
+  let spec: JobSpec;
+  if (r.inlineScript && typeof r.inlineScript.content === 'string') {
+    spec = { workspace: ws, kind: 'preview', path: app.path, language: String(r.inlineScript.language) as Language, content: r.inlineScript.content, args, createdBy: by, permissionedAs: `u/${owner}` };
+  } else if (r.type === 'path' && typeof r.path === 'string' && (r.runType === 'script' || r.runType === 'flow')) {
+    try {
+      await requireIndirect(e.db, ws, ownerP, r.path, 'run', r.runType);
+    } catch (err) {
+      throw forbidden((err as Error).message);
+    }
+    if (r.runType === 'script') {
+      const head = await scriptAtPath(e.db, ws, r.path);
+      if (!head) throw notFound(`script ${r.path} (runnable ${component} of app ${app.path}) not found`);
+      spec = scriptJobSpec(ws, head, args, owner, { createdBy: by });
+    } else {
+      const f = await flowAtPath(e.db, ws, r.path);
+      if (!f) throw notFound(`flow ${r.path} (runnable ${component} of app ${app.path}) not found`);
+      spec = flowJobSpec(ws, f, args, owner, { createdBy: by });
+    }
+  } else throw badRequest(`runnable ${component} of app ${app.path} cannot run on wmill serve (${r.runType ?? r.type ?? 'unknown type'})`);
+  const id = await e.engine.submit(spec);
+  const j = await e.engine.wait(id);
+  return json({ job_id: id, success: j.status === 'success', result: j.result ?? null });
+}
+
+/** One of a raw app's files (relative to the app folder), or its document for an empty path. */
+function rawAppFile(app: Record<string, any>, version: Record<string, any>, rel: string): Reply {
+  if (!rel || rel === 'index.html') return rawAppPage(app, version);
   const content = (version.value?.files ?? {})[`/${rel}`];
   if (typeof content !== 'string') throw notFound(`raw app ${app.path} has no file ${rel}`);
   const ext = rel.slice(rel.lastIndexOf('.') + 1).toLowerCase();
@@ -369,21 +465,27 @@ export function registerAppRoutes(r: Router<Env>): void {
     const { policy: _p, extra_perms: _x, ...pub } = view;
     return json(e.p.username === 'anonymous' ? { ...pub, policy: { execution_mode: row.policy?.execution_mode } } : view);
   });
-  // A raw app in a browser: public by secret, or by path for those who may read it.
-  r.get('apps_u/page/([0-9a-f]+)(?:/(.*))?', async (c, e) => {
+  // A raw app in a browser: public by secret, or by path for those who may read it. The page
+  // (`.../{secret}`, `.../{path}`) frames the app (`.../{secret}/`, `.../{path}/-/`: its document
+  // and files, sandboxed) and relays its backend calls.
+  const rawOnly = (row: Record<string, any>, json: string) => {
+    if (!row.raw_app) throw new HttpError(501, `app ${row.path} is a low-code app: wmill serve does not render low-code apps (its JSON is at ${json})`);
+  };
+  r.get('apps_u/page/([0-9a-f]+)(/(.*))?', async (c, e) => {
     const row = await bySecret(e, c.ws, c.params[0]!);
-    if (!row.raw_app) throw new HttpError(501, `app ${row.path} is a low-code app: wmill serve does not render low-code apps (its JSON is at apps_u/public_app/${c.params[0]})`);
-    if (c.params[1] === undefined || c.params[1] === '') {
-      // Relative links of the app's own files resolve under `<secret>/`.
-      return rawAppFile(row, await versionRow(e, Number(row.version_id)), '', `${row.secret}/`);
-    }
-    return rawAppFile(row, await versionRow(e, Number(row.version_id)), c.params[1]!);
+    rawOnly(row, `apps_u/public_app/${row.secret}`);
+    if (!c.params[1]) return hostPage(row, `${row.secret}/`, `../run/${row.secret}/`);
+    return rawAppFile(row, await versionRow(e, Number(row.version_id)), c.params[2]!);
   });
-  r.get('apps/page/(.+?)(?:/-/(.*))?', async (c, e) => {
+  r.get('apps/page/(.+?)(/-/(.*))?', async (c, e) => {
     const row = await byPath(e, c.ws, c.params[0]!);
-    if (!row.raw_app) throw new HttpError(501, `app ${row.path} is a low-code app: wmill serve does not render low-code apps (its JSON is at apps/get/p/${row.path})`);
-    const v = await versionRow(e, Number(row.version_id));
-    const rel = c.params[1] ?? '';
-    return rawAppFile(row, v, rel, rel ? undefined : `${row.path.split('/').pop()}/-/`);
+    rawOnly(row, `apps/get/p/${row.path}`);
+    const name = row.path.split('/').pop();
+    if (!c.params[1]) return hostPage(row, `${name}/-/`, `${'../'.repeat(row.path.split('/').length + 1)}apps_u/run/${row.secret}/`);
+    return rawAppFile(row, await versionRow(e, Number(row.version_id)), c.params[2]!);
+  });
+  r.post('apps_u/run/([0-9a-f]+)/([^/]+)', async (c, e) => {
+    const row = await bySecret(e, c.ws, c.params[0]!);
+    return runComponent(e, c.ws, row, await versionRow(e, Number(row.version_id)), decodeURIComponent(c.params[1]!), await c.body());
   });
 }
