@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Api, startTestServer, type TestServer } from './helpers/server.js';
 import { ours as oursAt, real as realAt, tree } from './helpers/sync.js';
+import { existsSync } from 'node:fs';
 import { REPO } from './helpers/workspace.js';
 
 let srv: TestServer;
@@ -152,6 +153,7 @@ describe('apps round trips', () => {
     writeFileSync(join(src, RAW, 'backend/shout.py'), 'def main(s: str):\n    return s.upper() + "!"\n');
     rmSync(join(src, RAW, 'index.css'));
     writeFileSync(join(src, RAW, 'index.tsx'), readFileSync(join(src, RAW, 'index.tsx'), 'utf8').replace("import './index.css';\n", ''));
+    expect(readFileSync(join(src, RAW, 'index.tsx'), 'utf8')).not.toContain('index.css');
     const edit = await ours(src, ['sync', 'push', '--yes'], 'oursrt');
     expect(edit.code, edit.all).toBe(0);
     expect(edit.all).toContain('~ raw_app f/apps/board');
@@ -347,4 +349,44 @@ describe('raw app backends', () => {
     const host = await fetch(`${live.api.base.replace(/\/$/, '')}/api/w/admins/apps_u/page/${pub}`);
     expect(await host.text()).toContain(`const runUrl = "../run/${pub}/"`);
   }, 180_000);
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('a raw app in a browser', () => {
+  let live: TestServer;
+  beforeAll(async () => {
+    live = await startTestServer({ workers: 1 });
+  }, 120_000);
+  afterAll(async () => {
+    await live?.close();
+  });
+
+  it('headless Chromium: the public page of a raw app the real CLI pushed shows it, and its backend call comes back', async (ctx) => {
+    if (!existsSync(CHROMIUM)) return ctx.skip(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser test`);
+    const src = source();
+    writeFileSync(join(src, RAW, 'raw_app.yaml'), 'summary: Board\npublic: true\n');
+    const cfg = join(tmp, 'cfg-live');
+    expect((await realAt(src, ['workspace', 'add', 'admins', 'admins', live.url, '--token', live.token], cfg)).code).toBe(0);
+    const push = await realAt(src, ['sync', 'push', '--yes'], cfg);
+    expect(push.code, push.all).toBe(0);
+    const secret = (await live.api.get('apps/secret_of/f/apps/board')).text;
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${live.url.replace(/\/$/, '')}/api/w/admins/apps_u/page/${secret}`);
+      const frame = page.frameLocator('#app');
+      expect(await frame.locator('#title').textContent()).toBe('Board');
+      await frame.locator('#shout').waitFor({ timeout: 90_000 });
+      expect(await frame.locator('#shout').textContent()).toBe('FROM THE BACKEND');
+      // The app runs in an opaque origin: it cannot reach the API with the page's origin.
+      expect(await page.frames()[1]!.evaluate(() => window.origin)).toBe('null');
+    } finally {
+      await browser.close();
+    }
+  }, 240_000);
 });
