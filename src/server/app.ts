@@ -47,6 +47,10 @@ import { uiHandler } from './ui/index.js';
 import { dependenciesHandler, flowDependenciesHandler, registerDependencyRoutes } from './dependencies.js';
 import { jobsAdminGlobalRoutes, registerJobsAdminRoutes, startWorkerPings } from './jobs-admin.js';
 import { registerAppRoutes } from './apps.js';
+import { login, registerUserGlobalRoutes, registerUserRoutes } from './users.js';
+import { registerGroupRoutes } from './groups.js';
+import { registerForkGlobalRoutes, registerForkRoutes } from './forks.js';
+import { HUB_PATH, hubOffline, recorded, registerAdminGlobalRoutes, registerAdminRoutes } from './admin.js';
 
 export interface ServeOptions {
   port?: number;
@@ -267,6 +271,15 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   registerDependencyRoutes(router);
   registerJobsAdminRoutes(router);
   registerAppRoutes(router);
+  registerUserRoutes(router);
+  registerGroupRoutes(router);
+  registerForkRoutes(router);
+  registerAdminRoutes(router);
+  // Routes without a workspace in the URL (`/api/<rest>`): the caller's account is `p`.
+  const globals = new Router<Env>();
+  registerUserGlobalRoutes(globals);
+  registerForkGlobalRoutes(globals);
+  registerAdminGlobalRoutes(globals);
   router.get('users/whoami', async (c, e) => json(userView(e.p, c.ws)));
   router.get('users/list', async (c, e) => {
     const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);
@@ -288,7 +301,6 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await e.db.tx((q) => addMember(q, c.ws, { email: b.email, username, is_admin: !!b.is_admin, operator: !!b.operator, groups }));
     return text(`added ${b.email} to ${c.ws} as ${username}`, 201);
   });
-  router.get('workspaces/get_settings', async (c) => json({ workspace_id: c.ws }));
 
   const ui = uiHandler({
     router,
@@ -371,6 +383,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       if (await ui(req, res, path, url)) return;
       return send(res, { status: 404, text: `Not found: ${path}` });
     }
+    if (path.startsWith(HUB_PATH)) return send(res, hubOffline());
     const token = requestToken(req, url.searchParams);
     const m = /^\/api\/w\/([^/]+)\/(.*)$/.exec(path);
     try {
@@ -391,7 +404,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       }
       const env: Env = { db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) };
       const hit = router.match(req.method ?? 'GET', rest);
-      if (hit) return send(res, await hit.h(makeCtx(req, ws, hit.params, url.searchParams), env));
+      if (hit) return send(res, await recorded(env, ws, req.method ?? 'GET', rest, () => hit.h(makeCtx(req, ws, hit.params, url.searchParams), env)));
       // The in-job routes (shared with preview's loopback API) ask the same access check.
       const principal = p;
       const guard: Guard = (kind, itemPath, op) => requireAccess(db, ws, principal, itemPath, op, kind === 'resource' ? 'Resource' : 'Variable');
@@ -409,10 +422,13 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   }
 
   async function global(req: IncomingMessage, rest: string, query: URLSearchParams, token: string | undefined): Promise<Reply> {
+    if (req.method === 'POST' && rest === 'auth/login') return text(await login(db, await makeCtx(req, '', [], query).obj()));
     const p = await principalOf(token, undefined);
     if (!p) throw new HttpError(401, token ? 'Unauthorized: invalid or expired token' : 'Unauthorized: a token is required (Authorization: Bearer <token>)');
     const ctx = makeCtx(req, '', [], query);
     const method = req.method ?? 'GET';
+    const g = globals.match(method, rest);
+    if (g) return g.h(makeCtx(req, '', g.params, query), { db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) });
     if (method === 'GET' && rest === 'users/whoami') {
       return json({ email: p.email, username: p.username, super_admin: p.superAdmin, verified: true, disabled: false, first_time_user: false, login_type: 'password' });
     }
@@ -421,7 +437,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const [w] = await db.query(`SELECT 1 FROM workspace WHERE id = $1`, [String(b.id ?? '')]);
       return json(!!w);
     }
-    if (method === 'GET' && (rest === 'workspaces/list' || rest === 'workspaces/users')) {
+    if (method === 'GET' && rest === 'workspaces/list') {
       const rows = await db.query(
         p.superAdmin
           ? `SELECT id, name FROM workspace ORDER BY id`

@@ -14,6 +14,7 @@ import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam } from './http.js';
 import { appExport, deployedApps } from './apps.js';
+import { archiveAdminEntries } from './archive-admin.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
@@ -106,5 +107,6 @@ export async function workspaceArchive(e: Env, ws: string, q: URLSearchParams): 
       entries.push({ path: `${t.path}.${t.kind}_trigger.json`, data: json(t.body) });
     }
   }
+  entries.push(...(await archiveAdminEntries(e, ws, q)));
   return writeZip(entries);
 }
