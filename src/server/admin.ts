@@ -325,6 +325,9 @@ export function registerAdminRoutes(r: Router<Env>): void {
     });
   }
 
+  // `wmill gitsync-settings status`: this server runs no git sync, so nothing deploys on a git push.
+  r.get('workspaces/git_sync_deploy_mode', async (c, e) => json({ configured: !!(await workspaceSettings(e.db, c.ws)).git_sync, deploy_on_push: false }));
+
   // Workspace dependencies
   r.post('workspace_dependencies/create', async (c, e) => {
     requireAdmin(e.p, 'changing workspace dependencies');
@@ -385,6 +388,8 @@ export function registerAdminRoutes(r: Router<Env>): void {
     r.on(m, 'job_helpers/.+', refuse('Object storage (S3)'));
     r.on(m, 'assets/.+', refuse('Pipelines (assets)'));
     r.on(m, 'workspaces/(slack_oauth_config|connect_slack|disconnect_slack)', refuse('Slack'));
+    r.on(m, 'oauth/(connect_slack|disconnect_slack).*', refuse('Slack'));
+    r.on(m, 'workspaces/protection_rules(/.*)?', refuse('Protection rules'));
   }
 }
 
@@ -420,6 +425,7 @@ export function registerAdminGlobalRoutes(g: Router<Env>): void {
     return json({ global_settings: Object.fromEntries(await globalSettings(e.db)), worker_configs: {} });
   });
   g.get('docs/search', refuseGlobal('Documentation search'));
+  g.post('(instance_slack|oauth)/.*slack.*', refuseGlobal('Slack'));
 }
 
 function refuseGlobal(what: string) {

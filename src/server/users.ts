@@ -100,6 +100,36 @@ export function registerUserGlobalRoutes(g: Router<Env>): void {
     return text(`deleted user ${email}`);
   });
 
+  // `wmill instance pull|push` (instance_users.yaml). Passwords are not exported; an overwrite
+  // upserts the listed accounts (super_admin, name) and removes none.
+  g.get('users/export', async (_c, e) => {
+    if (!e.p.superAdmin) throw forbidden('only super admins can export users');
+    const rows = await e.db.query(`SELECT email, super_admin, name FROM account ORDER BY email`);
+    return json(rows.map((a) => ({ email: a.email, name: a.name ?? undefined, super_admin: a.super_admin, verified: true, login_type: 'password', devops: false })));
+  });
+  g.post('users/overwrite', async (c, e) => {
+    if (!e.p.superAdmin || e.p.jobId) throw forbidden('only super admins can overwrite users');
+    const b = await c.body();
+    if (!Array.isArray(b)) throw badRequest('request body must be a list of users ({email, super_admin, name})');
+    await e.db.tx(async (q) => {
+      for (const [i, u] of b.entries()) {
+        if (!u || typeof u.email !== 'string' || !EMAIL.test(u.email)) throw badRequest(`users[${i}].email is required (name@domain)`);
+        await q.query(
+          `INSERT INTO account (email, super_admin, name) VALUES ($1, $2, $3) ON CONFLICT (email) DO UPDATE SET super_admin = EXCLUDED.super_admin, name = EXCLUDED.name`,
+          [u.email.toLowerCase(), !!u.super_admin, typeof u.name === 'string' ? u.name : null],
+        );
+      }
+    });
+    return text(`upserted ${b.length} users`);
+  });
+  // Instance groups (synced from an identity provider in Windmill EE): this server has none.
+  g.get('groups/export', async () => json([]));
+  g.post('groups/overwrite', async (c) => {
+    const b = await c.body();
+    if (Array.isArray(b) && b.length === 0) return text('no instance groups');
+    throw new HttpError(501, 'instance groups: not available on wmill serve (workspace groups are: `wmill group`)');
+  });
+
   g.get('users/list_as_super_admin', async (c, e) => {
     if (!e.p.superAdmin) throw forbidden('only super admins can list all users');
     const page = c.q.int('page', { dflt: 0, min: 0 });
