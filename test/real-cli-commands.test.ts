@@ -145,6 +145,8 @@ export const MANIFEST: Entry[] = [
     expect(again.summary.total_diffs).toBe(0);
   }),
   works('workspace delete-fork', async (t) => {
+    // A member who is not an admin of the fork may not delete it.
+    expect((await api(t).as(t.state.carolToken!).del('/api/workspaces/delete/wm-fork-myfork')).status).toBe(403);
     const r = ok(await t.cli(['workspace', 'delete-fork', 'myfork', '--yes'], { cwd: t.repo, flags: false }));
     expect(r.all).toContain("Forked workspace 'wm-fork-myfork' deleted successfully");
     expect((await api(t).get('/api/workspaces/users')).json.workspaces.map((w: any) => w.id)).not.toContain('wm-fork-myfork');
@@ -288,6 +290,9 @@ export const MANIFEST: Entry[] = [
     ok(await t.cli(['user', 'add', 'bob@example.com', 'pw-bob-123', '--name', 'Bob']));
     const all = (await api(t).get('/api/users/list_as_super_admin')).json;
     expect(all.find((u: any) => u.email === 'bob@example.com')?.name).toBe('Bob');
+    // Only super admins create accounts.
+    const carol = api(t).as(t.state.carolToken!);
+    expect((await carol.post('/api/users/create', { email: 'x@example.com', password: 'p' })).status).toBe(403);
   }),
   works('user create-token', async (t) => {
     // With an email and password: the login of that user (a token that acts as bob).
@@ -306,6 +311,10 @@ export const MANIFEST: Entry[] = [
   works('group create', async (t) => {
     ok(await t.cli(['group', 'create', 'devs', '--summary', 'the developers']));
     expect((await api(t).get('groups/get/devs')).json.summary).toBe('the developers');
+    // Members who are not admins (of the workspace or the group) may not create or join groups.
+    const carol = api(t).as(t.state.carolToken!);
+    expect((await carol.post('groups/create', { name: 'mine' })).status).toBe(403);
+    expect((await carol.post('groups/adduser/devs', { username: 'carol' })).status).toBe(403);
   }),
   works('group add-user', async (t) => {
     ok(await t.cli(['group', 'add-user', 'devs', 'carol']));
