@@ -51,6 +51,12 @@ const TRASHED: Record<string, { kind: string; table: string }> = {
   scripts: { kind: 'script', table: 'script' },
 };
 
+/**
+ * POSTs that change no item: a running job's own bookkeeping (workflow checkpoints, progress,
+ * flow user states), reads sent as POST (sync manifest, script diffs), a push's staged parts.
+ */
+const NOT_AUDITED = /^(jobs\/wac\/|job_metrics\/|jobs\/flow\/user_states\/|wmill\/sync_manifest$|wmill\/sync_push\/[^/]+\/part\/|scripts\/raw_temp\/)/;
+
 function operationOf(method: string, rest: string): { operation: string; action: string; resource: string | null } {
   const segs = rest.split('/');
   const [res = '', verb = ''] = segs;
@@ -72,7 +78,7 @@ function operationOf(method: string, rest: string): { operation: string; action:
  * again if the deletion failed).
  */
 export async function recorded(e: Env, ws: string, method: string, rest: string, run: () => Promise<Reply>): Promise<Reply> {
-  if (method === 'GET' || method === 'HEAD') return run();
+  if (method === 'GET' || method === 'HEAD' || NOT_AUDITED.test(rest)) return run();
   let trashId: string | undefined;
   const del = /^(variables|resources|flows|schedules)\/delete\/(.+)$|^(scripts)\/delete\/p\/(.+)$/.exec(rest);
   if (method === 'DELETE' || del) {
