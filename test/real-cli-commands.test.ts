@@ -143,6 +143,19 @@ export const MANIFEST: Entry[] = [
     // Merged: nothing left to compare.
     const again = (await api(t).get('workspaces/compare/wm-fork-myfork')).json;
     expect(again.summary.total_diffs).toBe(0);
+    // The lineage rules of compare: changed in the parent only = behind; on both sides = a conflict;
+    // both sides holding the same again = no change to deploy.
+    const setVar = (ws: string, value: string) => api(t).post(`/api/w/${ws}/variables/update/f/demo/forked`, { value });
+    const diffOf = async () => (await api(t).get('workspaces/compare/wm-fork-myfork')).json.diffs.find((d: any) => d.path === 'f/demo/forked');
+    expect((await setVar('admins', 'parent edit')).status).toBe(200);
+    expect(await diffOf()).toMatchObject({ kind: 'variable', ahead: 0, behind: 1, has_changes: true });
+    expect((await setVar('wm-fork-myfork', 'fork edit')).status).toBe(200);
+    expect(await diffOf()).toMatchObject({ ahead: 1, behind: 1, has_changes: true });
+    expect((await api(t).get('workspaces/compare/wm-fork-myfork')).json.summary.conflicts).toBe(1);
+    expect((await setVar('wm-fork-myfork', 'parent edit')).status).toBe(200);
+    expect(await diffOf()).toMatchObject({ ahead: 1, behind: 1, has_changes: false });
+    // Not a fork of this workspace: refused.
+    expect((await api(t).get('workspaces/compare/admins')).status).toBe(400);
   }),
   works('workspace delete-fork', async (t) => {
     // A member who is not an admin of the fork may not delete it.
