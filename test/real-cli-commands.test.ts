@@ -536,10 +536,22 @@ export const MANIFEST: Entry[] = [
   local('app lint', 'validates a raw app folder'),
   local('app bundle', 'bundles a raw app folder'),
   local('app new', 'writes a raw app template'),
-  pending('trigger list', 'triggers', '<kind>_triggers/list'),
-  pending('trigger get', 'triggers', '<kind>_triggers/get'),
-  pending('trigger push', 'triggers', '<kind>_triggers/create|update'),
-  pending('trigger set-permissioned-as', 'triggers', '<kind>_triggers/update'),
+  works('trigger push', async (t) => {
+    ok(await t.cli(['trigger', 'push', 'f/demo/feed.websocket_trigger.yaml', 'f/demo/feed']));
+    expect((await api(t).get('websocket_triggers/get/f/demo/feed')).json).toMatchObject({ url: 'wss://example.com/feed', enabled: false });
+  }),
+  works('trigger list', async (t) => {
+    const r = ok(await t.cli(['trigger', 'list', '--json']));
+    expect(JSON.parse(r.stdout.slice(r.stdout.indexOf('[')))).toEqual([{ path: 'f/demo/feed', kind: 'websocket' }]);
+  }),
+  works('trigger get', async (t) => {
+    const r = ok(await t.cli(['trigger', 'get', 'f/demo/feed', '--kind', 'websocket', '--json']));
+    expect(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))).url).toBe('wss://example.com/feed');
+  }),
+  works('trigger set-permissioned-as', async (t) => {
+    const r = ok(await t.cli(['trigger', 'set-permissioned-as', 'f/demo/feed', 'admin@windmill.dev', '--kind', 'websocket']));
+    expect(r.all).toMatch(/f\/demo\/feed/);
+  }),
   local('trigger new', 'writes a trigger template'),
   pending('dev', 'dev', 'the real CLI dev page against the remote (long-running watcher)'),
 
@@ -623,6 +635,7 @@ describe('the real windmill-cli against wmill serve: every command of its help',
       'f/demo/v.variable.yaml': 'description: a var\nvalue: hello\nis_secret: false\n',
       'f/demo/res.resource.yaml': 'description: a resource\nresource_type: demo_rt\nvalue:\n  host: example.org\n',
       'f/demo/nightly.schedule.yaml': "schedule: '0 0 3 * * *'\ntimezone: UTC\nscript_path: f/demo/double\nis_flow: false\nargs:\n  n: 2\nenabled: false\n",
+      'f/demo/feed.websocket_trigger.yaml': 'script_path: f/demo/double\nis_flow: false\nurl: wss://example.com/feed\nfilters: []\ncan_return_message: false\nenabled: false\n',
       'f/other/folder.meta.yaml': 'summary: Other folder\ndisplay_name: other\nowners: []\nextra_perms: {}\n',
       'demo_rt.resource-type.yaml': 'description: a demo type\nschema:\n  type: object\n  properties:\n    host:\n      type: string\n',
       'dependencies/package.json': '{\n  "dependencies": {\n    "lodash": "4.17.21"\n  }\n}\n',
