@@ -77,6 +77,7 @@ for (const f of ['f/bench/triv_ts.ts', 'f/bench/triv_py.py', 'f/bench/triv_sh.sh
     process.exit(1);
   }
 }
+const realPython = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim() || 'python3';
 const cases = [
   {
     name: 'typescript',
@@ -93,8 +94,9 @@ const cases = [
   {
     name: 'python',
     wmill: [process.execPath, [BIN, 'script', 'preview', 'f/bench/triv_py.py', '-d', data]],
-    raw: ['python3', ['drivers/py-driver.py', 'f/bench/triv_py.py']],
-    rawLabel: 'python3 driver.py',
+    // The real interpreter (behind a pyenv-style shim, as wmill resolves it: util/python.ts).
+    raw: [realPython, ['drivers/py-driver.py', 'f/bench/triv_py.py']],
+    rawLabel: `${realPython} driver.py`,
   },
   {
     name: 'bash',

@@ -46,6 +46,10 @@ const PREVIEW_LAZY = new Set([
   'runner/executors/mysql.ts', // mysql2
   'runner/executors/duckdb.ts', // @duckdb/node-api
   'runner/executors/powershell.ts',
+  // Flows and workflow tasks (zod's OpenFlow schema, yaml, minimatch): only when a flow or a
+  // workflow's task needs them; a plain script's preview does not parse them at start-up.
+  'runner/flow/handler.ts',
+  'runner/wac/local-tasks.ts',
 ]);
 const previewLazy = (rel) => PREVIEW_LAZY.has(rel) || (rel.startsWith('commands/') && rel !== 'commands/preview.ts');
 // One instance for both builds (`instanceof WmillError` where errors are rendered).
@@ -120,10 +124,26 @@ if (!existsSync(seedCache)) {
 }
 const seed = readFileSync(seedCache);
 
+// 3. The web UI's client bundle (wmill serve's pages; CodeMirror): for the browser, never
+// imported by the CLI. Served as /ui/app.js (src/server/ui/index.ts).
+const ui = await build({
+  entryPoints: { 'ui/app': 'src/server/ui/client/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.js' },
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+});
+
 // Built in memory, written at once: dist/ is incomplete for as short a time as possible (the
 // CLI may be running from it meanwhile).
 rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
-for (const f of [...preview.outputFiles, ...main.outputFiles, { path: fileURLToPath(new URL('../dist/pglite-seed.tar.gz', import.meta.url)), contents: seed }]) {
+for (const f of [...preview.outputFiles, ...main.outputFiles, ...ui.outputFiles, { path: fileURLToPath(new URL('../dist/pglite-seed.tar.gz', import.meta.url)), contents: seed }]) {
   mkdirSync(dirname(f.path), { recursive: true });
   writeFileSync(f.path, f.contents);
 }

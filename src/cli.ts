@@ -25,6 +25,7 @@ const COMMANDS: [string[], () => Promise<Register>][] = [
   [['sync'], async () => (await import('./commands/sync.js')).registerSync],
   [['flow'], async () => (await import('./commands/flow.js')).registerFlow],
   [['resource', 'resource-type', 'variable', 'schedule', 'folder', 'group', 'app', 'trigger', 'user'], async () => (await import('./commands/items.js')).registerItemCommands],
+  [['dev'], async () => (await import('./commands/dev.js')).registerDev],
   [['job'], async () => (await import('./commands/job.js')).registerJob],
   [['token'], async () => (await import('./commands/token.js')).registerToken],
   [['help'], async () => (await import('./commands/help.js')).registerHelp],

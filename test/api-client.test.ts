@@ -111,3 +111,57 @@ describe('ApiClient', () => {
     expect(slow.message).not.toContain(TOKEN);
   });
 });
+
+describe('a kept-alive connection the server closes as a request goes out on it', () => {
+  // A server that answers the first request of each connection (keep-alive) and drops the
+  // connection, answering nothing, when a second request arrives on it: what a client sees when
+  // the server's idle timeout closes the connection just as the request goes out.
+  const requests: { conn: number; method: string }[] = [];
+  let srv: import('node:net').Server;
+  let url: string;
+  beforeAll(async () => {
+    const net = await import('node:net');
+    let conns = 0;
+    srv = net.createServer((sock) => {
+      const conn = ++conns;
+      let n = 0;
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d;
+        while (buf.includes('\r\n\r\n')) {
+          const head = buf.slice(0, buf.indexOf('\r\n\r\n'));
+          const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+          if (buf.length < head.length + 4 + len) return;
+          buf = buf.slice(head.length + 4 + len);
+          requests.push({ conn, method: head.split(' ')[0]! });
+          if (++n > 1) {
+            sock.resetAndDestroy();
+            return;
+          }
+          sock.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\nConnection: keep-alive\r\n\r\n"ok"');
+        }
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
+  });
+  afterAll(() => new Promise<void>((r) => srv.close(() => r())));
+
+  it('an idempotent request is sent once more, on a new connection; a POST already written is not', async () => {
+    const c = new ApiClient({ remote: url, token: TOKEN });
+    expect(await c.json('GET', '/version')).toBe('ok');
+    // Same connection, dropped under the request: sent again on a new one, once.
+    expect(await c.json('GET', '/version')).toBe('ok');
+    expect(requests).toEqual([
+      { conn: 1, method: 'GET' },
+      { conn: 1, method: 'GET' },
+      { conn: 2, method: 'GET' },
+    ]);
+    // A POST that reached the server on a dropped connection may have been acted on: not resent.
+    const err = await c.json('POST', '/w/x/jobs/run/p/f/a/b', { body: { a: 1 } }).catch((e) => e);
+    expect(err).toBeInstanceOf(WmillError);
+    expect((err as WmillError).message).toMatch(/Network error/);
+    expect(requests.slice(3)).toEqual([{ conn: 2, method: 'POST' }]);
+  });
+});

@@ -100,8 +100,11 @@ const TRACED = {
 const TRACED_RESULT = { loop: [1, 11, 21], pick: 'big', both: ['L', 'R'], inner: 'big' };
 
 beforeAll(async () => {
-  srv = await startTestServer();
   tmp = mkdtempSync(join(tmpdir(), 'wmill-flows-server-'));
+  // Jobs on serve run sandboxed: the test's folder, where they leave what the test reads, is shown
+  // to them, writable (as root without capabilities).
+  Object.assign(process.env, { WMILL_SANDBOX_RW: tmp, WMILL_SANDBOX_UID: '0' });
+  srv = await startTestServer();
   ws = join(tmp, 'ws');
   mkdirSync(ws, { recursive: true });
   writeFileSync(join(ws, 'wmill.yaml'), 'defaultTs: bun\nincludes:\n  - f/**\n');

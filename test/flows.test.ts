@@ -47,10 +47,13 @@ const preview = (folder: string, data: unknown, extra: string[] = [], onStderr?:
 const remote = ['--base-url', '', '--token', '', '--workspace', 'admins'];
 
 beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'wmill-flows-'));
+  // Jobs on serve run sandboxed: the test's folder, where they leave what the test reads, is
+  // shown to them, writable (as root without capabilities).
+  Object.assign(process.env, { WMILL_SANDBOX_RW: tmp, WMILL_SANDBOX_UID: '0' });
   srv = await startTestServer();
   remote[1] = srv.url;
   remote[3] = srv.token;
-  tmp = mkdtempSync(join(tmpdir(), 'wmill-flows-'));
   ws = join(tmp, 'ws');
   cpSync(join(REPO, 'examples'), ws, { recursive: true });
   const push = await run([BIN, 'sync', 'push', '--yes', ...remote], ws);

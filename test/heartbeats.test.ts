@@ -13,6 +13,9 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 
 let srv: TestServer;
 const tmp = mkdtempSync(join(tmpdir(), 'wmill-heartbeats-'));
+// Jobs on serve run sandboxed: the test's folder, where they leave what the test reads, is shown
+// to them, writable (as root without capabilities).
+Object.assign(process.env, { WMILL_SANDBOX_RW: tmp, WMILL_SANDBOX_UID: '0' });
 
 beforeAll(async () => {
   srv = await startTestServer({ staleAfterMs: 300 });

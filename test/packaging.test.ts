@@ -202,6 +202,11 @@ describe('npm pack from a clean clone', () => {
       expect(res.status).toBe(200);
       const me = await fetch(new URL('api/users/whoami', url), { headers: { authorization: 'Bearer packaging_test_token_0123' } });
       expect(me.status).toBe(200);
+      // the web UI: the sign-in page, and the client bundle shipped in dist/ui/
+      expect((await fetch(new URL('login', url))).status).toBe(200);
+      const ui = await fetch(new URL('ui/app.js', url));
+      expect(ui.status).toBe(200);
+      expect(await ui.text()).not.toContain('the web UI bundle is missing');
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));

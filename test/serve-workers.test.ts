@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Api, freshDatabase, spawnServe } from './helpers/server.js';
 import { BIN } from './helpers/workspace.js';
-import { alive } from './helpers/processes.js';
+import { alive, holderGroup } from './helpers/processes.js';
 
 // Generous: a live worker's heartbeat (every second) may come late on a loaded machine, and
 // another process's sweep must not take its jobs then (the 2,000 jobs run exactly once).
@@ -35,7 +35,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'wmill-serve-workers-'));
 
 async function startWorker(name: string): Promise<Worker> {
   const child = spawn(process.execPath, [BIN, 'worker', '--concurrency', '4', '--name', name], {
-    env: { ...process.env, DATABASE_URL: db.url, WMILL_WORKER_TIMEOUT_S: TIMEOUT_S, NO_COLOR: '1' },
+    // Jobs run sandboxed: the test's folder is shown to them, writable (as root without capabilities).
+    env: { ...process.env, DATABASE_URL: db.url, WMILL_WORKER_TIMEOUT_S: TIMEOUT_S, NO_COLOR: '1', WMILL_SANDBOX_RW: tmp, WMILL_SANDBOX_UID: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -161,7 +162,9 @@ describe('wmill serve --workers 0 + wmill worker (PostgreSQL)', () => {
       `f='${marks}'`,
       'if [ -s "$f" ]; then again=1; else again=0; fi',
       'echo "run of $n, again=$again"',
-      'echo "$n $$" >> "$f"',
+      // Held open while it runs: the test finds the job's process by it (its $$ is its sandbox's).
+      'exec 3>>"$f"',
+      'echo "$n $$" >&3',
       'if [ "$again" = 0 ]; then sleep 30; fi',
       'echo "done $n"',
       '',
@@ -175,7 +178,8 @@ describe('wmill serve --workers 0 + wmill worker (PostgreSQL)', () => {
       if (!existsSync(marks)) return undefined;
       const line = readFileSync(marks, 'utf8').split('\n').filter(Boolean)[0];
       const row = (await client.query(`SELECT status, worker, runs FROM job WHERE id = $1`, [id])).rows[0];
-      return line && row?.status === 'running' ? { pid: Number(line.split(' ')[1]), worker: row.worker as string } : undefined;
+      const group = line && row?.status === 'running' ? holderGroup(marks) : 0;
+      return group ? { pid: group, worker: row.worker as string } : undefined;
     }, 120_000, 50);
     // What the job printed is stored (what a worker stores survives it; output it read but had
     // not stored yet when killed, at most one store round trip's worth, is lost: README, Delivery).
@@ -191,7 +195,11 @@ describe('wmill serve --workers 0 + wmill worker (PostgreSQL)', () => {
     // The worker dies first (no clean shutdown, no cancel); then its orphaned job process.
     victim.child.kill('SIGKILL');
     await new Promise((res) => (victim.child.exitCode !== null || victim.child.signalCode ? res(null) : victim.child.once('exit', res)));
-    process.kill(-first.pid, 'SIGKILL');
+    try {
+      process.kill(-first.pid, 'SIGKILL');
+    } catch {
+      /* already gone with its worker (a sandboxed job dies with its parent) */
+    }
     await until('the orphaned job process to go', async () => !alive(first.pid), 30_000, 20);
     const replacement = await startWorker('w3');
 

@@ -35,7 +35,9 @@ describe('query values on wmill serve', () => {
       ['POST', 'jobs/run/preview?timeout=abc', 'timeout'],
       ['POST', 'jobs/run/preview?timeout=1e12', 'timeout'],
       ['GET', 'jobs/list?page=abc', 'page'],
-      ['GET', 'jobs/list?page=0', 'page'],
+      ['GET', 'jobs/list?page=-1', 'page'], // page 0 is the first page, as in Windmill
+      ['GET', 'scripts/list?page=x&per_page=10', 'page'],
+      ['GET', 'flows/list?per_page=0', 'per_page'],
       ['GET', 'jobs/list?per_page=-1', 'per_page'],
       ['GET', 'jobs/list?per_page=1.5', 'per_page'],
       ['GET', 'jobs/completed/list?success=maybe', 'success'],

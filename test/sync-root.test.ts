@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -182,6 +182,57 @@ describe('sync push reads nothing outside the sync root', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const res = await srv.api.req('GET', `/api/w/${ws}/resources/get/f/a/r`);
     expect(res.json?.value).toEqual({ pem: 'inside\n' });
+  }, 120_000);
+});
+
+describe('sync pull writes nothing through a symlink out of the root', () => {
+  /** A workspace on the server with scripts f/a/fine and f/out/s, and a local folder where f/out links out. */
+  async function setup(link: (dir: string, target: string) => void) {
+    const ws = await newWorkspace();
+    for (const [path, content] of [['f/a/fine', 'echo fine\n'], ['f/out/s', 'echo pulled\n']]) {
+      const r = await srv.api.req('POST', `/api/w/${ws}/scripts/create`, { path, content, language: 'bash', summary: '', description: '' });
+      expect(r.status, r.text).toBe(201);
+    }
+    const dir = join(tmp, `pull${++n}`);
+    mkdirSync(join(dir, 'f'), { recursive: true });
+    writeFileSync(join(dir, 'wmill.yaml'), 'defaultTs: bun\nincludes:\n  - f/**\n');
+    const target = mkdtempSync(join(tmp, 'pull-target-'));
+    link(dir, target);
+    return { ws, dir, target };
+  }
+
+  it('a linked folder leading outside: refused (exit 2, naming the file and the link), nothing written anywhere', async () => {
+    const { ws, dir, target } = await setup((dir, target) => symlinkSync(target, join(dir, 'f/out')));
+    const r = await run(dir, ['sync', 'pull', '--yes', ...remote(ws)]);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(errors, r.stderr).toHaveLength(1);
+    expect(errors[0]).toContain('f/out/s.sh');
+    expect(errors[0]).toMatch(/symlink f\/out to .*outside the sync root/);
+    expect(readdirSync(target)).toEqual([]);
+    // Nothing half-written: not even the item that was fine.
+    expect(existsSync(join(dir, 'f/a'))).toBe(false);
+  }, 120_000);
+
+  it('a linked file leading outside (dangling or not): refused, the outside untouched', async () => {
+    const { ws, dir, target } = await setup((dir, target) => {
+      mkdirSync(join(dir, 'f/out'));
+      symlinkSync(join(target, 's.script.yaml'), join(dir, 'f/out/s.script.yaml'));
+    });
+    const r = await run(dir, ['sync', 'pull', '--yes', ...remote(ws)]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/error: f\/out\/s\.script\.yaml: would be written through the symlink f\/out\/s\.script\.yaml/);
+    expect(readdirSync(target)).toEqual([]);
+  }, 120_000);
+
+  it('a link that stays inside the root is written through', async () => {
+    const { ws, dir } = await setup((dir) => {
+      mkdirSync(join(dir, 'f/real'));
+      symlinkSync('real', join(dir, 'f/out'));
+    });
+    const r = await run(dir, ['sync', 'pull', '--yes', ...remote(ws)]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'f/real/s.sh'), 'utf8')).toBe('echo pulled\n');
   }, 120_000);
 });
 

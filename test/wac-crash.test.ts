@@ -22,7 +22,7 @@ import { ADMIN_TOKEN, Api, freshDatabase, spawnServe, spawnWorker, until } from 
 // The dead worker's job is re-queued after this; generous, so that a live worker's late heartbeat
 // (a loaded machine) never has serve's sweep take its jobs, which would add runs to count.
 const TIMEOUT_S = '8';
-const ENV = { WMILL_WORKER_TIMEOUT_S: TIMEOUT_S };
+const ENV: Record<string, string> = { WMILL_WORKER_TIMEOUT_S: TIMEOUT_S };
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
 let serve: Awaited<ReturnType<typeof spawnServe>>;
@@ -32,6 +32,9 @@ let client: pg.Client;
 let myPid: number;
 const workers: Awaited<ReturnType<typeof spawnWorker>>[] = [];
 const tmp = mkdtempSync(join(tmpdir(), 'wmill-wac-crash-'));
+// Jobs on serve run sandboxed: the folder where their tasks leave what the test reads is shown
+// to them, writable (as root without capabilities, so the test's own files stay writable).
+Object.assign(ENV, { WMILL_SANDBOX_RW: tmp, WMILL_SANDBOX_UID: '0' });
 
 // Task i appends i to <dir>/effects; task 0 first waits for <dir>/go (the test's cue).
 const WORKFLOW = `import { workflow, task } from "windmill-client";

@@ -30,6 +30,9 @@ let srv: TestServer;
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'wmill-wac-guide-'));
+  // Jobs on serve run sandboxed: the folder where their tasks leave what the test reads is shown
+  // to them, writable (as root without capabilities, so the test's own files stay writable).
+  Object.assign(process.env, { WMILL_SANDBOX_RW: tmp, WMILL_SANDBOX_UID: '0' });
   cpSync(FIX, join(tmp, 'ws'), { recursive: true });
   srv = await startTestServer();
   await deployWorkspace(srv, join(tmp, 'ws'));

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MarkerScanner, ResidentPool, type ResidentRequest } from '../src/runner/executors/resident.js';
@@ -27,6 +27,10 @@ let tmp: string;
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'wmill-resident-'));
+  // Jobs on serve run sandboxed (as nobody when the tests run as root): the folder where their
+  // tasks leave what the tests read is shown to them, writable.
+  chmodSync(tmp, 0o777);
+  process.env.WMILL_SANDBOX_RW = tmp;
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -313,7 +317,8 @@ export const main = workflow(async (n: number) => {
       path: 'u/admin/wf_timeout',
       language: 'bun',
       content: `import { workflow, task } from "windmill-client";
-const pid = task(async function pid() { return process.pid; });
+// A process's own mark (a sandboxed job's pid is its PID namespace's, the same in every process).
+const pid = task(async function pid() { return ((globalThis as any).__mark ??= Math.random()); });
 const hang = task(async function hang() { await new Promise((r) => setTimeout(r, 60000)); return 1; }, { timeout: 2 });
 export const main = workflow(async () => {
   const before = await pid();
@@ -341,7 +346,7 @@ export const main = workflow(async () => {
 
   it('a resident does not outlive a server killed with SIGKILL (TypeScript and Python)', async () => {
     const data = mkdtempSync(join(tmp, 'data-'));
-    const s = await spawnServe(['--data', data]);
+    const s = await spawnServe(['--data', data], { WMILL_SANDBOX_RW: tmp });
     const alive = (pid: number) => {
       try {
         process.kill(pid, 0);
@@ -359,8 +364,11 @@ export const main = workflow(async () => {
         language: 'bun',
         content: `import { workflow, task } from "windmill-client";
 const long = task(async function long(f: string) {
-  (await import("node:fs")).writeFileSync(f, String(process.pid));
+  const fs = await import("node:fs");
+  const fd = fs.openSync(f, "w");
+  fs.writeSync(fd, String(process.pid));
   await new Promise((r) => setTimeout(r, 120000));
+  fs.closeSync(fd);
 });
 export const main = workflow(async (f: string) => { await long(f); });
 `,
@@ -375,7 +383,8 @@ from wmill import workflow, task
 async def long(f: str):
     with open(f, "w") as h:
         h.write(str(os.getpid()))
-    time.sleep(120)
+        h.flush()
+        time.sleep(120)
 
 @workflow
 async def main(f: str):
@@ -384,7 +393,19 @@ async def main(f: str):
       });
       await api.post('jobs/run/p/u/admin/long_ts', { f: pidTs });
       await api.post('jobs/run/p/u/admin/long_py', { f: pidPy });
-      const pidOf = (f: string) => (existsSync(f) ? Number(readFileSync(f, 'utf8')) : 0);
+      // The task's process as the host sees it (in a sandbox its own pid is its namespace's):
+      // the one holding its file open.
+      const holder = (f: string) => {
+        for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+          try {
+            if (readdirSync(`/proc/${p}/fd`).some((fd) => readlinkSync(`/proc/${p}/fd/${fd}`) === f)) return Number(p);
+          } catch {
+            /* gone, or not ours to read */
+          }
+        }
+        return 0;
+      };
+      const pidOf = (f: string) => (existsSync(f) && readFileSync(f, 'utf8') ? holder(f) : 0);
       await until('both tasks to run', async () => pidOf(pidTs) > 0 && pidOf(pidPy) > 0, 300_000, 100);
       const pids = [pidOf(pidTs), pidOf(pidPy)];
       expect(pids.every(alive)).toBe(true);
@@ -403,6 +424,8 @@ async def main(f: str):
     const spans = join(tmp, 'spans.txt');
     writeFileSync(effects, '');
     writeFileSync(spans, '');
+    chmodSync(effects, 0o666);
+    chmodSync(spans, 0o666);
     await api.deploy({
       path: 'u/admin/wf_cache',
       language: 'bun',

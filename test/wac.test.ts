@@ -40,6 +40,9 @@ ${body}
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'wmill-wac-'));
+  // Jobs on serve run sandboxed: the folder where their tasks leave what the test reads is shown
+  // to them, writable (as root without capabilities, so the test's own files stay writable).
+  Object.assign(process.env, { WMILL_SANDBOX_RW: tmp, WMILL_SANDBOX_UID: '0' });
   mkdirSync(join(tmp, 'f/w'), { recursive: true });
   writeFileSync(join(tmp, 'wmill.yaml'), 'defaultTs: bun\nincludes:\n  - f/**\n');
   srv = await startTestServer();
@@ -266,7 +269,8 @@ describe('workflow-as-code on wmill serve', () => {
 
   it('a server killed mid-way through a 20-task workflow restarts and completes; each side effect happens once', async () => {
     const data = mkdtempSync(join(tmpdir(), 'wmill-wac-kill-'));
-    const marker = join(data, 'effects.txt');
+    // Beside the tests' files (a job sees no server's data folder).
+    const marker = join(tmp, 'kill-effects.txt');
     let s = await spawnServe(['--data', data], { WMILL_WORKER_TIMEOUT_S: '2' });
     let api = new Api(s.url, ADMIN_TOKEN);
     const content = WF(

@@ -128,10 +128,30 @@ def _error_json(e, tb):
 
 
 _modules = {}
+_generation = [0]
 
 
-def _load(script):
+def _forget_workspace_modules(root):
+    """wmill dev: a new generation imports the script and the workspace modules it imports afresh;
+    installed packages (site-packages) and wmill itself stay loaded."""
+    _modules.clear()
+    if not root:
+        return
+    prefix = os.path.abspath(root) + os.sep
+    for name, mod in list(sys.modules.items()):
+        f = getattr(mod, "__file__", None)
+        if f and f.startswith(prefix) and "site-packages" not in f and "dist-packages" not in f:
+            del sys.modules[name]
+    import importlib
+
+    importlib.invalidate_caches()
+
+
+def _load(script, reload=None, root=None):
     """The job's module, imported once per process (a resident process serves many rounds)."""
+    if reload and reload != _generation[0]:
+        _generation[0] = reload
+        _forget_workspace_modules(root)
     module = _modules.get(script)
     if module is None:
         import importlib.util
@@ -156,7 +176,7 @@ def _run_job(data):
         wmill._client = None
     status = 0
     try:
-        module = _load(data.get("script"))
+        module = _load(data.get("script"), data.get("reload"), data.get("root"))
         wac = data.get("wac")
         checkpoint = wac.get("checkpoint") if isinstance(wac, dict) else None
         if checkpoint is not None:

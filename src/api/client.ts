@@ -145,11 +145,31 @@ async function request(url: URL, method: string, headers: Record<string, string>
   return res;
 }
 
+/** Methods a server must treat as idempotent (RFC 9110 §9.2.2): sending one twice is harmless. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/**
+ * One exchange on node:http(s). A kept-alive connection the server closed (its idle timeout) just
+ * as this request went out on it fails with ECONNRESET/EPIPE on a reused socket: the request is
+ * sent once more, on a new connection, when that is safe: an idempotent method, or nothing of the
+ * request was written to the dead connection. Never more than once, never for a fresh connection.
+ */
 async function exchangeDirect(url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<RawResponse> {
-  const { mod, agent } = await transport(url);
-  return new Promise<RawResponse>((resolve, reject) => {
+  try {
+    return await exchangeOnce(url, method, headers, body, signal);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { reusedSocket?: boolean; bytesSent?: number };
+    const closedUnderUs = err.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && !signal.aborted;
+    if (closedUnderUs && (IDEMPOTENT.has(method.toUpperCase()) || err.bytesSent === 0)) return exchangeOnce(url, method, headers, body, signal);
+    throw e;
+  }
+}
+
+function exchangeOnce(url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<RawResponse> {
+  return transport(url).then(({ mod, agent }) => new Promise<RawResponse>((resolve, reject) => {
     const h: Record<string, string | number> = { ...headers };
     if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
+    let written0 = 0;
     const req = mod.request(url, { method, headers: h, agent, signal }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
@@ -160,9 +180,14 @@ async function exchangeDirect(url: URL, method: string, headers: Record<string, 
       });
       r.on('error', reject);
     });
-    req.on('error', reject);
+    // What this request wrote on its connection (a reused one has its earlier requests' bytes).
+    req.once('socket', (sock) => (written0 = sock.bytesWritten));
+    req.on('error', (e) => {
+      const sent = req.socket ? req.socket.bytesWritten - written0 : 0;
+      reject(Object.assign(e, { reusedSocket: req.reusedSocket, bytesSent: sent }));
+    });
     req.end(body);
-  });
+  }));
 }
 
 export class ApiClient {

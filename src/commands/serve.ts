@@ -81,6 +81,7 @@ export function registerServe(program: Command): void {
         staleAfterMs: staleAfterMs(),
         log: (l) => err(l),
       }).catch((e: Error) => {
+        if (e.name === 'SandboxError') throw new WmillError('usage', e.message);
         // A refused data folder (modes, held by another server) is a usage error as it is.
         throw e instanceof WmillError ? e : new WmillError('failure', e.message);
       });
@@ -89,7 +90,7 @@ export function registerServe(program: Command): void {
         err(`Admin token (shown once; set WMILL_ADMIN_TOKEN to choose it): ${server.generatedToken}`);
       }
       // One line (the process keeps running: a reader takes the first line as the ready signal).
-      if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, url: `${server.url}/`, port: server.port, database, workspace: 'admins' })}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ok: true, url: `${server.url}/`, port: server.port, database, workspace: 'admins', sandbox: server.sandbox })}\n`);
       else out(`wmill serve listening on ${server.url}/ (workspace 'admins', ${database})`);
       await new Promise<void>((done) => {
         const stop = () => {
@@ -123,7 +124,7 @@ export function registerServe(program: Command): void {
         staleAfterMs: staleAfterMs(),
         log: (l) => err(l),
       }).catch((e: Error) => {
-        throw new WmillError('failure', e.message);
+        throw new WmillError(e.name === 'SandboxError' ? 'usage' : 'failure', e.message);
       });
       err(`wmill worker ${w.engine.worker} started`);
       await new Promise<void>((done) => {

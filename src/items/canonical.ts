@@ -1,6 +1,6 @@
 /**
  * The one shape both sides of a sync agree on. Every workspace item (script, flow, resource,
- * variable, schedule, folder, resource type) becomes a canonical body, defaults filled in
+ * variable, schedule, folder, resource type, app and raw app: src/items/apps.ts) becomes a canonical body, defaults filled in
  * and server-side bookkeeping dropped, and its content hash is the SHA-256 of the body's
  * canonical JSON (keys sorted). Our server computes the same hashes from its rows
  * (`POST /api/w/{ws}/wmill/sync_manifest`), so a no-op push compares hashes instead of
@@ -11,13 +11,13 @@ import { TRIGGER_KINDS, type TriggerKind } from './triggers.js';
 
 /** A trigger's item kind names its file suffix: `http_trigger` is `<path>.http_trigger.yaml` (src/items/triggers.ts). */
 export type TriggerItemKind = `${TriggerKind}_trigger`;
-export type ItemKind = 'folder' | 'resource-type' | 'variable' | 'resource' | 'script' | 'flow' | 'schedule' | TriggerItemKind;
+export type ItemKind = 'folder' | 'resource-type' | 'variable' | 'resource' | 'script' | 'flow' | 'raw_app' | 'app' | 'schedule' | TriggerItemKind;
 
 export const TRIGGER_ITEM_KINDS: TriggerItemKind[] = TRIGGER_KINDS.map((k) => `${k}_trigger` as const);
 export const isTriggerItem = (k: string): k is TriggerItemKind => (TRIGGER_ITEM_KINDS as string[]).includes(k);
 
 /** Apply order (the reference's order): what others depend on first. */
-export const KIND_ORDER: ItemKind[] = ['folder', 'resource-type', 'variable', 'resource', 'script', 'flow', 'schedule', ...TRIGGER_ITEM_KINDS];
+export const KIND_ORDER: ItemKind[] = ['folder', 'resource-type', 'variable', 'resource', 'script', 'flow', 'raw_app', 'app', 'schedule', ...TRIGGER_ITEM_KINDS];
 
 export interface SyncItem {
   kind: ItemKind;

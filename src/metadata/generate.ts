@@ -7,7 +7,7 @@ import { readText, readTextOrNull, writeFileAtomicAsync, WriteQueue } from '../u
 import { resolveInRoot, safePath } from '../util/safe-read.js';
 import { dependencyFileHash, flowFileHash, flowHash, scriptHash } from './hash.js';
 import { propagate, type GraphNode } from './import-graph.js';
-import { clearLockEntries, lockKeyIndex, readLockFile, writeLockFile } from './lockfile.js';
+import { clearLockEntries, lockKeyIndex, readLockFile, writeLockFile, type LegacyLock } from './lockfile.js';
 import { canInferSchema, parseScripts, relativeImports } from './parsers/index.js';
 import { mergeSchema } from './schema.js';
 import { defaultMetadata, formatOf, parseMetadata, renderMetadata, type ScriptMetadata } from './script-metadata.js';
@@ -115,6 +115,8 @@ interface Loaded {
   flows: FlowState[];
   deps: { file: string; hash: string; language: Language; text: string }[];
   locks: Map<string, string>;
+  /** The lock file is in the legacy format (kept when it is rewritten). */
+  legacyLock?: LegacyLock;
   /** Built by computePlan when locks are involved. */
   lockInputs?: LockInputs;
   /** Relative imports of every script (set by computePlan). */
@@ -135,7 +137,7 @@ function inScope(rel: string, folder: string | string[] | undefined): boolean {
 
 function load(cfg: WorkspaceConfig): Loaded {
   const discovery = discover(cfg);
-  const { locks, created } = readLockFile(cfg.root);
+  const { locks, created, legacy } = readLockFile(cfg.root);
   const problems: Plan['problems'] = discovery.problems.map((p) => ({ file: p.file, message: p.message }));
   const scripts: ScriptState[] = [];
   for (const item of discovery.scripts) {
@@ -166,7 +168,7 @@ function load(cfg: WorkspaceConfig): Loaded {
       deps.push({ file: rel, hash: dependencyFileHash(text, rel), language: DEPENDENCY_FILES[base]!, text });
     }
   }
-  return { cfg, discovery, scripts, flows, deps, locks, lockFileCreated: created, problems };
+  return { cfg, discovery, scripts, flows, deps, locks, legacyLock: legacy, lockFileCreated: created, problems };
 }
 
 /** Why a flow is stale, or null when its recorded hashes match its inline files. */
@@ -469,7 +471,7 @@ export async function generateMetadata(cfg: WorkspaceConfig, opts: GenerateOptio
   }
   // every item file is in place before wmill-lock.yaml records its hash
   await writes.drain();
-  if (result.updated.length > 0 || l.lockFileCreated) writeLockFile(cfg.root, l.locks);
+  if (result.updated.length > 0 || l.lockFileCreated) writeLockFile(cfg.root, l.locks, l.legacyLock);
   return result;
 }
 
@@ -633,6 +635,6 @@ export function rehash(cfg: WorkspaceConfig, folder?: string): RehashResult {
   }
   for (const d of l.deps) if (inScope(d.file, f)) l.locks.set(d.file, d.hash);
   for (const p of l.problems) out.skipped.push({ file: p.file, reason: p.message });
-  writeLockFile(cfg.root, l.locks);
+  writeLockFile(cfg.root, l.locks, l.legacyLock);
   return out;
 }

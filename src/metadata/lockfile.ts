@@ -6,12 +6,26 @@ import { parseYamlStrict, toYaml } from '../util/yaml.js';
 
 /**
  * wmill-lock.yaml: `version: v2` and a flat map `<path>[+<sub>]` → sha256 hex.
- * Reads v2, legacy v1 (nested maps) and `./`-prefixed keys; always writes v2.
+ * Reads v2, legacy files (no `version:` line or `version: v1`: nested maps `<path>: {<sub>: hash}`)
+ * and `./`-prefixed keys. A new file is v2; a legacy file keeps its format when rewritten, as the
+ * reference CLI 1.819 keeps it: only the entries that changed are written (nested for `+<sub>`
+ * keys), nothing is removed, and wmill's own `<path>+__lock` entries are left out (the legacy
+ * format has no place for them: that script's lock-staleness check is then skipped).
  */
 export interface LockFile {
   locks: Map<string, string>;
   /** True when the file did not exist. */
   created: boolean;
+  /** Set when the file is in the legacy format (kept on write). */
+  legacy?: LegacyLock;
+}
+
+export interface LegacyLock {
+  version?: string;
+  /** The `locks` map as it was read. */
+  raw: Record<string, string | Record<string, string>>;
+  /** The flat view of `raw` (what changed is what differs from it). */
+  flat: Map<string, string>;
 }
 
 const LockYaml = z.object({
@@ -22,9 +36,14 @@ const LockYaml = z.object({
 export const LOCK_FILE = 'wmill-lock.yaml';
 
 export function parseLockFile(text: string, file: string): Map<string, string> {
+  return parseLockFileFull(text, file).locks;
+}
+
+/** The entries, and the legacy format when the file is in it. */
+export function parseLockFileFull(text: string, file: string): { locks: Map<string, string>; legacy?: LegacyLock } {
   const parsed = parseYamlStrict(text);
   if ('error' in parsed) throw new WmillError('usage', `${file}${parsed.line ? `:${parsed.line}` : ''}: invalid YAML: ${parsed.error}; delete the file and run 'wmill generate-metadata rehash'`);
-  if (parsed.value == null) return new Map();
+  if (parsed.value == null) return { locks: new Map() };
   const res = LockYaml.safeParse(parsed.value);
   if (!res.success) {
     const i = res.error.issues[0]!;
@@ -36,14 +55,15 @@ export function parseLockFile(text: string, file: string): Map<string, string> {
     if (typeof v === 'string') out.set(key, v);
     else for (const [sub, h] of Object.entries(v)) out.set(`${key}+${sub}`, h);
   }
-  return out;
+  if (res.data.version === 'v2') return { locks: out };
+  return { locks: out, legacy: { version: res.data.version, raw: structuredClone(res.data.locks ?? {}), flat: new Map(out) } };
 }
 
 export function readLockFile(root: string): LockFile {
   const file = join(root, LOCK_FILE);
   const text = readTextOrNull(file);
   if (text === null) return { locks: new Map(), created: true };
-  return { locks: parseLockFile(text, file), created: false };
+  return { ...parseLockFileFull(text, file), created: false };
 }
 
 export function renderLockFile(locks: Map<string, string>): string {
@@ -52,8 +72,31 @@ export function renderLockFile(locks: Map<string, string>): string {
   return toYaml({ version: 'v2', locks: obj });
 }
 
-export function writeLockFile(root: string, locks: Map<string, string>): void {
-  writeFileAtomic(join(root, LOCK_FILE), renderLockFile(locks));
+/** A legacy file with the entries of `locks` that differ from what was read. */
+export function renderLegacyLockFile(locks: Map<string, string>, legacy: LegacyLock): string {
+  const raw = structuredClone(legacy.raw);
+  for (const [k, v] of locks) {
+    if (legacy.flat.get(k) === v) continue;
+    const plus = k.indexOf('+');
+    if (plus < 0) {
+      raw[k] = v;
+      continue;
+    }
+    const path = k.slice(0, plus);
+    const sub = k.slice(plus + 1);
+    if (sub === '__lock') continue;
+    let prev = raw[path];
+    if (!prev || typeof prev !== 'object') {
+      prev = {};
+      raw[path] = prev;
+    }
+    prev[sub] = v;
+  }
+  return toYaml(legacy.version ? { version: legacy.version, locks: raw } : { locks: raw });
+}
+
+export function writeLockFile(root: string, locks: Map<string, string>, legacy?: LegacyLock): void {
+  writeFileAtomic(join(root, LOCK_FILE), legacy ? renderLegacyLockFile(locks, legacy) : renderLockFile(locks));
 }
 
 /**

@@ -135,7 +135,7 @@ interface View {
   deadline?: string;
 }
 
-interface FormSchema {
+export interface FormSchema {
   properties: Record<string, Record<string, any>>;
   required: string[];
 }
@@ -159,6 +159,21 @@ async function describe(store: Store, job: JobRecord, link: { resumeId: number; 
   return { canAnswer: true, note: `The ${kindName(job)} has not reached its approval step yet: your answer is kept for its next approval.` };
 }
 
+/**
+ * What a job waits for now, for the pages that offer the buttons to signed-in users (the web
+ * UI's job page): a workflow's approval step (with its form) or a flow's suspend step.
+ */
+export function pendingApproval(job: JobRecord): { waiting: string; form?: FormSchema; description?: unknown; deadline?: string } | undefined {
+  if (isFinal(job.status)) return undefined;
+  const wac = waitingApproval(job);
+  if (wac) {
+    const a = (job.wacState?._approval ?? {}) as Record<string, any>;
+    return a.key === wac ? { waiting: wac, form: formSchema(a.form), description: a.description, deadline: a.deadline } : { waiting: wac };
+  }
+  const flowWaiting = (job.flowState as { waiting?: { key: string } } | undefined)?.waiting?.key;
+  return flowWaiting ? { waiting: flowWaiting.replace(/\/suspend$/, '') } : undefined;
+}
+
 function kindName(job: JobRecord): string {
   if (job.kind === 'flow' || job.kind === 'flowpreview') return 'flow';
   return job.wacState ? 'workflow' : 'job';
@@ -175,7 +190,7 @@ function formSchema(form: unknown): FormSchema | undefined {
 }
 
 /** The payload the form gives (typed by the schema), or what is wrong with it. No form: `{}`. */
-function formPayload(form: FormSchema | undefined, body: URLSearchParams, strict: boolean): { payload: Record<string, unknown> } | { error: string } {
+export function formPayload(form: FormSchema | undefined, body: URLSearchParams, strict: boolean): { payload: Record<string, unknown> } | { error: string } {
   const payload: Record<string, unknown> = {};
   if (!form) return { payload };
   for (const [name, p] of Object.entries(form.properties)) {
@@ -234,7 +249,7 @@ function render(job: JobRecord, view: View, status: number, error?: string, sent
   return page(status, view.waiting ? `Approval requested: ${job.path}` : `Approval: ${job.path}`, body);
 }
 
-function answerForm(form: FormSchema | undefined, sent?: URLSearchParams): string {
+export function answerForm(form: FormSchema | undefined, sent?: URLSearchParams): string {
   const fields = Object.entries(form?.properties ?? {}).map(([name, p]) => {
     const id = `f-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     const field = `field.${name}`;

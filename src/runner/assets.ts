@@ -32,11 +32,14 @@ function toJson(v) {
   return s === undefined ? 'null' : s;
 }
 
+/** File URLs and paths without the queries module reloading adds (wmill_gen, tsx's own). */
+const clean = (t) => typeof t === 'string' ? t.replace(/(%3F|\\?)tsx-[\\w-]+=[^\\s?&):]*|[?&](?:tsx-[\\w-]+|wmill_gen)=[^\\s?&):]*/g, '') : t;
+
 function serializeError(e) {
   if (e instanceof Error) {
     // Frames of this wrapper are noise in the user's stack trace.
-    const stack = typeof e.stack === 'string' ? e.stack.split('\\n').filter((l) => !l.includes('/ts-wrapper.mjs')).join('\\n') : undefined;
-    const out = { name: e.name || 'Error', message: e.message, stack };
+    const stack = typeof e.stack === 'string' ? clean(e.stack.split('\\n').filter((l) => !l.includes('/ts-wrapper.mjs')).join('\\n')) : undefined;
+    const out = { name: e.name || 'Error', message: clean(e.message), stack };
     const extra = {};
     for (const k of Object.keys(e)) if (!SKIP.has(k)) extra[k] = e[k];
     if (Object.keys(extra).length) out.extra = extra;
@@ -141,6 +144,7 @@ async function runWorkflowRound(mod, args, checkpoint, argNames) {
 
 /** Run one job (or one workflow round) in this process: {code, out} with out the result JSON. */
 const loaded = new Map();
+let generation = 0;
 async function runJob(input) {
   wacKeys = null;
   wacExecuting = null;
@@ -149,7 +153,14 @@ async function runJob(input) {
       if (v === null) delete process.env[k];
       else process.env[k] = v;
     }
-    const url = pathToFileURL(input.script).href;
+    // \`reload\` (wmill dev, a resident): a generation number; a new one imports the script and
+    // the workspace modules it imports afresh (the resolve hook carries it to relative imports),
+    // while packages stay loaded.
+    if (input.reload && input.reload !== generation) {
+      generation = input.reload;
+      loaded.clear();
+    }
+    const url = pathToFileURL(input.script).href + (input.reload ? '?wmill_gen=' + input.reload : '');
     let mod = loaded.get(url);
     if (!mod) loaded.set(url, (mod = await import(url)));
     const args = input.args || {};
@@ -351,7 +362,18 @@ export function initialize(data) {
   fallbackParent = data && data.fallbackParent;
 }
 const isBare = (s) => !/^(\\.{0,2}\\/|[A-Za-z][A-Za-z0-9+.-]*:|#)/.test(s);
+// wmill dev: a module imported as file.ts?wmill_gen=N imports the workspace's modules with the
+// same N, so that a new generation re-imports them all (packages under node_modules stay loaded).
+const GEN = /[?&]wmill_gen=(\\d+)/;
 export async function resolve(specifier, context, next) {
+  const r = await resolveBase(specifier, context, next);
+  const m = context.parentURL && GEN.exec(context.parentURL);
+  if (m && r.url.startsWith('file:') && !r.url.includes('/node_modules/') && !GEN.test(r.url)) {
+    return { ...r, url: r.url + (r.url.includes('?') ? '&' : '?') + 'wmill_gen=' + m[1] };
+  }
+  return r;
+}
+async function resolveBase(specifier, context, next) {
   let r;
   try {
     r = await next(specifier, context);
@@ -367,7 +389,7 @@ export async function resolve(specifier, context, next) {
   }
   // TypeScript sources outside node_modules are ES modules, as bun treats them
   // (top-level await, import/export) whatever the nearest package.json says.
-  if (r.url.startsWith('file:') && /\\.(ts|mts|tsx)$/.test(r.url) && !r.url.includes('/node_modules/')) {
+  if (r.url.startsWith('file:') && /\\.(ts|mts|tsx)(\\?|$)/.test(r.url) && !r.url.includes('/node_modules/')) {
     return { ...r, format: 'module' };
   }
   return r;
@@ -468,7 +490,46 @@ process.on('disconnect', () => {
 });
 `;
 
+const BASH_RESIDENT = `# wmill: Bash resident (generated; see src/runner/assets.ts and executors/bash.ts)
+# One job per record on stdin, NUL-separated fields: the number of environment pairs, the pairs
+# (name, value), the number of arguments, the arguments, the script. Each job runs in a subshell
+# forked BEFORE its job arrives (it reads the job itself), so a job costs no fork or exec on its
+# way: in ./job (emptied by the runner before each job), stdin from /dev/null, as
+# \`bash -e script args...\` would run it (set -e, the positional arguments). Its EXIT trap
+# answers "\\x1e<nonce> R <status> null" on stdout and "\\x1e<nonce>" on stderr, then exits 199;
+# any other status (the script replaced the trap) is answered by the loop. Ends when stdin closes.
+__wm_nonce=$WMILL_RESIDENT
+unset WMILL_RESIDENT
+__wm_base=$PWD
+while :; do
+  (
+    IFS= read -r -d '' __wm_n || exit 198
+    __wm_env=()
+    for ((__wm_i = 0; __wm_i < __wm_n * 2; __wm_i++)); do IFS= read -r -d '' __wm_x; __wm_env+=("$__wm_x"); done
+    IFS= read -r -d '' __wm_n
+    __wm_args=()
+    for ((__wm_i = 0; __wm_i < __wm_n; __wm_i++)); do IFS= read -r -d '' __wm_x; __wm_args+=("$__wm_x"); done
+    IFS= read -r -d '' __wm_s
+    exec </dev/null
+    cd "$__wm_base/job" || exit 1
+    for ((__wm_i = 0; __wm_i < \${#__wm_env[@]}; __wm_i += 2)); do export "\${__wm_env[__wm_i]}=\${__wm_env[__wm_i+1]}"; done
+    set -- "\${__wm_args[@]}"
+    trap '__wm_c=$?; printf "\\036%s R %d null\\n" "$__wm_nonce" "$__wm_c"; printf "\\036%s\\n" "$__wm_nonce" >&2; exit 199' EXIT
+    unset __wm_base __wm_n __wm_env __wm_x __wm_args __wm_i
+    set -e
+    . "$__wm_s"
+  )
+  __wm_c=$?
+  ((__wm_c == 198)) && break
+  if ((__wm_c != 199)); then
+    printf '\\036%s R %d null\\n' "$__wm_nonce" "$__wm_c"
+    printf '\\036%s\\n' "$__wm_nonce" >&2
+  fi
+done
+`;
+
 export const ASSETS: Record<string, string> = {
+  'bash-resident.sh': BASH_RESIDENT,
   'spawner.mjs': SPAWNER,
   'ts-wrapper.mjs': TS_WRAPPER,
   'node-hook.mjs': NODE_HOOK,

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { ApiServer } from './job-api.js';
 import { DEFAULT_RUNNER_CONFIG, executorFor, type Prewarmed, type RunnerConfig } from './executors/index.js';
 import { ResidentPool } from './executors/resident.js';
+import { giveToJob } from './executors/sandbox.js';
 import { bodyHash } from '../items/canonical.js';
 import { newJobId, newToken } from './ids.js';
 import type { Store } from './store.js';
@@ -74,6 +75,13 @@ export interface EngineOptions {
   tags?: string[];
   /** Run workflow rounds and inline tasks in resident interpreters (default: unless WMILL_WAC_RESIDENT=0). */
   residents?: boolean;
+  /**
+   * wmill dev: every job of a language with a resident interpreter (TypeScript, Python, Bash)
+   * runs in one, shared by the script files of one interpreter set-up and kept warm (no idle
+   * stop); `generation()`, bumped by dev on every change, makes the wrapper import the script
+   * and its workspace modules afresh.
+   */
+  devResidents?: { generation: () => number };
   /** Keep a spare resident per interpreter in use, so a workflow's first round skips the start (hosts: yes; one-shot preview: no). */
   residentSpares?: boolean;
   /**
@@ -81,6 +89,8 @@ export interface EngineOptions {
    * process). Default: only the allow-list of job-env.ts (a server's environment holds its secrets).
    */
   inheritEnv?: boolean;
+  /** The email of the user a job runs as (WM_EMAIL; default `<user>@localhost`). */
+  emailOf?: (job: JobRecord) => Promise<string | undefined>;
   /** Called before a job runs (at run time, not queue time); throwing fails the job with the error's message. */
   authorize?: (job: JobRecord) => Promise<void>;
   /** Called for each `$var:`/`$res:` reference of a job's arguments; throwing fails the job (the owner may not read it). */
@@ -143,8 +153,18 @@ export class Engine {
     const idleS = Number(process.env.WMILL_WAC_RESIDENT_IDLE_S);
     this.residents =
       (opts.residents ?? process.env.WMILL_WAC_RESIDENT !== '0')
-        ? new ResidentPool({ tmpRoot: this.tmpRoot, ...(idleS > 0 ? { idleMs: idleS * 1000 } : {}) })
+        ? new ResidentPool({ tmpRoot: this.tmpRoot, ...(opts.devResidents ? { idleMs: 2 ** 31 - 1 } : idleS > 0 ? { idleMs: idleS * 1000 } : {}) })
         : undefined;
+  }
+
+  /** Pids of the resident interpreters alive. */
+  residentPids(): number[] {
+    return this.residents?.pids() ?? [];
+  }
+
+  /** Stop the resident interpreters (what they load changed: package.json, requirements); the next job starts a new one. */
+  async restartResidents(): Promise<void> {
+    await this.residents?.restart();
   }
 
   private pollTimer: NodeJS.Timeout | undefined;
@@ -586,24 +606,27 @@ export class Engine {
         this.tokens.set(token, { token, jobId: job.id, workspace: job.workspace });
         redactor = new StreamRedactor([token]);
         // Workflow rounds and inline tasks run in a resident interpreter (executors/resident.ts).
-        const resident = this.residents && executor.resident && isWorkflowScript(job) ? this.residents : undefined;
+        const dev = this.opts.devResidents && job.file ? this.opts.devResidents : undefined;
+        const resident = this.residents && executor.resident && (dev || isWorkflowScript(job)) ? this.residents : undefined;
         if (!resident) {
           prewarmed = await this.takePrewarm(job.language);
           jobDir = prewarmed?.jobDir ?? mkdtempSync(join(this.tmpRoot, 'wmill-job-'));
         }
         timer = armTimeout(job, run);
         if (this.opts.prepare && jobDir) Object.assign(job, (await this.opts.prepare(job, jobDir)) ?? {});
+        // What prepare wrote is the job's own to change (a sandboxed job runs as another uid).
+        if (jobDir) giveToJob(this.config.sandbox, jobDir);
         if (isWorkflowScript(job)) {
           const prep = await prepareRound(job, this.store);
           if ('fail' in prep) throw Object.assign(new Error(prep.fail), { name: 'WorkflowError' });
           wac = prep;
           job.wac = { checkpoint: prep.checkpoint };
         }
-        const jobVars = this.jobVars(job, token, apiBase);
+        const jobVars = this.jobVars(job, token, apiBase, await this.opts.emailOf?.(job));
         if (resident) {
           const env = this.baseEnv();
           outcome = await resident.run({
-            key: residentKey(job),
+            key: dev ? devResidentKey(job) : residentKey(job),
             launch: async (dir) => {
               const j = { ...job, ...((this.opts.prepare ? await this.opts.prepare({ ...job }, dir) : undefined) ?? {}) };
               return executor.resident!({ job: j, dir, env, config: this.config });
@@ -615,7 +638,7 @@ export class Engine {
                   spare: (dir: string) => executor.resident!({ dir, env, config: this.config }).command,
                 }
               : {}),
-            input: { args, argNames: job.argNames ?? null, env: jobVars, wac: job.wac ?? null },
+            input: { args, argNames: job.argNames ?? null, env: jobVars, wac: job.wac ?? null, ...(dev ? { script: job.file, root: job.root ?? null, reload: dev.generation() } : {}) },
             log,
             signal: run.abort.signal,
             onCheckpoint: (body) => inlineCheckpoint(this.store, job.id, body),
@@ -916,7 +939,7 @@ export class Engine {
   }
 
   /** The variables that make a process this job's (reserved WM_* variables, API location, job.env). */
-  private jobVars(job: JobRecord, token: string, baseUrl: string): Record<string, string> {
+  private jobVars(job: JobRecord, token: string, baseUrl: string, email?: string): Record<string, string> {
     const statePath = `${job.path}/user`;
     const user = job.permissionedAs?.startsWith('u/') ? job.permissionedAs.slice(2) : this.user;
     return {
@@ -927,7 +950,7 @@ export class Engine {
       WM_JOB_PATH: job.path,
       WM_PERMISSIONED_AS: job.permissionedAs ?? `u/${this.user}`,
       WM_USERNAME: user,
-      WM_EMAIL: `${user}@localhost`,
+      WM_EMAIL: email ?? `${user}@localhost`,
       WM_STATE_PATH: statePath,
       WM_STATE_PATH_NEW: statePath,
       WM_OBJECT_PATH: `${job.path.replace(/\//g, '_')}/${job.id}`,
@@ -970,6 +993,11 @@ function noProxyFor(baseUrl: string, env: Record<string, string | undefined>): R
 function residentKey(job: JobRecord): string {
   const h = createHash('sha256').update(job.content).digest('hex').slice(0, 32);
   return [job.language, job.workspace, job.permissionedAs ?? '', job.path, job.file ?? '', job.root ?? '', job.scriptHash ?? '', h].join('\u0000');
+}
+
+/** wmill dev: one resident per interpreter family, workspace, user and root, whatever the script (it names its file per job). */
+function devResidentKey(job: JobRecord): string {
+  return ['dev', job.language === 'nativets' ? 'bun' : job.language, job.workspace, job.permissionedAs ?? '', job.root ?? ''].join('\u0000');
 }
 
 /**

@@ -115,7 +115,7 @@ export function jobView(j: JobRecord, logs?: string) {
       is_skipped: false,
     };
   }
-  return { type: 'QueuedJob', ...common, running: j.status === 'running', scheduled_for: j.created_at };
+  return { type: 'QueuedJob', ...common, running: j.status === 'running', scheduled_for: j.scheduledFor ?? j.created_at };
 }
 
 export class ApiServer {

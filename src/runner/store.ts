@@ -105,8 +105,12 @@ export interface Store {
    * parked on its children or a sleep stays parked; it takes the answer at its next approval).
    */
   wake(id: string): Promise<void>;
-  /** Record an approval event for a suspended job; false when (job, resumeId) was already recorded. */
-  addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean>;
+  /**
+   * Record an approval event for a suspended job; false when (job, resumeId) was already recorded.
+   * `check` (throwing refuses) sees the job and its events as they are in the same transaction as
+   * the record (the job's row locked): two resumes at once are decided one after the other.
+   */
+  addResume(jobId: string, e: ResumeEvent & { resumeId: number }, check?: (job: JobRecord | undefined, events: ResumeEvent[]) => void): Promise<boolean>;
   /** The approval events of a job, oldest first. */
   listResumes(jobId: string): Promise<ResumeEvent[]>;
   /** Record that `worker` is alive and still runs `ids`; returns those of them someone asked to cancel. */
@@ -290,7 +294,12 @@ export class MemoryStore implements Store {
     if (j && j.status === 'queued' && (j.suspend ?? 0) > 0 && j.wacState?.pending_steps?.mode === 'approval') j.suspend = 0;
   }
 
-  async addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean> {
+  async addResume(jobId: string, e: ResumeEvent & { resumeId: number }, check?: (job: JobRecord | undefined, events: ResumeEvent[]) => void): Promise<boolean> {
+    // No await between the check and the record: atomic in this process.
+    if (check) {
+      const j = this.jobs.get(jobId);
+      check(j ? structuredClone(j) : undefined, this.listResumesNow(jobId));
+    }
     const list = this.resumes.get(jobId) ?? [];
     if (list.some((x) => x.resumeId === e.resumeId)) return false;
     list.push(structuredClone(e));
@@ -299,6 +308,10 @@ export class MemoryStore implements Store {
   }
 
   async listResumes(jobId: string): Promise<ResumeEvent[]> {
+    return this.listResumesNow(jobId);
+  }
+
+  private listResumesNow(jobId: string): ResumeEvent[] {
     return (this.resumes.get(jobId) ?? []).map(({ approved, payload, approver, resumeId }) => ({ approved, payload, resumeId, ...(approver ? { approver } : {}) }));
   }
 

@@ -6,7 +6,7 @@ import type { Language } from '../workspace/languages.js';
 
 export type JobStatus = 'queued' | 'running' | 'success' | 'failure' | 'canceled';
 
-export type JobKind = 'preview' | 'script' | 'dependencies' | 'flowscript' | 'flow' | 'flowpreview' | 'identity';
+export type JobKind = 'preview' | 'script' | 'dependencies' | 'flowdependencies' | 'flowscript' | 'flow' | 'flowpreview' | 'identity';
 
 /** What a caller submits. */
 export interface JobSpec {

@@ -25,7 +25,6 @@ import { tokenRoutes } from './tokens.js';
 import { redact, redactRequestUrl } from '../runner/redact.js';
 import type { Guard } from '../runner/job-api.js';
 import { registerDrafts } from './drafts.js';
-import { registerGroupRoutes } from './groups.js';
 import type { Env } from './env.js';
 import { HttpError, Router, badRequest, checkName, forbidden, json, makeCtx, requestToken, send, text, type Reply } from './http.js';
 import { registerFlows, registerFolders, registerResources, registerSchedules, registerVariables } from './items.js';
@@ -39,10 +38,19 @@ import { resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
 import { taskTarget } from '../runner/wac/tasks.js';
 import { workspaceArchive } from './tarball.js';
 import { startSpawner } from '../runner/executors/spawner.js';
+import { chooseSandbox, type SandboxChoice } from '../runner/executors/sandbox.js';
 import { materialize } from './materialize.js';
 import { registerSyncManifest } from './sync-manifest.js';
 import { expireSyncPushes, registerSyncApply } from './sync-apply.js';
 import { registerTriggers, serveHttpRoute } from './triggers.js';
+import { uiHandler } from './ui/index.js';
+import { dependenciesHandler, flowDependenciesHandler, registerDependencyRoutes } from './dependencies.js';
+import { jobsAdminGlobalRoutes, registerJobsAdminRoutes, startWorkerPings } from './jobs-admin.js';
+import { registerAppRoutes } from './apps.js';
+import { login, registerUserGlobalRoutes, registerUserRoutes } from './users.js';
+import { registerGroupRoutes } from './groups.js';
+import { registerForkGlobalRoutes, registerForkRoutes } from './forks.js';
+import { HUB_PATH, hubOffline, recorded, registerAdminGlobalRoutes, registerAdminRoutes } from './admin.js';
 
 export interface ServeOptions {
   port?: number;
@@ -59,6 +67,8 @@ export interface ServeOptions {
   staleAfterMs?: number;
   /** Public URL to hand out (default: the listening address). */
   publicUrl?: string;
+  /** The job sandbox: bwrap | none | auto (default: WMILL_SANDBOX, else auto; executors/sandbox.ts). */
+  sandbox?: string;
   log?: (line: string) => void;
 }
 
@@ -70,6 +80,8 @@ export interface RunningServer {
   store: SqlStore;
   /** The admin token generated on first start (undefined when WMILL_ADMIN_TOKEN is used or it existed). */
   generatedToken?: string;
+  /** How job processes are confined. */
+  sandbox: 'bwrap' | 'none';
   close(): Promise<void>;
 }
 
@@ -90,10 +102,12 @@ export async function openDatabase(opts: { dataDir?: string; databaseUrl?: strin
 export function engineFor(
   store: SqlStore,
   secret: string,
-  opts: { worker: string; concurrency: number; apiBaseUrl?: string; publicUrl: () => string; tags?: string[] },
+  opts: { worker: string; concurrency: number; apiBaseUrl?: string; publicUrl: () => string; tags?: string[]; sandbox?: SandboxChoice },
 ): Engine {
   const engine = new Engine({
     store,
+    // Every job process in the sandbox chosen at start (none only when asked or unavailable, said at start).
+    ...(opts.sandbox?.config ? { config: { sandbox: opts.sandbox.config } } : {}),
     residentSpares: true,
     ...(opts.tags ? { tags: opts.tags } : {}),
     concurrency: opts.concurrency,
@@ -112,6 +126,7 @@ export function engineFor(
         throw Object.assign(new Error(`schedule ${job.schedulePath}: ${(e as Error).message}`), { name: (e as Error).name });
       }
     },
+    emailOf: async (job) => (await owner(job))?.email,
     checkReference: async (job, kind, path) => requireIndirect(store.db, job.workspace, await owner(job), path, 'read', kind),
     // A schedule's tick that finished queues the next one.
     afterComplete: async (job) => {
@@ -130,15 +145,8 @@ export function engineFor(
       }
     },
     handlers: {
-      dependencies: async (job) => ({
-        success: false,
-        result: {
-          error: {
-            name: 'ExecutionErr',
-            message: `lock resolution for ${job.path} is done locally by wmill: run \`wmill generate-metadata\` (this server does not resolve dependencies)`,
-          },
-        },
-      }),
+      dependencies: dependenciesHandler(store.db, (job) => owner(job)),
+      flowdependencies: flowDependenciesHandler,
     },
   });
   // Flow steps of type script/flow and workflow tasks run as the job's owner: what they may not run is refused, naming the path.
@@ -223,14 +231,22 @@ export async function armSchedule(db: Db, ws: string, path: string, after = new 
   });
 }
 
+/** The job sandbox for this host (WMILL_SANDBOX), said in its log; hides the data folder from jobs. */
+export function hostSandbox(setting: string | undefined, hide: (string | undefined)[], log: (line: string) => void): SandboxChoice {
+  const choice = chooseSandbox(setting ?? process.env.WMILL_SANDBOX, { hide: hide.filter((h): h is string => !!h) });
+  log(choice.line);
+  return choice;
+}
+
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? (() => undefined);
+  const sandbox = hostSandbox(opts.sandbox, [opts.dataDir], log);
   const db = await openDatabase(opts);
   const { generatedToken } = await db.tx((q) => bootstrap(q, opts.adminToken));
   const secret = await instanceSecret(db);
   const store = new SqlStore(db);
   let baseUrl = '';
-  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, publicUrl: () => baseUrl, tags: opts.tags });
+  const engine = engineFor(store, secret, { worker: `serve-${process.pid}`, concurrency: opts.workers ?? 2, publicUrl: () => baseUrl, tags: opts.tags, sandbox });
   // The in-job routes (interpolated resources, state, ...) shared with preview's loopback API.
   const jobApi = new ApiServer({
     store,
@@ -249,10 +265,21 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   registerSchedules(router);
   registerJobs(router);
   registerDrafts(router);
-  registerGroupRoutes(router);
   registerSyncManifest(router);
   registerSyncApply(router);
   registerTriggers(router);
+  registerDependencyRoutes(router);
+  registerJobsAdminRoutes(router);
+  registerAppRoutes(router);
+  registerUserRoutes(router);
+  registerGroupRoutes(router);
+  registerForkRoutes(router);
+  registerAdminRoutes(router);
+  // Routes without a workspace in the URL (`/api/<rest>`): the caller's account is `p`.
+  const globals = new Router<Env>();
+  registerUserGlobalRoutes(globals);
+  registerForkGlobalRoutes(globals);
+  registerAdminGlobalRoutes(globals);
   router.get('users/whoami', async (c, e) => json(userView(e.p, c.ws)));
   router.get('users/list', async (c, e) => {
     const rows = await e.db.query(`SELECT * FROM member WHERE workspace_id = $1 ORDER BY username`, [c.ws]);
@@ -274,7 +301,15 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await e.db.tx((q) => addMember(q, c.ws, { email: b.email, username, is_admin: !!b.is_admin, operator: !!b.operator, groups }));
     return text(`added ${b.email} to ${c.ws} as ${username}`, 201);
   });
-  router.get('workspaces/get_settings', async (c) => json({ workspace_id: c.ws }));
+
+  const ui = uiHandler({
+    router,
+    principalOf,
+    envFor: (p) => ({ db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) }),
+    publicUrl: () => baseUrl,
+    workspacesOf: async (p) =>
+      (await db.query<{ id: string }>(p.superAdmin ? `SELECT id FROM workspace ORDER BY id` : `SELECT workspace_id AS id FROM member WHERE email = $1 ORDER BY workspace_id`, p.superAdmin ? [] : [p.email])).map((w) => w.id),
+  });
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => {
@@ -344,7 +379,11 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         return key === undefined ? undefined : { store, key, wake: async (id) => (await store.wake(id), engine.poke()) };
       });
     }
-    if (!path.startsWith('/api/')) return send(res, { status: 404, text: `Not found: ${path}` });
+    if (!path.startsWith('/api/')) {
+      if (await ui(req, res, path, url)) return;
+      return send(res, { status: 404, text: `Not found: ${path}` });
+    }
+    if (path.startsWith(HUB_PATH)) return send(res, hubOffline());
     const token = requestToken(req, url.searchParams);
     const m = /^\/api\/w\/([^/]+)\/(.*)$/.exec(path);
     try {
@@ -353,8 +392,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       if (!m) return send(res, await global(req, path.slice(5), url.searchParams, token));
       const [, ws, rest] = m as unknown as [string, string, string];
       let p = await principalOf(token, ws);
-      // Signed approval URLs work without a token: the signature is the credential.
-      if (!p && /^jobs_u\/(resume|cancel)\/[^/]+\/[^/]+\/[^/]+$/.test(rest)) {
+      // Signed approval URLs work without a token: the signature is the credential (public apps: their secret, checked there).
+      if (!p && (/^jobs_u\/(resume|cancel)\/[^/]+\/[^/]+\/[^/]+$/.test(rest) || /^apps_u\/(public_app|page|get_data|run)\//.test(rest))) {
         p = { email: 'anonymous', username: 'anonymous', isAdmin: false, superAdmin: false, operator: true, groups: [] };
       }
       if (!p) {
@@ -365,7 +404,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       }
       const env: Env = { db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) };
       const hit = router.match(req.method ?? 'GET', rest);
-      if (hit) return send(res, await hit.h(makeCtx(req, ws, hit.params, url.searchParams), env));
+      if (hit) return send(res, await recorded(env, ws, req.method ?? 'GET', rest, () => hit.h(makeCtx(req, ws, hit.params, url.searchParams), env)));
       // The in-job routes (shared with preview's loopback API) ask the same access check.
       const principal = p;
       const guard: Guard = (kind, itemPath, op) => requireAccess(db, ws, principal, itemPath, op, kind === 'resource' ? 'Resource' : 'Variable');
@@ -383,10 +422,13 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   }
 
   async function global(req: IncomingMessage, rest: string, query: URLSearchParams, token: string | undefined): Promise<Reply> {
+    if (req.method === 'POST' && rest === 'auth/login') return text(await login(db, await makeCtx(req, '', [], query).obj()));
     const p = await principalOf(token, undefined);
     if (!p) throw new HttpError(401, token ? 'Unauthorized: invalid or expired token' : 'Unauthorized: a token is required (Authorization: Bearer <token>)');
     const ctx = makeCtx(req, '', [], query);
     const method = req.method ?? 'GET';
+    const g = globals.match(method, rest);
+    if (g) return g.h(makeCtx(req, '', g.params, query), { db, store, engine, p, baseUrl, armSchedule: (w, sp) => armSchedule(db, w, sp) });
     if (method === 'GET' && rest === 'users/whoami') {
       return json({ email: p.email, username: p.username, super_admin: p.superAdmin, verified: true, disabled: false, first_time_user: false, login_type: 'password' });
     }
@@ -395,15 +437,13 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const [w] = await db.query(`SELECT 1 FROM workspace WHERE id = $1`, [String(b.id ?? '')]);
       return json(!!w);
     }
-    if (method === 'GET' && (rest === 'workspaces/list' || rest === 'workspaces/users')) {
+    if (method === 'GET' && rest === 'workspaces/list') {
       const rows = await db.query(
         p.superAdmin
-          ? `SELECT w.id, w.name, m.username FROM workspace w LEFT JOIN member m ON m.workspace_id = w.id AND m.email = $1 ORDER BY w.id`
-          : `SELECT w.id, w.name, m.username FROM workspace w JOIN member m ON m.workspace_id = w.id WHERE m.email = $1 ORDER BY w.id`,
-        [p.email],
+          ? `SELECT id, name FROM workspace ORDER BY id`
+          : `SELECT w.id, w.name FROM workspace w JOIN member m ON m.workspace_id = w.id WHERE m.email = $1 ORDER BY w.id`,
+        p.superAdmin ? [] : [p.email],
       );
-      // workspaces/users is Windmill's {email, workspaces: [{id, name, username, ...}]}.
-      if (rest === 'workspaces/users') return json({ email: p.email, workspaces: rows.map((w) => ({ id: w.id, name: w.name, username: w.username ?? p.username, color: null, disabled: false })) });
       return json(rows.map((w) => ({ id: w.id, name: w.name, owner: 'admin@windmill.dev' })));
     }
     if (method === 'POST' && rest === 'workspaces/create') {
@@ -420,6 +460,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     }
     const tokens = await tokenRoutes(db, method, rest, p, ctx);
     if (tokens) return tokens;
+    const admin = await jobsAdminGlobalRoutes(db, method, rest, p, ctx);
+    if (admin) return admin;
     throw new HttpError(404, `Not found: ${method} /api/${rest} is not served by wmill serve`);
   }
 
@@ -452,6 +494,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await armSchedule(db, s.workspace_id, s.path).catch((e) => log(`schedule ${s.path}: ${(e as Error).message}`));
   }
   if ((opts.workers ?? 2) > 0) engine.start();
+  const pings = (opts.workers ?? 2) > 0 ? startWorkerPings(db, { worker: engine.worker, tags: opts.tags }) : undefined;
 
   return {
     url: listenUrl,
@@ -460,8 +503,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     engine,
     store,
     generatedToken,
+    sandbox: sandbox.mode,
     async close() {
       clearInterval(sweep);
+      await pings?.stop();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.close();
@@ -488,7 +533,8 @@ function userView(p: Principal, ws: string) {
 }
 
 /** `wmill worker`: run jobs from the PostgreSQL queue of a `wmill serve`. */
-export async function startWorker(opts: { databaseUrl: string; concurrency?: number; apiBaseUrl?: string; staleAfterMs?: number; name?: string; tags?: string[]; log?: (l: string) => void }) {
+export async function startWorker(opts: { databaseUrl: string; concurrency?: number; apiBaseUrl?: string; staleAfterMs?: number; name?: string; tags?: string[]; sandbox?: string; log?: (l: string) => void }) {
+  const sandbox = hostSandbox(opts.sandbox, [], opts.log ?? (() => undefined));
   const db = await openDatabase({ databaseUrl: opts.databaseUrl });
   const secret = await instanceSecret(db);
   const store = new SqlStore(db);
@@ -497,16 +543,18 @@ export async function startWorker(opts: { databaseUrl: string; concurrency?: num
     const [r] = await db.query<{ value: string }>(`SELECT value FROM instance WHERE key = 'api_url'`);
     apiBaseUrl = r?.value;
   }
-  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, publicUrl: () => apiBaseUrl ?? '', tags: opts.tags });
+  const engine = engineFor(store, secret, { worker: opts.name ?? `worker-${process.pid}`, concurrency: opts.concurrency ?? 1, apiBaseUrl, publicUrl: () => apiBaseUrl ?? '', tags: opts.tags, sandbox });
   const staleMs = opts.staleAfterMs ?? 30_000;
   const sweep = setInterval(() => void store.requeueStale(staleMs, { worker: engine.worker, ids: engine.runningIds() }).catch(() => undefined), Math.max(250, Math.floor(staleMs / 3)));
   sweep.unref();
   engine.start();
+  const pings = startWorkerPings(db, { worker: engine.worker, tags: opts.tags });
   return {
     engine,
     db,
     async close() {
       clearInterval(sweep);
+      await pings.stop();
       await engine.close();
       await db.close();
     },

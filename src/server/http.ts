@@ -32,7 +32,7 @@ export const forbidden = (m: string) => new HttpError(403, m);
 export type Reply =
   | { status?: number; json: unknown; text?: undefined; bytes?: undefined }
   | { status?: number; text: string; json?: undefined; bytes?: undefined }
-  | { status?: number; bytes: Buffer; contentType: string; json?: undefined; text?: undefined; filename?: string };
+  | { status?: number; bytes: Buffer; contentType: string; json?: undefined; text?: undefined; filename?: string; headers?: Record<string, string> };
 
 export const text = (t: string, status = 200): Reply => ({ status, text: t });
 export const json = (v: unknown, status = 200): Reply => ({ status, json: v });
@@ -79,6 +79,7 @@ export function send(res: ServerResponse, reply: Reply): void {
       'Content-Type': reply.contentType,
       'Content-Length': reply.bytes.length,
       ...(reply.filename ? { 'Content-Disposition': `attachment; filename="${reply.filename}"` } : {}),
+      ...reply.headers,
     });
     res.end(reply.bytes);
   } else if (reply.text !== undefined) {
@@ -201,16 +202,3 @@ export function makeCtx(req: IncomingMessage, ws: string, params: string[], quer
 
 /** A boolean query parameter (`true`/`1`, `false`/`0`; anything else is a 400). */
 export const boolParam = (q: URLSearchParams, k: string, dflt = false): boolean => queryReader(q, badRequest).bool(k, dflt);
-
-/**
- * One page of a list, as Windmill pages (`page` from 1, a page 0 is the first; `per_page`,
- * default 100): only when the request asks for paging; without page/per_page, all of it (what
- * the sync's readers expect).
- */
-export function pageOf<T>(q: URLSearchParams, rows: T[]): T[] {
-  if (!q.has('page') && !q.has('per_page')) return rows;
-  const r = queryReader(q, badRequest);
-  const perPage = r.int('per_page', { dflt: 100, min: 1, max: 10_000, clamp: true });
-  const page = Math.max(1, r.int('page', { dflt: 1, min: 0, max: 1_000_000 }));
-  return rows.slice((page - 1) * perPage, page * perPage);
-}

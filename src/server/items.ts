@@ -11,8 +11,9 @@ import { parseCron } from './cron.js';
 import { decryptSecret, encryptSecret } from '../items/secrets.js';
 import { accessIn, accessTo, allows, can, requireAccess, requireIndirect, scopeOf, type Op } from './access.js';
 import type { Env } from './env.js';
-import { badRequest, boolParam, checkItemPath, checkName, forbidden, json, notFound, pageOf, text, type Router } from './http.js';
+import { badRequest, boolParam, checkItemPath, checkName, forbidden, json, notFound, text, type Router } from './http.js';
 import { zodMessage } from './scripts.js';
+import { paged } from './paging.js';
 
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 
@@ -112,7 +113,7 @@ export function registerFlows(r: Router<Env>): void {
       const { value: _v, ...rest } = flowView(row);
       out.push(rest);
     }
-    return json(pageOf(c.query, out));
+    return json(paged(c, out));
   });
   r.post('flows/create', async (c, e) => {
     const body = await c.obj();
@@ -200,7 +201,7 @@ export function registerResources(r: Router<Env>): void {
     const rows = await e.db.query(`SELECT * FROM resource WHERE workspace_id = $1 ${rt ? 'AND resource_type = $2' : ''} ORDER BY path`, rt ? [c.ws, rt] : [c.ws]);
     const out = [];
     for (const row of rows) if ((await accessTo(e.db, c.ws, e.p, row.path)) !== 'none') out.push(resourceView(row, c.ws));
-    return json(pageOf(c.query, out));
+    return json(paged(c, out));
   });
   r.get('resources/get/(.+)', async (c, e) => {
     const path = c.params[0]!;
@@ -346,7 +347,7 @@ export function registerVariables(r: Router<Env>): void {
     const rows = await e.db.query(`SELECT * FROM variable WHERE workspace_id = $1 ORDER BY path`, [c.ws]);
     const out = [];
     for (const row of rows) if ((await accessTo(e.db, c.ws, e.p, row.path)) !== 'none') out.push(await view(e, c.ws, row, false, false));
-    return json(pageOf(c.query, out));
+    return json(paged(c, out));
   });
   r.get('variables/get/(.+)', async (c, e) => {
     const path = c.params[0]!;
@@ -521,7 +522,7 @@ export function registerSchedules(r: Router<Env>): void {
   r.get('schedules/list', async (c, e) => {
     const scope = await scopeOf(e.db, c.ws, e.p);
     const rows = await e.db.query(`SELECT * FROM schedule WHERE workspace_id = $1 ORDER BY path`, [c.ws]);
-    return json(rows.filter((x) => allows(accessIn(scope, x.path), 'list')).map((x) => scheduleView(x, c.ws)));
+    return json(paged(c, rows.filter((x) => allows(accessIn(scope, x.path), 'list')).map((x) => scheduleView(x, c.ws))));
   });
   r.get('schedules/get/(.+)', async (c, e) => {
     const path = c.params[0]!;

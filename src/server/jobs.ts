@@ -18,8 +18,10 @@ import { flowAtPath, scriptAtHash, scriptAtPath, type DeployedFlow } from './run
 import { accessTo, can, canSeeJob, requireAccess, scopeOf, visibleJobsSql } from './access.js';
 import { flowStatusOf } from '../runner/flow/status.js';
 import { applyInputDefaults, validateFlow, type FlowValue } from '../items/flow-schema.js';
-import { recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
+import { checkResumable, recordResume, ResumeError, resumeSignature, resumeUrlsFor, stepApprovalUrlsFor } from '../runner/flow/resume.js';
 import { approvalResumeId, inlineCheckpoint } from '../runner/wac/rounds.js';
+import { dependencyArgs } from './dependencies.js';
+import { DEFAULT_PER_PAGE, pageWindow } from './paging.js';
 
 function argsOf(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
@@ -229,7 +231,15 @@ export function registerJobs(r: Router<Env>): void {
     const b = await c.obj();
     const waitingKey = (j.wacState?.pending_steps?.mode === 'approval' ? j.wacState.pending_steps.keys?.[0] : undefined) as string | undefined;
     const rid = waitingKey ? approvalResumeId(waitingKey) : Math.floor(Math.random() * 2 ** 31);
-    const ok = await e.store.addResume(j.id, { resumeId: rid, approved: b.approved !== false, payload: b.payload ?? null, approver: e.p.username });
+    let ok: boolean;
+    try {
+      ok = await e.store.addResume(j.id, { resumeId: rid, approved: b.approved !== false, payload: b.payload ?? null, approver: e.p.username }, (job, events) => {
+        if (job) checkResumable(job, events);
+      });
+    } catch (err) {
+      if (err instanceof ResumeError) throw new HttpError(err.status, err.message);
+      throw err;
+    }
     if (!ok) throw badRequest('resume request already sent');
     await e.store.wake(j.id);
     e.engine.poke();
@@ -279,6 +289,7 @@ export function registerJobs(r: Router<Env>): void {
   r.post('jobs/run_wait_result/preview', async (c, e) => waitResult(e, await submit(e, await previewSpec(c, e, await c.obj()))));
 
   r.post('jobs/run/dependencies_async', async (c, e) => {
+    if (e.p.operator) throw forbidden('operators cannot resolve dependencies');
     const b = await c.obj();
     const raw = Array.isArray(b.raw_scripts) ? b.raw_scripts[0] : undefined;
     if (!raw || typeof raw.raw_code !== 'string' || typeof raw.language !== 'string') throw badRequest('raw_scripts[0] with raw_code and language is required');
@@ -288,7 +299,7 @@ export function registerJobs(r: Router<Env>): void {
       path: typeof raw.script_path === 'string' ? raw.script_path : `u/${e.p.username}/dependencies`,
       language: raw.language as Language,
       content: raw.raw_code,
-      args: {},
+      args: dependencyArgs(b),
       createdBy: e.p.username,
       permissionedAs: `u/${e.p.username}`,
     });
@@ -367,9 +378,11 @@ export function registerJobs(r: Router<Env>): void {
   r.post('jobs_u/queue/force_cancel/([^/]+)', cancel);
 
   const list = async (c: Ctx, e: Env, which: 'queue' | 'completed' | 'all') => {
-    const where: string[] = ['workspace_id = $1'];
+    // `all_workspaces=true` (the real CLI's `queues`): every workspace's jobs, for super admins only.
+    const everywhere = c.q.bool('all_workspaces') && e.p.superAdmin && !e.p.jobId;
+    const where: string[] = [everywhere ? '$1::text IS NOT NULL' : 'workspace_id = $1'];
     const params: unknown[] = [c.ws];
-    where.push(visibleJobsSql(await scopeOf(e.db, c.ws, e.p), params));
+    if (!everywhere) where.push(visibleJobsSql(await scopeOf(e.db, c.ws, e.p), params));
     const add = (sql: string, v: unknown) => {
       params.push(v);
       where.push(sql.replace('?', `$${params.length}`));
@@ -385,15 +398,19 @@ export function registerJobs(r: Router<Env>): void {
     if (success === false) where.push(`status IN ('failure','canceled')`);
     const exact = c.query.get('script_path_exact');
     if (exact) add('path = ?', exact);
+    const by = c.query.get('created_by');
+    if (by) add('created_by = ?', by);
+    const before = c.q.date('created_before');
+    if (before) add('created_at < ?::timestamptz', before.toISOString());
     const running = c.q.optBool('running');
     if (running === true) where.push(`status = 'running'`);
     if (running === false && which === 'queue') where.push(`status = 'queued'`);
     const status = c.query.get('status');
     if (status) add('status = ?', status);
-    const perPage = c.q.int('per_page', { dflt: 1000, min: 1, max: 10000, clamp: true });
-    const page = c.q.int('page', { dflt: 1, min: 1, max: 1_000_000 });
+    // Paged as the other lists (page 0 is the first page), 1000 a page by default.
+    const w = pageWindow(c) ?? { limit: DEFAULT_PER_PAGE, offset: 0 };
     const rows = await e.db.query(
-      `SELECT id FROM job WHERE ${where.join(' AND ')} ORDER BY created_at DESC LIMIT ${perPage} OFFSET ${(page - 1) * perPage}`,
+      `SELECT id FROM job WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ${w.limit} OFFSET ${w.offset}`,
       params,
     );
     const out = [];

@@ -11,9 +11,10 @@ import { z } from 'zod';
 import { SCRIPT_SETTINGS_KEYS } from '../items/canonical.js';
 import type { Sql } from './db/db.js';
 import type { Principal } from './auth.js';
-import { accessTo, requireAccess as checkAccess, type Op } from './access.js';
+import { accessIn, accessTo, requireAccess as checkAccess, scopeOf, type Op } from './access.js';
 import type { Env } from './env.js';
-import { badRequest, checkItemPath, forbidden, json, notFound, text, type Router, boolParam, pageOf } from './http.js';
+import { badRequest, checkItemPath, forbidden, json, notFound, text, type Router, boolParam } from './http.js';
+import { paged } from './paging.js';
 
 /** NewScript fields kept in their own columns; the known optional fields go to `settings`. */
 const SETTINGS_KEYS = [...SCRIPT_SETTINGS_KEYS, 'is_template', 'no_main_func'] as const;
@@ -243,24 +244,28 @@ export function registerScripts(r: Router<Env>): void {
   r.get('scripts/list', async (c, e) => {
     const showArchived = boolParam(c.query, 'show_archived');
     const rows = await e.db.query(
-      `SELECT DISTINCT ON (path) * FROM script WHERE workspace_id = $1 AND NOT deleted ${showArchived ? '' : 'AND NOT archived'}
+      // The listed columns only (not every version's content, lock and schema).
+      `SELECT DISTINCT ON (path) hash, path, summary, created_by, created_at, archived, language, kind, extra_perms, draft_only, deployment_msg
+       FROM script WHERE workspace_id = $1 AND NOT deleted ${showArchived ? '' : 'AND NOT archived'}
        ORDER BY path, seq DESC`,
       [c.ws],
     );
     const start = c.query.get('path_start');
     const exact = c.query.get('path_exact');
     const out = [];
+    // The caller's folders read once (not a query per script).
+    const scope = await scopeOf(e.db, c.ws, e.p);
     for (const r0 of rows) {
       if (start && !r0.path.startsWith(start)) continue;
       if (exact && r0.path !== exact) continue;
-      if ((await accessTo(e.db, c.ws, e.p, r0.path)) === 'none') continue;
+      if (accessIn(scope, r0.path) === 'none') continue;
       out.push({
         hash: r0.hash, path: r0.path, summary: r0.summary, created_by: r0.created_by, created_at: r0.created_at, archived: r0.archived, language: r0.language,
         kind: r0.kind, extra_perms: r0.extra_perms, has_draft: false, draft_only: r0.draft_only,
         ...(boolParam(c.query, 'with_deployment_msg') ? { deployment_msg: r0.deployment_msg ?? undefined } : {}),
       });
     }
-    return json(pageOf(c.query, out));
+    return json(paged(c, out));
   });
 
   r.get('scripts/list_paths', async (c, e) => {
@@ -361,6 +366,15 @@ export function registerScripts(r: Router<Env>): void {
       const row = (await accessTo(e.db, c.ws, e.p, path)) === 'none' ? undefined : await headAt(e.db, c.ws, path);
       const cur = row ? createHash('sha256').update(row.content).digest('hex') : undefined;
       if (cur !== sha) out.push(path);
+    }
+    // Workspace dependency files (`dependencies/...`): this server keeps no deployed copy to
+    // compare with, so every one is reported as different and the CLI sends its local content
+    // with each dependencies job (src/server/dependencies.ts uses it as `wmill generate-metadata` does).
+    if (Array.isArray(b.workspace_deps)) {
+      for (const d of b.workspace_deps as unknown[]) {
+        const path = (d as { path?: unknown })?.path;
+        if (typeof path === 'string') out.push(path);
+      }
     }
     return json(out);
   });

@@ -29,10 +29,12 @@ import { createScript } from './scripts.js';
 import { checked as checkedTrigger } from './triggers.js';
 import { isTriggerItem, type TriggerItemKind } from '../items/canonical.js';
 import type { TriggerKind } from '../items/triggers.js';
+import { deleteApp, saveApp } from './apps.js';
+import { executionMode } from '../items/apps.js';
 
 interface Change {
   op: 'add' | 'update' | 'delete';
-  kind: 'folder' | 'resource-type' | 'variable' | 'resource' | 'script' | 'flow' | 'schedule' | TriggerItemKind;
+  kind: 'folder' | 'resource-type' | 'variable' | 'resource' | 'script' | 'flow' | 'raw_app' | 'app' | 'schedule' | TriggerItemKind;
   path: string;
   body?: Record<string, any>;
   parent?: string;
@@ -66,6 +68,14 @@ async function applyOne(q: Sql, e: Env, ws: string, c: Change, o: Opts, schedule
         await canWrite(q, e, ws, c.path);
         await q.query(`DELETE FROM flow WHERE workspace_id = $1 AND path = $2`, [ws, c.path]);
         return;
+      case 'app':
+      case 'raw_app': {
+        // Only an app of this kind: a plan that turns an app into a raw app adds the new one first.
+        const [a] = await q.query(`SELECT raw_app FROM app WHERE workspace_id = $1 AND path = $2`, [ws, c.path]);
+        if (a && !!a.raw_app === (c.kind === 'raw_app')) await deleteApp(q, e, ws, c.path);
+        else await canWrite(q, e, ws, c.path);
+        return;
+      }
       case 'resource':
       case 'variable':
       case 'schedule':
@@ -93,6 +103,14 @@ async function applyOne(q: Sql, e: Env, ws: string, c: Change, o: Opts, schedule
     case 'flow':
       await saveFlow(q, e, ws, { ...b, path: c.path, ...(message ? { deployment_message: message } : {}), skip_draft_deletion: true });
       return;
+    case 'app':
+    case 'raw_app': {
+      const [a] = await q.query(`SELECT policy FROM app WHERE workspace_id = $1 AND path = $2`, [ws, c.path]);
+      const { public: _p, guests: _g, ...rest } = b;
+      const policy = { execution_mode: executionMode(b, a?.policy?.execution_mode) };
+      await saveApp(q, e, ws, { ...rest, path: c.path, policy, ...(message ? { deployment_message: message } : {}), skip_draft_deletion: true }, { raw: c.kind === 'raw_app', ...(a ? { existingPath: c.path } : {}) });
+      return;
+    }
     case 'resource':
       await canWrite(q, e, ws, c.path);
       if (typeof b.resource_type !== 'string' || !b.resource_type) throw badRequest('resource_type is required');

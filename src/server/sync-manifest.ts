@@ -11,6 +11,8 @@ import {
 } from '../items/canonical.js';
 import { decryptSecret } from '../items/secrets.js';
 import { triggerBody, type TriggerKind } from '../items/triggers.js';
+import { appBody } from '../items/apps.js';
+import { appExport, deployedApps } from './apps.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, json, type Router } from './http.js';
@@ -97,6 +99,26 @@ export async function manifest(e: Env, ws: string, wantBodies: Set<string> | tru
   }
   for (const f of await e.db.query(`SELECT * FROM flow WHERE workspace_id = $1 AND NOT archived ORDER BY path`, [ws])) {
     if (await visible(f.path)) push('flow', f.path, flowBody({ ...f.settings, summary: f.summary, description: f.description, value: f.value, schema: f.schema }), String(f.version_id));
+  }
+  // Apps: every deploy is a new version, so the version id decides the body (memoized like scripts').
+  const apps: { path: string; raw_app: boolean; version_id: string }[] = [];
+  for (const a of await e.db.query<{ path: string; raw_app: boolean; version_id: string }>(`SELECT path, raw_app, version_id FROM app WHERE workspace_id = $1 ORDER BY path`, [ws])) if (await visible(a.path)) apps.push(a);
+  const appKey = (a: { version_id: string }) => `${ws}\u0000app\u0000${a.version_id}`;
+  const needApps = apps.filter((a) => !scriptBodyHashes.has(appKey(a)) || wants(a.raw_app ? 'raw_app' : 'app', a.path)).map((a) => a.path);
+  const appRows = new Map<string, Record<string, any>>();
+  if (needApps.length) for (const a of await deployedApps(e.db, ws, needApps)) appRows.set(a.path, a);
+  for (const a of apps) {
+    const kind = a.raw_app ? 'raw_app' : 'app';
+    const row = appRows.get(a.path);
+    if (row) {
+      // (Deployed again since the first query: the newer version, as read.)
+      const body = appBody(row.raw_app ? 'raw_app' : 'app', appExport(row));
+      const hash = bodyHash(body);
+      scriptBodyHashes.set(appKey(row as { version_id: string }), hash);
+      push(row.raw_app ? 'raw_app' : 'app', a.path, body, String(row.version_id), hash);
+    } else if (scriptBodyHashes.has(appKey(a))) {
+      out.push({ kind, path: a.path, hash: scriptBodyHashes.get(appKey(a))!, version: String(a.version_id) });
+    }
   }
   for (const s of await e.db.query(`SELECT * FROM schedule WHERE workspace_id = $1 ORDER BY path`, [ws])) if (await visible(s.path)) push('schedule', s.path, scheduleBody({ ...s.body, enabled: s.enabled }));
   for (const t of await e.db.query(`SELECT kind, path, body FROM triggers WHERE workspace_id = $1 ORDER BY path, kind`, [ws])) {

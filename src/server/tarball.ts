@@ -2,7 +2,7 @@
  * The workspace archive `sync pull`/`sync push` download (spec/wmill-cli.md §8.1): a zip of
  * the whole workspace in the layout the real CLI maps onto files (`<path>.<ext>` +
  * `<path>.script.json`, `<path>.flow.json`, `.resource.json`, `.variable.json`,
- * `folder.meta.json`, `<name>.resource-type.json`, opt-in `.schedule.json` and
+ * `folder.meta.json`, `<name>.resource-type.json`, `.app.json`/`.raw_app.json`, opt-in `.schedule.json` and
  * `.<kind>_trigger.json`), with server-side
  * keys stripped, secrets encrypted unless `plain_secret`, and no directory entries (the CLI's
  * JSZip walker loops forever on them).
@@ -13,6 +13,8 @@ import { writeZip, type ZipEntry } from '../items/zip.js';
 import { accessTo } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, boolParam } from './http.js';
+import { appExport, deployedApps } from './apps.js';
+import { archiveAdminEntries } from './archive-admin.js';
 
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 
@@ -60,6 +62,12 @@ export async function workspaceArchive(e: Env, ws: string, q: URLSearchParams): 
     });
   }
 
+  // Apps as Windmill exports them: the real CLI turns each into its folder (src/items/apps.ts).
+  for (const a of await deployedApps(e.db, ws)) {
+    if (!(await visible(a.path))) continue;
+    entries.push({ path: `${a.path}.${a.raw_app ? 'raw_app' : 'app'}.json`, data: json(appExport(a)) });
+  }
+
   if (!boolParam(q, 'skip_resources')) {
     // Resources jobs write at run time (setState, caches) are not exported, as in Windmill.
     for (const r of await e.db.query(`SELECT * FROM resource WHERE workspace_id = $1 AND resource_type NOT IN ('state', 'cache') ORDER BY path`, [ws])) {
@@ -99,5 +107,6 @@ export async function workspaceArchive(e: Env, ws: string, q: URLSearchParams): 
       entries.push({ path: `${t.path}.${t.kind}_trigger.json`, data: json(t.body) });
     }
   }
+  entries.push(...(await archiveAdminEntries(e, ws, q)));
   return writeZip(entries);
 }

@@ -15,6 +15,7 @@ import { ApiError } from '../api/client.js';
 import { isTriggerItem, itemKey, type ItemKind } from '../items/canonical.js';
 import type { LocalItem } from './local.js';
 import type { Plan, PlanChange } from './plan.js';
+import { executionMode } from '../items/apps.js';
 
 export interface ApplyOptions {
   message?: string;
@@ -57,6 +58,8 @@ export async function pushChange(client: ApiClient, c: PlanChange, item: LocalIt
       case 'schedule': return void (await client.call('DELETE', w(`/schedules/delete/${path}`)));
       case 'folder': return void (await client.call('DELETE', w(`/folders/delete/${path}`)));
       case 'resource-type': return void (await client.call('DELETE', w(`/resources/type/delete/${path}`)));
+      case 'app':
+      case 'raw_app': return void (await client.call('DELETE', w(`/apps/delete/${path}`)));
     }
   }
   const isAdd = c.op === 'add';
@@ -75,6 +78,23 @@ export async function pushChange(client: ApiClient, c: PlanChange, item: LocalIt
       const b = { path: c.path, ...body, ...(opts.message ? { deployment_message: opts.message } : {}), skip_draft_deletion: true };
       if (isAdd) await createOrUpdate(() => client.call('POST', w('/flows/create'), { body: b }), () => client.call('POST', w(`/flows/update/${path}`), { body: b }));
       else await client.call('POST', w(`/flows/update/${path}`), { body: b });
+      return;
+    }
+    case 'app':
+    case 'raw_app': {
+      // As the reference's push: the app with its execution mode as a policy (the server records who deployed it).
+      const { public: _p, guests: _g, ...rest } = body;
+      const app = { path: c.path, ...rest, policy: { execution_mode: executionMode(body) }, ...(opts.message ? { deployment_message: opts.message } : {}), skip_draft_deletion: true };
+      if (c.kind === 'app') {
+        if (isAdd) await createOrUpdate(() => client.call('POST', w('/apps/create'), { body: app }), () => client.call('POST', w(`/apps/update/${path}`), { body: app }));
+        else await client.call('POST', w(`/apps/update/${path}`), { body: app });
+        return;
+      }
+      // Raw apps go as multipart (the `app` JSON; no frontend bundle: `wmill app push` of the real CLI builds one).
+      const boundary = `wmill${randomUUID().replaceAll('-', '')}`;
+      const form = { body: `--${boundary}\r\nContent-Disposition: form-data; name="app"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(app)}\r\n--${boundary}--\r\n`, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+      if (isAdd) await createOrUpdate(() => client.call('POST', w('/apps/create_raw'), form), () => client.call('POST', w(`/apps/update_raw/${path}`), form));
+      else await client.call('POST', w(`/apps/update_raw/${path}`), form);
       return;
     }
     case 'resource':

@@ -14,6 +14,7 @@ import { makeFilter } from '../workspace/discover.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { extensionFor, type Language } from '../workspace/languages.js';
 import { isTriggerItem, type ItemKind } from '../items/canonical.js';
+import { appSuffix, appYamlName } from '../items/apps.js';
 
 export interface SyncOptions {
   skipVariables: boolean;
@@ -21,13 +22,13 @@ export interface SyncOptions {
   skipResourceTypes: boolean;
   skipScripts: boolean;
   skipFlows: boolean;
+  skipApps: boolean;
   skipFolders: boolean;
   skipSecrets: boolean;
   includeSchedules: boolean;
   /** Triggers of every kind (`<path>.<kind>_trigger.yaml`). */
   includeTriggers: boolean;
   /** Kinds this version does not sync yet; kept so that the options read as the reference's. */
-  skipApps: boolean;
   skipWorkspaceDependencies: boolean;
   includeUsers: boolean;
   includeGroups: boolean;
@@ -47,10 +48,10 @@ export function syncOptions(cfg: WorkspaceConfig, flags: Partial<SyncOptions> = 
     skipResourceTypes: b('skipResourceTypes'),
     skipScripts: b('skipScripts'),
     skipFlows: b('skipFlows'),
+    skipApps: b('skipApps'),
     skipFolders: b('skipFolders'),
     skipSecrets: b('skipSecrets', true),
     includeSchedules: b('includeSchedules'),
-    skipApps: b('skipApps'),
     skipWorkspaceDependencies: b('skipWorkspaceDependencies'),
     includeTriggers: b('includeTriggers'),
     includeUsers: b('includeUsers'),
@@ -70,6 +71,8 @@ export function kindIncluded(kind: ItemKind, o: SyncOptions): boolean {
     case 'resource-type': return !o.skipResourceTypes;
     case 'script': return !o.skipScripts;
     case 'flow': return !o.skipFlows;
+    case 'app':
+    case 'raw_app': return !o.skipApps;
     case 'folder': return !o.skipFolders;
     case 'schedule': return o.includeSchedules;
   }
@@ -111,6 +114,8 @@ export function fileFor(kind: ItemKind, path: string, cfg: Pick<WorkspaceConfig,
       return ext ? `${path}${ext}` : `${path}.script.yaml`;
     }
     case 'flow': return `${path}${cfg.nonDottedPaths ? '__flow' : '.flow'}/flow.yaml`;
+    case 'app':
+    case 'raw_app': return `${path}${appSuffix(kind, cfg.nonDottedPaths)}/${appYamlName(kind)}`;
     case 'resource': return `${path}.resource.yaml`;
     case 'variable': return `${path}.variable.yaml`;
     case 'schedule': return `${path}.schedule.yaml`;

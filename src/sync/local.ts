@@ -1,10 +1,10 @@
 /**
  * Read a workspace folder into sync items (src/items/canonical.ts): scripts with their
  * metadata and lock, flows with `!inline` files substituted, resources, variables,
- * schedules (when `includeSchedules`), triggers (when `includeTriggers`), folders and resource types, honouring `wmill.yaml`
+ * schedules (when `includeSchedules`), triggers (when `includeTriggers`), folders, resource types and apps (src/items/apps.ts), honouring `wmill.yaml`
  * includes/excludes and skip flags exactly as discovery does for generate-metadata.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../util/fs.js';
 import { join } from 'node:path';
 import { WmillError } from '../errors.js';
@@ -18,6 +18,23 @@ import {
 } from '../items/canonical.js';
 import { resolveInline } from '../items/inline.js';
 import { triggerBody, triggerFile } from '../items/triggers.js';
+import { appFromFiles, appYamlName, rawAppFileCounts } from '../items/apps.js';
+
+/** Every file under an app folder (relative to it), sorted; for raw apps, what a push reads (no node_modules, dist, ...). */
+function appFolderFiles(root: string, folder: string, raw: boolean): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const d of readdirSync(join(root, folder, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) {
+        if (d.name === 'node_modules' || (raw && !rawAppFileCounts(`${r}/x`))) continue;
+        walk(r);
+      } else if (d.isFile()) out.push(r);
+    }
+  };
+  walk('');
+  return out.sort();
+}
 
 export { kindIncluded, syncOptions, type SyncOptions } from './filter.js';
 
@@ -152,6 +169,20 @@ export function readLocal(cfg: WorkspaceConfig, o: SyncOptions = syncOptions(cfg
       const files = [yamlFile];
       const resolved = resolveInline(readYaml(cfg.root, yamlFile), cfg.root, f.folder, yamlFile, files) as Record<string, any>;
       return { body: flowBody(resolved), files };
+    });
+  }
+  for (const a of d.apps) {
+    const meta = `${a.folder}/${appYamlName(a.kind)}`;
+    add(a.kind, a.path, meta, () => {
+      const rels = appFolderFiles(cfg.root, a.folder, a.kind === 'raw_app');
+      const files = new Map(rels.map((r) => [r, readFileSync(safePath(cfg.root, `${a.folder}/${r}`), 'utf8')]));
+      let body: Record<string, unknown>;
+      try {
+        body = appFromFiles(a.kind, files, { defaultTs: cfg.defaultTs }, a.folder);
+      } catch (e) {
+        throw new WmillError('usage', (e as Error).message);
+      }
+      return { body, files: [meta, ...rels.map((r) => `${a.folder}/${r}`).filter((f) => f !== meta)] };
     });
   }
   for (const x of d.others) {

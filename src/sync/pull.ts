@@ -3,23 +3,26 @@
  * pull followed by `generate-metadata --check` or by the real CLI's diff finds nothing to do):
  * a script's content file, `.script.yaml` and `.script.lock`; a flow folder with `flow.yaml`
  * and its inline scripts extracted (names from the step summary or id, as the reference names
- * them, reusing the names already in a local flow.yaml); resources, variables, schedules,
+ * them, reusing the names already in a local flow.yaml); app folders as the reference writes them
+ * (src/items/apps.ts); resources, variables, schedules,
  * folders and resource types as YAML. Every file is written atomically; deletions remove
  * exactly the files of the deleted item.
  */
 import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
+import { checkWriteInRoot } from '../util/safe-read.js';
 import { toYaml, parseYaml } from '../util/yaml.js';
 import { extensionFor, type Language } from '../workspace/languages.js';
 import type { WorkspaceConfig } from '../workspace/config.js';
 import { isTriggerItem, itemKey, SCRIPT_SETTINGS_KEYS, type ItemKind } from '../items/canonical.js';
 import type { LocalItem } from './local.js';
 import type { PlanChange } from './plan.js';
+import { appFileOwned, appSuffix, appToFiles } from '../items/apps.js';
 
 const write = (root: string, rel: string, text: string) => writeFileAtomic(join(root, rel), text);
 
-function rm(root: string, rel: string) {
+function removeFile(root: string, rel: string) {
   try {
     unlinkSync(join(root, rel));
   } catch {
@@ -120,7 +123,13 @@ export interface PullResult {
   deleted: string[];
 }
 
-/** Apply a pull plan's changes to the folder. `bodies` holds the remote body of every added/updated item. */
+type Op = { op: 'write'; rel: string; text: string } | { op: 'rm'; rel: string } | { op: 'rmdir'; rel: string };
+
+/**
+ * Apply a pull plan's changes to the folder. `bodies` holds the remote body of every added/updated
+ * item. Every file is checked before any is touched: one that would be written or removed through
+ * a symlink leading out of the sync root refuses the whole pull (exit 2, naming the file).
+ */
 export function applyPull(
   cfg: WorkspaceConfig,
   changes: PlanChange[],
@@ -130,10 +139,12 @@ export function applyPull(
 ): PullResult {
   const root = cfg.root;
   const res: PullResult = { written: [], deleted: [] };
+  const ops: Op[] = [];
   const put = (rel: string, text: string) => {
-    write(root, rel, text);
+    ops.push({ op: 'write', rel, text });
     res.written.push(rel);
   };
+  const rm = (_root: string, rel: string) => ops.push({ op: 'rm', rel });
   /** A new metadata file's name: `.yaml`, or `.json` with --json (an existing file keeps its name and format). */
   const named = (rel: string) => (opts.format === 'json' ? rel.replace(/\.yaml$/, '.json') : rel);
   /** A document in the format its file name says. */
@@ -142,9 +153,9 @@ export function applyPull(
     const key = itemKey(c.kind as ItemKind, c.path);
     const mine = local.get(key);
     if (c.op === 'delete') {
-      if (c.kind === 'flow' && mine) {
+      if ((c.kind === 'flow' || c.kind === 'app' || c.kind === 'raw_app') && mine) {
         const folder = mine.files[0]!.slice(0, mine.files[0]!.lastIndexOf('/'));
-        rmSync(join(root, folder), { recursive: true, force: true });
+        ops.push({ op: 'rmdir', rel: folder });
         res.deleted.push(`${folder}/`);
       } else for (const f of mine?.files ?? []) {
         rm(root, f);
@@ -198,6 +209,20 @@ export function applyPull(
         for (const [rel, text] of files) put(`${folder}/${rel}`, text);
         break;
       }
+      case 'app':
+      case 'raw_app': {
+        const folder = mine ? mine.files[0]!.slice(0, mine.files[0]!.lastIndexOf('/')) : `${c.path}${appSuffix(c.kind, cfg.nonDottedPaths)}`;
+        const files = appToFiles(c.kind, b as Record<string, any>, { defaultTs: cfg.defaultTs, nonDotted: cfg.nonDottedPaths });
+        for (const f of mine?.files ?? []) {
+          const rel = f.slice(folder.length + 1);
+          if (f.startsWith(`${folder}/`) && !files.has(rel) && appFileOwned(c.kind, rel)) {
+            rm(root, f);
+            res.deleted.push(f);
+          }
+        }
+        for (const [rel, text] of files) put(`${folder}/${rel}`, text);
+        break;
+      }
       case 'resource': {
         const doc: Record<string, unknown> = {};
         if (b.description) doc.description = b.description;
@@ -227,6 +252,12 @@ export function applyPull(
         }
         break;
     }
+  }
+  for (const o of ops) checkWriteInRoot(root, o.rel);
+  for (const o of ops) {
+    if (o.op === 'write') write(root, o.rel, o.text);
+    else if (o.op === 'rm') removeFile(root, o.rel);
+    else rmSync(join(root, o.rel), { recursive: true, force: true });
   }
   return res;
 }

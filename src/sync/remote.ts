@@ -12,6 +12,7 @@ import {
 } from '../items/canonical.js';
 import type { SyncOptions } from './filter.js';
 import { triggerBody, triggerFile } from '../items/triggers.js';
+import { appBody } from '../items/apps.js';
 
 export interface RemoteItem {
   kind: ItemKind;
@@ -93,6 +94,8 @@ export function fromTarball(entries: { path: string; data: Buffer }[]): RemoteIt
       if (typeof lang !== 'string') continue;
       push('script', path, scriptBody({ ...parse(p), content: files.get(content), language: lang }));
     } else if (p.endsWith('.flow.json')) push('flow', path, flowBody(parse(p)));
+    else if (p.endsWith('.raw_app.json')) push('raw_app', path, appBody('raw_app', parse(p)));
+    else if (p.endsWith('.app.json')) push('app', path, appBody('app', parse(p)));
     else if (p.endsWith('.resource.json')) push('resource', path, resourceBody(parse(p)));
     else if (p.endsWith('.variable.json')) push('variable', path, variableBody(parse(p)));
     else if (p.endsWith('.schedule.json')) push('schedule', path, scheduleBody(parse(p)));

@@ -13,8 +13,8 @@
  * Cost: one lstat per file (folders' real paths are resolved once per process), about what an
  * extra stat of each file costs; pushes of unchanged items do not read them (the sync cache).
  */
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, posix, sep, win32 } from 'node:path';
+import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix, resolve, sep, win32 } from 'node:path';
 import { WmillError } from '../errors.js';
 
 /** Where a reference was written: the root-relative file holding it and the reference as written. */
@@ -110,4 +110,39 @@ export function findInRoot(root: string, dirs: string[], target: string, site: R
   }
   if (refusal) throw refusal;
   return undefined;
+}
+
+/**
+ * Before writing or removing the root-relative file `rel` (sync pull): refuse (usage error, exit
+ * 2, naming the file) when it is not inside the root as written (absolute, `..`), or when a
+ * component on the way, or the file itself, is a symlink whose target is outside the root (a
+ * write would land there, or a folder there would be emptied). Links inside the root are fine.
+ */
+export function checkWriteInRoot(root: string, rel: string): void {
+  const fix = 'remove the link (or replace it with a real folder or file) and pull again';
+  if (rel.includes('\0') || isAbsolute(rel) || win32.isAbsolute(rel)) throw refused(undefined, rel, 'is not a path inside the sync root', 'the server sent an invalid path');
+  const norm = posix.normalize(rel);
+  if (norm === '..' || norm.startsWith('../')) throw refused(undefined, rel, 'points outside the sync root', 'the server sent an invalid path');
+  const rootReal = realRoot(root);
+  let cur = root;
+  for (const part of norm.split('/')) {
+    cur = join(cur, part);
+    let st;
+    try {
+      st = lstatSync(cur);
+    } catch {
+      return; // from here on, created fresh
+    }
+    if (!st.isSymbolicLink()) continue;
+    let target: string;
+    try {
+      target = realpathSync.native(cur);
+    } catch {
+      target = resolve(dirname(cur), readlinkSync(cur)); // dangling: where it points
+    }
+    if (!inside(target, rootReal)) {
+      const at = cur.slice(root.length + 1);
+      throw refused(undefined, rel, `would be written through the symlink ${at} to ${target}, outside the sync root; nothing was written`, fix);
+    }
+  }
 }

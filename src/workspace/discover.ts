@@ -26,6 +26,14 @@ export interface FlowItem {
   inlineFiles: string[];
 }
 
+export interface AppItem {
+  kind: 'app' | 'raw_app';
+  /** Windmill path (the folder without its suffix). */
+  path: string;
+  /** Root-relative app folder, e.g. f/x/board.raw_app or f/x/board__raw_app */
+  folder: string;
+}
+
 export type OtherKind = 'resource' | 'variable' | 'schedule' | 'folder' | 'resource-type' | 'trigger';
 
 export interface OtherItem {
@@ -37,6 +45,8 @@ export interface OtherItem {
 export interface Discovery {
   scripts: ScriptItem[];
   flows: FlowItem[];
+  /** App folders (`.app`/`__app` with app.yaml, `.raw_app`/`__raw_app` with raw_app.yaml). */
+  apps: AppItem[];
   others: OtherItem[];
   /** Files that look like scripts but cannot be used, with the reason (e.g. bare .sql). */
   problems: { file: string; message: string }[];
@@ -66,7 +76,7 @@ function listDir(abs: string): Dirent[] {
 /** Discover the items of a workspace folder exactly as the reference maps files to items. */
 export function discover(cfg: WorkspaceConfig): Discovery {
   const filter = makeFilter(cfg);
-  const out: Discovery = { scripts: [], flows: [], others: [], problems: [] };
+  const out: Discovery = { scripts: [], flows: [], apps: [], others: [], problems: [] };
   const files = new Set<string>();
 
   const walk = (rel: string) => {
@@ -76,8 +86,10 @@ export function discover(cfg: WorkspaceConfig): Discovery {
       if (d.isDirectory()) {
         if (FLOW_RE.test(childRel)) {
           visitFlow(childRel);
-        } else if (APP_RE.test(childRel) || childRel.endsWith('.fileset')) {
-          // apps and fileset resources: not scripts
+        } else if (APP_RE.test(childRel)) {
+          visitApp(childRel);
+        } else if (childRel.endsWith('.fileset')) {
+          // fileset resources: not scripts
         } else {
           walk(childRel);
         }
@@ -97,6 +109,14 @@ export function discover(cfg: WorkspaceConfig): Discovery {
       .map((e) => e.name)
       .sort();
     out.flows.push({ kind: 'flow', path: remotePathOf(folderRel), folder: folderRel, inlineFiles });
+  };
+
+  const visitApp = (folderRel: string) => {
+    const kind = /(\.raw_app|__raw_app)$/.test(folderRel) ? 'raw_app' : 'app';
+    const meta = kind === 'app' ? 'app.yaml' : 'raw_app.yaml';
+    if (!listDir(join(cfg.root, folderRel)).some((e) => e.isFile() && e.name === meta)) return;
+    if (!filter(`${folderRel}/${meta}`)) return;
+    out.apps.push({ kind, path: folderRel.replace(/(\.app|__app|\.raw_app|__raw_app)$/, ''), folder: folderRel });
   };
 
   for (const d of listDir(cfg.root)) {

@@ -157,13 +157,14 @@ export class Api {
 const START_TIMEOUT_MS = 300_000;
 
 /** `wmill serve` as a child process; resolves once it printed its JSON ready line. */
-export async function spawnServe(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; stop(): Promise<void> }> {
+export async function spawnServe(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; ready: Record<string, unknown>; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json', ...args], {
     env: { ...process.env, WMILL_ADMIN_TOKEN: ADMIN_TOKEN, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
+  let info: Record<string, unknown> = {};
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => {
@@ -182,6 +183,7 @@ export async function spawnServe(args: string[], env: Record<string, string> = {
         return;
       }
       clearTimeout(timer);
+      info = ready as Record<string, unknown>;
       resolve(ready!.url!);
     });
     child.once('exit', (code) => {
@@ -192,6 +194,7 @@ export async function spawnServe(args: string[], env: Record<string, string> = {
   return {
     child,
     url,
+    ready: info,
     async stop() {
       if (child.exitCode !== null || child.signalCode) return;
       const done = new Promise((r) => child.once('exit', r));

@@ -134,7 +134,7 @@ function npmErrorLine(stderr: string): string {
 }
 
 /** Resolve `deps` (name → range) with npm; returns the bun-format lock text. */
-export async function resolveNpm(deps: [string, string][], settings: NpmSettings, signal?: AbortSignal): Promise<string> {
+export async function resolveNpm(deps: [string, string][], settings: NpmSettings, signal?: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (deps.length === 0) return EMPTY_BUN_LOCK;
   const dir = mkdtempSync(join(tmpdir(), 'wmill-npm-'));
   try {
@@ -143,7 +143,7 @@ export async function resolveNpm(deps: [string, string][], settings: NpmSettings
     const r = await run(
       'npm',
       ['install', '--package-lock-only', '--package-lock=true', '--lockfile-version=3', '--ignore-scripts', '--no-audit', '--no-fund', '--update-notifier=false', '--loglevel=error'],
-      { cwd: dir, env: { ...process.env, ...settings.env }, signal },
+      { cwd: dir, env: { ...env, ...settings.env }, signal },
     );
     if (r.spawnError) {
       if (r.spawnError.code === 'ENOENT') throw new ResolveError('npm not found on PATH (it resolves TypeScript dependencies)');

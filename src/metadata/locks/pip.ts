@@ -13,6 +13,7 @@ import { sha256 } from '../hash.js';
 import { run } from './cache.js';
 import { ResolveError } from './npm.js';
 import { normalizeDistName } from './python-names.js';
+import { resolvePython } from '../../util/python.js';
 
 export interface PipSettings {
   python: string;
@@ -27,7 +28,7 @@ export interface PipSettings {
 }
 
 export function pythonExecutable(): string {
-  return process.env.WMILL_PYTHON || 'python3';
+  return resolvePython();
 }
 
 let pyVersion: Promise<string> | null = null;
@@ -100,7 +101,7 @@ function pipErrorLine(text: string): string {
 }
 
 /** Resolve requirement lines with pip; returns the pinned lock text ('' for no requirements). */
-export async function resolvePip(reqs: string[], settings: PipSettings, signal?: AbortSignal): Promise<string> {
+export async function resolvePip(reqs: string[], settings: PipSettings, signal?: AbortSignal, env?: NodeJS.ProcessEnv): Promise<string> {
   if (reqs.length === 0) return '';
   const dir = mkdtempSync(join(tmpdir(), 'wmill-pip-'));
   try {
@@ -110,7 +111,7 @@ export async function resolvePip(reqs: string[], settings: PipSettings, signal?:
     const r = await run(
       settings.python,
       ['-m', 'pip', 'install', '--dry-run', '--ignore-installed', '--quiet', '--disable-pip-version-check', '--no-input', '--report', report, ...settings.indexArgs, '-r', reqFile],
-      { cwd: dir, signal },
+      { cwd: dir, signal, ...(env ? { env } : {}) },
     );
     if (r.spawnError) {
       if (r.spawnError.code === 'ENOENT') throw new ResolveError(`${settings.python} not found (pip resolves Python dependencies; set WMILL_PYTHON)`);

@@ -20,6 +20,8 @@ export interface ResolveOptions {
   onResolve?: (done: number, total: number, request: DependencyRequest) => void;
   /** Resolutions in flight at once. */
   concurrency?: number;
+  /** The environment npm and pip run with (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ResolveStats {
@@ -140,8 +142,8 @@ export async function resolveRequests(
     try {
       const lock =
         req.kind === 'npm'
-          ? await resolveNpm(req.entries as [string, string][], s.npm!, opts.signal)
-          : await resolvePip(req.entries as string[], s.pip!, opts.signal);
+          ? await resolveNpm(req.entries as [string, string][], s.npm!, opts.signal, opts.env)
+          : await resolvePip(req.entries as string[], s.pip!, opts.signal, opts.env);
       writeResolution(ck, lock);
       outcomes.set(key, { lock });
     } catch (e) {

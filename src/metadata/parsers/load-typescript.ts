@@ -20,19 +20,11 @@
 import { createRequire } from 'node:module';
 import Module from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
 import type * as TS from 'typescript';
 import { writeFileAtomic } from '../../util/fs.js';
-
-/** The folder wmill keeps per-user caches in, or undefined when caching is off. */
-export function userCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.WMILL_CACHE_DIR === 'off') return undefined;
-  if (env.WMILL_CACHE_DIR) return env.WMILL_CACHE_DIR;
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'wmill');
-}
+import { userCacheDir } from '../../util/cache-dir.js';
 
 export function loadTypescript(): typeof TS {
   const req = createRequire(import.meta.url);

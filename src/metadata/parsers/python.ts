@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { WmillError } from '../../errors.js';
 import { packageRoot } from '../../paths.js';
 import type { ParseOutput } from './types.js';
+import { resolvePython } from '../../util/python.js';
 
 /**
  * Python `main` signatures, compatible with Windmill's `parse_python` (windmill-parser-wasm-py).
@@ -26,7 +27,7 @@ export function pythonProcessCount(): number {
 }
 
 function pythonExecutable(): string {
-  return process.env.WMILL_PYTHON || 'python3';
+  return resolvePython();
 }
 
 export function pythonHelperPath(): string {

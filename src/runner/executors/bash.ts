@@ -4,12 +4,14 @@
  * text, a missing one as "". The working directory is the job folder. Result: `./result.json`
  * if the script wrote one (JSON), else `./result.out` (text), else the last line of the output.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { assetDir } from '../assets.js';
 import { errorResult, type ExecOutcome } from '../types.js';
-import { outcomeOf } from './common.js';
-import type { ExecContext, Executor } from './index.js';
+import { outcomeOf, readJobFile } from './common.js';
+import type { ExecContext, Executor, ResidentContext } from './index.js';
 import { runProcess } from './process.js';
+import type { ResidentLaunch } from './resident.js';
 
 export function bashArg(v: unknown): string {
   if (v === undefined) return '';
@@ -30,13 +32,72 @@ async function signatureOrder(content: string, fallback: string[] | undefined): 
 
 const nonEmpty = (p: string): boolean => {
   try {
-    return statSync(p).size > 0;
+    return lstatSync(p).size > 0;
   } catch {
     return false;
   }
 };
 
+/** The result of a finished Bash job from its folder and output (see the top of this file). */
+function bashResult(jobDir: string, output: string): ExecOutcome {
+  const resultJson = join(jobDir, 'result.json');
+  if (nonEmpty(resultJson)) {
+    const text = readJobFile(resultJson);
+    try {
+      return { success: true, result: JSON.parse(text) };
+    } catch (e) {
+      return { success: false, result: errorResult('ExecutionErr', `result.json is not valid JSON: ${(e as Error).message}`) };
+    }
+  }
+  const resultOut = join(jobDir, 'result.out');
+  if (nonEmpty(resultOut)) return { success: true, result: readJobFile(resultOut) };
+  const lines = output.replace(/\n$/, '').split('\n');
+  return { success: true, result: (lines[lines.length - 1] ?? '').trim() };
+}
+
+/**
+ * A resident Bash (wmill dev): a bash process that forks a subshell per job (assets.ts
+ * bash-resident.sh) instead of starting bash. The arguments go positional in `argNames` order
+ * (the caller parses the signature); the job's variables are exported in the subshell.
+ */
+function bashResident(ctx: ResidentContext): ResidentLaunch {
+  const jobDir = join(ctx.dir, 'job');
+  const label = ctx.config.bash;
+  const script = ctx.job?.file ?? (ctx.job ? join(ctx.dir, 'main.sh') : '');
+  if (ctx.job && !ctx.job.file) writeFileSync(script, ctx.job.content);
+  return {
+    command: { cmd: ctx.config.bash, args: [join(assetDir(), 'bash-resident.sh')], label, key: `bash:${ctx.config.bash}`, sandbox: ctx.config.sandbox },
+    script,
+    ...(ctx.job?.root ? { root: ctx.job.root } : {}),
+    encode: (input) => {
+      // What the last job left in its folder goes (usually result.json alone: no rmdir/mkdir).
+      let left: string[];
+      try {
+        left = readdirSync(jobDir);
+      } catch {
+        mkdirSync(jobDir);
+        left = [];
+      }
+      for (const n of left) rmSync(join(jobDir, n), { recursive: true, force: true });
+      const env = Object.entries((input.env ?? {}) as Record<string, string | null>).filter(([k, v]) => v !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+      const args = (input.args ?? {}) as Record<string, unknown>;
+      const names = Array.isArray(input.argNames) ? (input.argNames as string[]) : [];
+      const fields = [String(env.length), ...env.flat().map(String), String(names.length), ...names.map((n) => bashArg(args[n])), String(input.script)];
+      // A NUL cannot be passed in a bash argument: cut there, as the shell would.
+      return fields.map((f) => `${f.split('\0')[0]}\0`).join('');
+    },
+    settle: (code, _value, output) => {
+      if (code !== 0) {
+        const last = output.trimEnd().split('\n').slice(-10).join('\n');
+        return { success: false, result: errorResult('ExecutionErr', `${label} exited with code ${code}${last ? `; last log lines:\n${last}` : ''}`) };
+      }
+      return bashResult(jobDir, output);
+    },
+  };
+}
+
 export const bashExecutor: Executor = {
+  resident: bashResident,
   async run(ctx: ExecContext): Promise<ExecOutcome> {
     let file = ctx.job.file;
     if (!file) {
@@ -52,6 +113,7 @@ export const bashExecutor: Executor = {
       args: ['-e', file, ...positional],
       cwd: ctx.jobDir,
       env: ctx.env,
+      sandbox: ctx.config.sandbox,
       signal: ctx.signal,
       onOutput: (chunk) => {
         // Only the end of the output matters for the result: keep a bounded tail.
@@ -61,19 +123,6 @@ export const bashExecutor: Executor = {
       },
     });
     if (end.spawnError || end.code !== 0) return outcomeOf(end, { ok: false }, 'bash', tail);
-
-    const resultJson = join(ctx.jobDir, 'result.json');
-    if (nonEmpty(resultJson)) {
-      const text = readFileSync(resultJson, 'utf8');
-      try {
-        return { success: true, result: JSON.parse(text) };
-      } catch (e) {
-        return { success: false, result: errorResult('ExecutionErr', `result.json is not valid JSON: ${(e as Error).message}`) };
-      }
-    }
-    const resultOut = join(ctx.jobDir, 'result.out');
-    if (nonEmpty(resultOut)) return { success: true, result: readFileSync(resultOut, 'utf8') };
-    const lines = output.replace(/\n$/, '').split('\n');
-    return { success: true, result: (lines[lines.length - 1] ?? '').trim() };
+    return bashResult(ctx.jobDir, output);
   },
 };

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorResult, type ExecOutcome } from '../types.js';
 import type { ExecContext, PrewarmContext, Prewarmed } from './index.js';
 import { startProcess, type ProcessEnd, type ProcessHandle, type SpawnSpec } from './process.js';
+import type { SandboxConfig } from './sandbox.js';
 
 const TAIL = 2000;
 
@@ -15,14 +16,30 @@ export interface WrapperCommand {
   label: string;
   /** Identifies the interpreter set-up; a prewarmed process is adopted only if its key matches. */
   key: string;
+  /** The job sandbox the process starts in (RunnerConfig.sandbox). */
+  sandbox?: SandboxConfig;
 }
 
 export const resultPath = (jobDir: string): string => join(jobDir, 'result.json');
 
+/**
+ * A file the job wrote in its folder, read by the server: never through a symlink (a sandboxed job
+ * could point result.json at a file only the server may read, and get it back as its result).
+ */
+export function readJobFile(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error(`${path} is not a regular file`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readResultFile(path: string): { ok: true; value: unknown } | { ok: false; text?: string } {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readJobFile(path);
   } catch {
     return { ok: false };
   }
@@ -34,7 +51,7 @@ export function readResultFile(path: string): { ok: true; value: unknown } | { o
 }
 
 function spawnSpec(w: WrapperCommand, jobDir: string, env: Record<string, string | undefined>): SpawnSpec {
-  return { cmd: w.cmd, args: w.args, cwd: jobDir, env: { ...env, ...w.env } };
+  return { cmd: w.cmd, args: w.args, cwd: jobDir, env: { ...env, ...w.env }, sandbox: w.sandbox };
 }
 
 /** Start the wrapper before the job is known. */

@@ -50,6 +50,9 @@ const BIG_INTEGERS = new Set(['BIGINT', 'UBIGINT', 'HUGEINT', 'UHUGEINT']);
 
 export const duckdbExecutor: Executor = {
   async run(ctx: ExecContext): Promise<ExecOutcome> {
+    // `wmill ducklake run` (the real CLI) attaches a Windmill ducklake, a cloud feature.
+    const lake = /ATTACH\s+'(ducklake:\/\/[^']*)'/i.exec(ctx.job.content);
+    if (lake) return { success: false, result: errorResult('ExecutionErr', `Ducklake: not available on wmill serve (${lake[1]} is a Windmill cloud/enterprise ducklake)`) };
     const duckdb = await import('@duckdb/node-api');
     const instance = await duckdb.DuckDBInstance.create(':memory:');
     const conn = await instance.connect();

@@ -112,6 +112,8 @@ export function adoptEarly(ctx: PrewarmContext, build: (jobDir: string) => Wrapp
     same =
       dirname(jobDir) === dirname(ctx.jobDir) &&
       w.key === e.prewarmed.key &&
+      // An early process runs unconfined: never adopted by a sandboxed runner.
+      !w.sandbox &&
       w.cmd === e.cmd &&
       w.args.length === e.args.length &&
       w.args.every((a, i) => a === e.args[i]) &&

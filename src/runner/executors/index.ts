@@ -8,6 +8,7 @@ import type { Language } from '../../workspace/languages.js';
 import type { ExecOutcome, JobRecord } from '../types.js';
 import type { ProcessHandle } from './process.js';
 import type { ResidentLaunch } from './resident.js';
+import type { SandboxConfig } from './sandbox.js';
 
 export interface RunnerConfig {
   /** TypeScript (bun flavour) runtime: `node` (Node + tsx, the default) or `bun` when on PATH. */
@@ -16,6 +17,8 @@ export interface RunnerConfig {
   python: string;
   /** Bash interpreter command. */
   bash: string;
+  /** Job processes run in this sandbox (serve and worker; never local preview). */
+  sandbox?: SandboxConfig;
 }
 
 export const DEFAULT_RUNNER_CONFIG: RunnerConfig = {

@@ -142,6 +142,10 @@ interface PgDatabase {
 export const postgresqlExecutor: Executor = {
   async run(ctx: ExecContext): Promise<ExecOutcome> {
     const db = ctx.args.database as PgDatabase | undefined;
+    // `wmill datatable run` (the real CLI) names a Windmill data table, a cloud feature.
+    if (typeof db === 'string' && (db as string).startsWith('datatable://')) {
+      return { success: false, result: errorResult('ExecutionErr', `Data tables: not available on wmill serve (${db} is a Windmill cloud/enterprise data table); pass a postgresql resource as 'database'`) };
+    }
     if (!db || typeof db !== 'object' || Array.isArray(db) || !db.host) {
       return {
         success: false,

@@ -5,10 +5,10 @@
  * the job folder. Result: `./result.json` if the script wrote one (JSON), else `./result.out`
  * (text), else the last line of the output, as for Bash.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorResult, type ExecOutcome } from '../types.js';
-import { outcomeOf } from './common.js';
+import { outcomeOf, readJobFile } from './common.js';
 import type { ExecContext, Executor } from './index.js';
 import { runProcess } from './process.js';
 
@@ -23,7 +23,7 @@ foreach ($k in $parsed.Keys) { if ($declared -contains $k) { $bound[$k] = $parse
 
 const nonEmpty = (p: string): boolean => {
   try {
-    return statSync(p).size > 0;
+    return lstatSync(p).size > 0;
   } catch {
     return false;
   }
@@ -43,6 +43,7 @@ export const powershellExecutor: Executor = {
       args: ['-NoProfile', '-NonInteractive', '-NoLogo', '-File', join(ctx.jobDir, 'wrapper.ps1')],
       cwd: ctx.jobDir,
       env: ctx.env,
+      sandbox: ctx.config.sandbox,
       signal: ctx.signal,
       onOutput: (chunk) => {
         output = (output + chunk).slice(-64 * 1024);
@@ -53,7 +54,7 @@ export const powershellExecutor: Executor = {
     if (end.spawnError || end.code !== 0) return outcomeOf(end, { ok: false }, 'pwsh', tail);
     const resultJson = join(ctx.jobDir, 'result.json');
     if (nonEmpty(resultJson)) {
-      const text = readFileSync(resultJson, 'utf8');
+      const text = readJobFile(resultJson);
       try {
         return { success: true, result: JSON.parse(text) };
       } catch (e) {
@@ -61,7 +62,7 @@ export const powershellExecutor: Executor = {
       }
     }
     const resultOut = join(ctx.jobDir, 'result.out');
-    if (nonEmpty(resultOut)) return { success: true, result: readFileSync(resultOut, 'utf8') };
+    if (nonEmpty(resultOut)) return { success: true, result: readJobFile(resultOut) };
     const lines = output.replace(/\r?\n$/, '').split(/\r?\n/);
     return { success: true, result: (lines[lines.length - 1] ?? '').trim() };
   },

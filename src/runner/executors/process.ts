@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import { sandboxed, type SandboxConfig } from './sandbox.js';
 import { spawnerActive, startRemoteProcess } from './spawner.js';
 
 export interface SpawnSpec {
@@ -20,6 +21,8 @@ export interface SpawnSpec {
   graceMs?: number;
   /** Spawn from this process even when the spawner helper runs (long-lived processes: no relay hop). */
   direct?: boolean;
+  /** Run inside this job sandbox (serve, worker: executors/sandbox.ts). */
+  sandbox?: SandboxConfig;
 }
 
 export interface ProcessSpec extends SpawnSpec {
@@ -89,7 +92,9 @@ export function bindAbort(signal: AbortSignal, kill: () => void, done: Promise<u
   void done.then(() => signal.removeEventListener('abort', kill));
 }
 
-export function startProcess(spec: SpawnSpec): ProcessHandle {
+export function startProcess(given: SpawnSpec): ProcessHandle {
+  // Every job process of a server starts in its sandbox, whoever forks it (here or the spawner helper).
+  const spec: SpawnSpec = given.sandbox ? { ...given, ...sandboxed(given.sandbox, given), sandbox: undefined } : given;
   if (!spec.direct && spawnerActive()) return startRemoteProcess(spec);
   let child: ChildProcess | undefined;
   let spawnError: NodeJS.ErrnoException | undefined;

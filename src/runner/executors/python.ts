@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { packageRoot } from '../../paths.js';
+import { resolvePython } from '../../util/python.js';
 import type { ExecOutcome } from '../types.js';
 import { prewarmWrapper, resultPath, runWrapped, type WrapperCommand } from './common.js';
 import { adoptEarly } from './early.js';
@@ -14,8 +15,10 @@ import type { ResidentLaunch } from './resident.js';
 
 export function wrapperCommand(config: RunnerConfig, env: Record<string, string | undefined>, jobDir: string): WrapperCommand {
   const pyDir = join(packageRoot(), 'python');
+  // A version-manager shim (pyenv) is resolved once to the real interpreter (util/python.ts).
+  const cmd = resolvePython(config.python);
   return {
-    cmd: config.python,
+    cmd,
     args: ['-u', join(pyDir, 'wmill', '_runner.py'), resultPath(jobDir)],
     env: {
       PYTHONPATH: [pyDir, env.PYTHONPATH].filter(Boolean).join(delimiter),
@@ -25,7 +28,8 @@ export function wrapperCommand(config: RunnerConfig, env: Record<string, string 
       PYTHONDONTWRITEBYTECODE: '1',
     },
     label: config.python,
-    key: `python:${config.python}`,
+    key: `python:${cmd}`,
+    sandbox: config.sandbox,
   };
 }
 

@@ -25,6 +25,10 @@ export interface ResidentLaunch {
   command: WrapperCommand;
   script: string;
   root?: string;
+  /** The job's stdin record (default: the JSON line of the wrapper protocol). */
+  encode?: (input: Record<string, unknown>) => string;
+  /** Map the process's answer to the outcome (default: the marker's JSON is the result). */
+  settle?: (code: number, value: unknown, output: string) => ExecOutcome;
 }
 
 export interface ResidentRequest {
@@ -58,6 +62,8 @@ export interface ResidentPoolOptions {
 }
 
 const TAIL = 2000;
+/** Output kept per job for a launch that computes its result from it (Bash: the last line). */
+const OUTPUT = 64 * 1024;
 
 /** Splits a stream at `marker` … "\n": text before it is output, what follows up to the newline is the payload. */
 export class MarkerScanner {
@@ -113,6 +119,7 @@ interface Current {
   log: (chunk: string) => void;
   onCheckpoint?: ResidentRequest['onCheckpoint'];
   result?: string;
+  output: string;
   stderrDone: boolean;
   resolve: (o: ExecOutcome) => void;
 }
@@ -127,6 +134,8 @@ class Resident {
   private lastLog: ((chunk: string) => void) | undefined;
   private tail = '';
   dead = false;
+  /** Stopped once its current job ends (restart() while it was busy). */
+  retire = false;
   idleTimer: NodeJS.Timeout | undefined;
   private readonly ended: Promise<void>;
 
@@ -142,9 +151,10 @@ class Resident {
     const w = launch.command;
     // Spawned directly (not through the spawner helper): one fork per workflow, and every round
     // and step() checkpoint then travels one pipe instead of two pipes and an IPC channel.
-    this.handle = startProcess({ cmd: w.cmd, args: w.args, cwd: dir, env: { ...env, ...w.env, WMILL_RESIDENT: this.nonce }, direct: true });
+    this.handle = startProcess({ cmd: w.cmd, args: w.args, cwd: dir, env: { ...env, ...w.env, WMILL_RESIDENT: this.nonce }, direct: true, sandbox: w.sandbox });
     const text = (chunk: string) => {
       this.tail = (this.tail + chunk).slice(-TAIL);
+      if (this.current && this.launch.settle) this.current.output = (this.current.output + chunk).slice(-OUTPUT);
       (this.current?.log ?? this.lastLog)?.(chunk);
     };
     const out = new MarkerScanner(`\x1e${this.nonce} `, text, (payload) => {
@@ -203,7 +213,8 @@ class Resident {
       c.resolve({ success: false, result: errorResult('ExecutionErr', `${this.launch.command.label} returned a result that is not JSON`) });
       return;
     }
-    if (code === 0) c.resolve({ success: true, result: value });
+    if (this.launch.settle) c.resolve(this.launch.settle(code, value, c.output));
+    else if (code === 0) c.resolve({ success: true, result: value });
     else if (value && typeof value === 'object' && 'error' in value) c.resolve({ success: false, result: value });
     else c.resolve({ success: false, result: errorResult('ExecutionErr', `${this.launch.command.label} failed`) });
   }
@@ -223,6 +234,7 @@ class Resident {
       this.current = {
         log,
         onCheckpoint,
+        output: '',
         stderrDone: false,
         resolve: (o) => {
           // The listener goes once this job is answered (the process lives on).
@@ -232,8 +244,9 @@ class Resident {
       };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
-      const line = JSON.stringify({ ...input, script: this.launch.script, root: this.launch.root ?? null });
-      this.handle.write(`${line}\n`);
+      // A job may name its own script (wmill dev: one resident per interpreter runs any script).
+      const job = { script: this.launch.script, root: this.launch.root ?? null, ...input };
+      this.handle.write(this.launch.encode ? this.launch.encode(job) : `${JSON.stringify(job)}\n`);
     });
   }
 
@@ -351,7 +364,7 @@ export class ResidentPool {
   private release(r: Resident): void {
     if (r.dead) return;
     const list = this.idle.get(r.key) ?? [];
-    if (this.closed || list.length >= this.maxIdlePerKey) {
+    if (this.closed || r.retire || list.length >= this.maxIdlePerKey) {
       void r.stop();
       return;
     }
@@ -367,6 +380,20 @@ export class ResidentPool {
       const victim = this.idle.get(oldestKey)!.shift();
       if (victim) void victim.stop();
     }
+  }
+
+  /** Pids of the residents alive (wmill dev reports them; tests check none outlives it). */
+  pids(): number[] {
+    return [...this.all].map((r) => r.handle.pid).filter((p): p is number => p !== undefined);
+  }
+
+  /** Stop every idle resident and spare (their set-up changed: package.json, requirements); busy ones finish their job first. */
+  async restart(): Promise<void> {
+    const idle = [...this.idle.values()].flat().concat([...this.spares.values()]);
+    this.idle.clear();
+    this.spares.clear();
+    for (const r of this.all) r.retire = true;
+    await Promise.all(idle.map((r) => r.stop()));
   }
 
   /** Stop every resident (the engine is closing). */

@@ -72,6 +72,7 @@ export function wrapperCommand(config: RunnerConfig, env: Record<string, string 
       env: { WMILL_RESOLVE_FALLBACK_DIR: s.clientModules, NODE_PATH: nodePath },
       label: 'bun run',
       key: `bun:${bun}`,
+      sandbox: config.sandbox,
       bunMissing: false,
     };
   }
@@ -81,6 +82,7 @@ export function wrapperCommand(config: RunnerConfig, env: Record<string, string 
     env: { WMILL_RESOLVE_FALLBACK: s.fallbackParent, NODE_PATH: nodePath },
     label: 'node (tsx)',
     key: `node:${process.execPath}`,
+    sandbox: config.sandbox,
     bunMissing: config.tsRuntime === 'bun',
   };
 }

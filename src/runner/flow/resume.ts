@@ -5,9 +5,9 @@
  * resume id is used once.
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
-import type { Store } from '../store.js';
+import type { ResumeEvent, Store } from '../store.js';
 import { isFinal, type JobRecord } from '../types.js';
-import { approvalResumeId } from '../wac/rounds.js';
+import { approvalEventFor, approvalResumeId } from '../wac/rounds.js';
 import type { ResumeUrls } from './executor.js';
 
 export function resumeSignature(key: string, jobId: string, resumeId: number, approver?: string): string {
@@ -99,16 +99,58 @@ export async function recordResume(
   a: ResumeLink & { approved: boolean; payload: unknown },
 ): Promise<JobRecord> {
   const link = verifyResumeLink(key, a);
-  const job = await store.getJob(a.jobId);
-  if (!job || job.workspace !== ws) throw new ResumeError(404, `Job ${a.jobId} not found`);
-  if (isFinal(job.status)) throw new ResumeError(400, `Job ${a.jobId} is already completed`);
-  if (link.kind === 'step') {
-    const waiting = waitingApproval(job);
-    if (!waiting || approvalResumeId(waiting) !== link.resumeId) {
-      throw new ResumeError(400, `this link approves a step of workflow ${job.path} that is not the one waiting${waiting ? ` (it waits for '${waiting}')` : ' (it waits for no approval now)'}; use it when that step is reached`);
+  let job: JobRecord | undefined;
+  // The checks and the record are one transaction on the job's row: of two resumes at once, the
+  // second sees the first and is refused, so the job resumes once.
+  const ok = await store.addResume(a.jobId, { resumeId: link.resumeId, approved: a.approved, payload: a.payload ?? null, ...(a.approver ? { approver: a.approver } : {}) }, (j, events) => {
+    if (!j || j.workspace !== ws) throw new ResumeError(404, `Job ${a.jobId} not found`);
+    if (link.kind === 'step') {
+      const waiting = waitingApproval(j);
+      if (!waiting || approvalResumeId(waiting) !== link.resumeId) {
+        throw new ResumeError(400, `this link approves a step of workflow ${j.path} that is not the one waiting${waiting ? ` (it waits for '${waiting}')` : ' (it waits for no approval now)'}; use it when that step is reached`);
+      }
+    }
+    checkResumable(j, events);
+    job = j;
+  });
+  if (!ok) throw new ResumeError(400, 'resume request already sent');
+  return job!;
+}
+
+/**
+ * Refuse a resume the job does not wait for any more (ResumeError): it has ended, or the approval
+ * it waits for already has its event (a workflow's approval step: one event; a flow's suspend
+ * step: its required_events approvals, or a disapproval). Called inside the store's transaction
+ * with the job's events, so concurrent resumes are decided one after the other.
+ */
+export function checkResumable(job: JobRecord, events: ResumeEvent[]): void {
+  if (isFinal(job.status)) throw new ResumeError(400, `Job ${job.id} is already completed`);
+  const key = waitingApproval(job);
+  if (key && approvalEventFor(job.wacState ?? {}, key, events)) {
+    throw new ResumeError(409, `job ${job.id} was already resumed for approval '${key}' (another resume came first)`);
+  }
+  const st = job.flowState as { waiting?: { key?: string }; consumedResumes?: number } | undefined;
+  const susKey = st?.waiting?.key;
+  if (typeof susKey === 'string' && susKey.endsWith('/suspend')) {
+    const id = susKey.slice(0, -'/suspend'.length).split('/').pop();
+    const required = suspendOf(job.flow, id)?.required_events ?? 1;
+    const pending = events.slice(st!.consumedResumes ?? 0);
+    if (pending.some((e) => !e.approved) || pending.filter((e) => e.approved).length >= required) {
+      throw new ResumeError(409, `job ${job.id} was already resumed at step '${id}' (another resume came first)`);
     }
   }
-  const ok = await store.addResume(a.jobId, { resumeId: link.resumeId, approved: a.approved, payload: a.payload ?? null, ...(a.approver ? { approver: a.approver } : {}) });
-  if (!ok) throw new ResumeError(400, 'resume request already sent');
-  return job;
+}
+
+/** The `suspend` settings of the flow module `id` (module ids are unique in a flow). */
+function suspendOf(flow: unknown, id: string | undefined): { required_events?: number } | undefined {
+  if (!id || !flow || typeof flow !== 'object') return undefined;
+  const stack: unknown[] = [flow];
+  while (stack.length) {
+    const v = stack.pop();
+    if (!v || typeof v !== 'object') continue;
+    const o = v as Record<string, unknown>;
+    if (o.id === id && o.suspend && typeof o.suspend === 'object') return o.suspend as { required_events?: number };
+    for (const x of Object.values(o)) if (x && typeof x === 'object') stack.push(x);
+  }
+  return undefined;
 }

@@ -287,6 +287,110 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX triggers_route ON triggers (route_key) WHERE route_key IS NOT NULL;
   `,
+  // 8: the worker registry (`workers/list`): each serve-with-workers and each `wmill worker` pings its row.
+  `
+  CREATE TABLE worker_ping (
+    worker text PRIMARY KEY,
+    worker_instance text NOT NULL,
+    worker_group text NOT NULL DEFAULT 'default',
+    custom_tags json,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    ping_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  );
+  `,
+  // 9: apps (low-code and raw): the deployed app per path, every deploy an `app_version` row
+  // (value, and a raw app's frontend bundle); `secret` names its public URL.
+  `
+  CREATE TABLE app (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    id bigserial,
+    summary text NOT NULL DEFAULT '',
+    policy json NOT NULL DEFAULT '{}',
+    raw_app boolean NOT NULL DEFAULT false,
+    custom_path text,
+    secret text NOT NULL,
+    extra_perms json NOT NULL DEFAULT '{}',
+    version_id bigint NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    edited_by text NOT NULL,
+    edited_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, path),
+    UNIQUE (secret)
+  );
+  CREATE TABLE app_version (
+    id bigserial PRIMARY KEY,
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    path text NOT NULL,
+    app_id bigint NOT NULL,
+    value json NOT NULL,
+    raw_app boolean NOT NULL DEFAULT false,
+    bundle_js text,
+    bundle_css text,
+    deployment_msg text,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX app_version_by_app ON app_version (workspace_id, app_id, id);
+  `,
+  // 10: users, groups, forks and admin (src/server/users.ts, groups.ts, forks.ts, admin.ts):
+  // passwords for /auth/login, disabled members, groups with a summary and their admins
+  // (extra_perms), workspace settings and fork parents, the fork's base digests (what merge
+  // compares against), an audit log of writes, a trash of deleted items, workspace dependencies.
+  `
+  ALTER TABLE account ADD COLUMN password_hash text;
+  ALTER TABLE account ADD COLUMN name text;
+  ALTER TABLE member ADD COLUMN disabled boolean NOT NULL DEFAULT false;
+  ALTER TABLE workspace ADD COLUMN parent_workspace_id text;
+  ALTER TABLE workspace ADD COLUMN settings json NOT NULL DEFAULT '{}';
+  CREATE TABLE usr_group (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    summary text,
+    extra_perms json NOT NULL DEFAULT '{}',
+    PRIMARY KEY (workspace_id, name)
+  );
+  CREATE TABLE fork_base (
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    kind text NOT NULL,
+    path text NOT NULL,
+    digest text NOT NULL,
+    PRIMARY KEY (workspace_id, kind, path)
+  );
+  CREATE TABLE audit_log (
+    id bigserial PRIMARY KEY,
+    workspace_id text NOT NULL,
+    timestamp timestamptz NOT NULL DEFAULT clock_timestamp(),
+    username text NOT NULL,
+    operation text NOT NULL,
+    action_kind text NOT NULL,
+    resource text,
+    parameters json
+  );
+  CREATE INDEX audit_log_ws ON audit_log (workspace_id, id DESC);
+  CREATE TABLE trash (
+    id bigserial PRIMARY KEY,
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    item_kind text NOT NULL,
+    item_path text NOT NULL,
+    item_data json NOT NULL,
+    deleted_by text NOT NULL,
+    deleted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    expires_at timestamptz NOT NULL DEFAULT clock_timestamp() + interval '3 days'
+  );
+  CREATE TABLE workspace_dependencies (
+    id bigserial PRIMARY KEY,
+    workspace_id text NOT NULL REFERENCES workspace(id) ON DELETE CASCADE,
+    language text NOT NULL,
+    name text,
+    content text NOT NULL,
+    description text,
+    archived boolean NOT NULL DEFAULT false,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  );
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet. */

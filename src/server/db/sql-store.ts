@@ -246,12 +246,23 @@ export class SqlStore implements Store {
     });
   }
 
-  async addResume(jobId: string, e: ResumeEvent & { resumeId: number }): Promise<boolean> {
-    const rows = await this.db.query(
-      `INSERT INTO resume_job (job_id, resume_id, approved, payload, approver) VALUES ($1,$2,$3,$4::json,$5) ON CONFLICT DO NOTHING RETURNING seq`,
-      [jobId, e.resumeId, e.approved, json(e.payload ?? null), e.approver ?? null],
-    );
-    return rows.length > 0;
+  async addResume(jobId: string, e: ResumeEvent & { resumeId: number }, check?: (job: JobRecord | undefined, events: ResumeEvent[]) => void): Promise<boolean> {
+    const insert = async (q: Sql) =>
+      (
+        await q.query(
+          `INSERT INTO resume_job (job_id, resume_id, approved, payload, approver) VALUES ($1,$2,$3,$4::json,$5) ON CONFLICT DO NOTHING RETURNING seq`,
+          [jobId, e.resumeId, e.approved, json(e.payload ?? null), e.approver ?? null],
+        )
+      ).length > 0;
+    if (!check) return insert(this.db);
+    // The job's row locked: a second resume at the same time waits here, then sees the first.
+    return this.db.tx(async (q) => {
+      const ok = /^[0-9a-f-]{36}$/i.test(jobId);
+      const [r] = ok ? await q.query(`SELECT job.*, ${WAC_STEPS} FROM job WHERE id = $1 FOR UPDATE OF job`, [jobId]) : [];
+      const rows = r ? await q.query(`SELECT approved, payload, approver, resume_id FROM resume_job WHERE job_id = $1 ORDER BY seq`, [jobId]) : [];
+      check(r ? rowToJob(r) : undefined, rows.map((x) => ({ approved: x.approved, payload: x.payload, resumeId: Number(x.resume_id), ...(x.approver ? { approver: x.approver } : {}) })));
+      return insert(q);
+    });
   }
 
   async listResumes(jobId: string): Promise<ResumeEvent[]> {
