@@ -11,6 +11,7 @@ import type { Sql } from './db/db.js';
 import { addMember, createToken } from './auth.js';
 import type { Env } from './env.js';
 import { badRequest, checkName, forbidden, HttpError, json, notFound, text, type Router } from './http.js';
+import { pageWindow } from './paging.js';
 
 const EMAIL = /^[^@\s/]+@[^@\s/]+$/;
 
@@ -132,9 +133,9 @@ export function registerUserGlobalRoutes(g: Router<Env>): void {
 
   g.get('users/list_as_super_admin', async (c, e) => {
     if (!e.p.superAdmin) throw forbidden('only super admins can list all users');
-    const page = c.q.int('page', { dflt: 0, min: 0 });
-    const perPage = c.q.int('per_page', { dflt: 100, min: 1, max: 1000, clamp: true });
-    const rows = await e.db.query(`SELECT email, super_admin, name FROM account ORDER BY email LIMIT $1 OFFSET $2`, [perPage, page * perPage]);
+    // paged as Windmill pages (page 1 is the first, page 0 too): server/paging.ts
+    const w = pageWindow(c) ?? { limit: 100, offset: 0 };
+    const rows = await e.db.query(`SELECT email, super_admin, name FROM account ORDER BY email LIMIT $1 OFFSET $2`, [w.limit, w.offset]);
     return json(rows.map((a) => ({ email: a.email, super_admin: a.super_admin, name: a.name ?? undefined, verified: true, login_type: 'password', devops: false })));
   });
 }
