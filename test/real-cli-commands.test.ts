@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -24,7 +24,7 @@ type Status = 'works' | 'refused' | 'pending' | 'local';
 interface T {
   srv: TestServer;
   /** The real CLI in the sync folder, with --base-url/--token/--workspace admins. */
-  cli(args: string[], opts?: { cwd?: string; flags?: boolean; timeoutMs?: number; env?: Record<string, string> }): Promise<Run>;
+  cli(args: string[], opts?: { cwd?: string; flags?: boolean; timeoutMs?: number; env?: Record<string, string>; onOutput?: (all: string, kill: () => void) => void }): Promise<Run>;
   dir: string;
   repo: string;
   cfg: string;
@@ -50,6 +50,12 @@ const refused = (r: Run, what: RegExp = /not available on wmill serve/) => {
   expect(r.all).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
 };
 const api = (t: T) => t.srv.api;
+/** A fresh copy of test/fixtures/apps (a low-code app and a raw app, nonDottedPaths) under the test's folder. */
+const appsCopy = (t: T, name: string) => {
+  const d = join(t.dir, name);
+  cpSync(join(REPO, 'test/fixtures/apps'), d, { recursive: true });
+  return d;
+};
 
 const pending = (cmd: string, branch: string, what: string): Entry => ({ cmd, status: 'pending', reason: `pending-other-branch: ${branch} (${what})` });
 const local = (cmd: string, reason: string): Entry => ({ cmd, status: 'local', reason });
@@ -203,7 +209,14 @@ export const MANIFEST: Entry[] = [
   }),
   local('script new', 'writes a script template'),
   local('script bootstrap', 'writes a script template'),
-  pending('script generate-metadata', 'cli-meta', 'locks resolved by dependencies jobs'),
+  works('script generate-metadata', async (t) => {
+    const r = ok(await t.cli(['script', 'generate-metadata', 'f/demo/double.ts', '--yes']));
+    expect(r.all).toContain('Generating metadata for f/demo/double.ts');
+    const meta = readFileSync(join(t.dir, 'f/demo/double.script.yaml'), 'utf8');
+    expect(meta).toContain("lock: '!inline f/demo/double.script.lock'");
+    expect(meta).toMatch(/properties:\n\s+n:\n\s+type: number/);
+    expect(readFileSync(join(t.dir, 'f/demo/double.script.lock'), 'utf8')).toContain('//bun.lock');
+  }),
 
   // ---- flows
   works('flow push', async (t) => {
@@ -237,7 +250,13 @@ export const MANIFEST: Entry[] = [
   }),
   local('flow new', 'writes a flow template'),
   local('flow bootstrap', 'writes a flow template'),
-  pending('flow generate-locks', 'cli-meta', 'flow_dependencies jobs'),
+  works('flow generate-locks', async (t) => {
+    const r = ok(await t.cli(['flow', 'generate-locks', '--yes']));
+    expect(r.all).toContain('Flow f/demo/inc lockfiles updated');
+    // Its inline script goes to a file of its own next to flow.yaml.
+    expect(readFileSync(join(t.dir, 'f/demo/inc.flow/flow.yaml'), 'utf8')).toContain("content: '!inline a.inline_script.ts'");
+    expect(readFileSync(join(t.dir, 'f/demo/inc.flow/a.inline_script.ts'), 'utf8')).toContain('return x + 1;');
+  }),
 
   // ---- resources, resource types, variables, folders, schedules
   works('resource-type push', async (t) => {
@@ -450,15 +469,86 @@ export const MANIFEST: Entry[] = [
     expect(done.completed).toBe(true);
     expect((await api(t).get(`jobs_u/completed/get/${id}`)).json.canceled).toBe(true);
   }),
-  pending('job rerun', 'cli-meta', 'jobs/run/batch_rerun_jobs'),
-  pending('job restart', 'cli-meta', 'jobs/restart/f/{id}'),
-  pending('jobs pull', 'cli-meta', 'jobs/completed/export'),
-  pending('jobs push', 'cli-meta', 'jobs/completed/import'),
-  pending('workers', 'cli-meta', 'workers/list'),
-  pending('queues', 'cli-meta', 'queue metrics'),
-  pending('worker-groups pull', 'cli-meta', 'configs/list_worker_groups'),
-  pending('worker-groups push', 'cli-meta', 'configs/update'),
-  pending('generate-metadata', 'cli-meta', 'locks resolved by dependencies jobs'),
+  works('job rerun', async (t) => {
+    const r = ok(await t.cli(['job', 'rerun', t.state.jobId!]));
+    const id = r.stdout.trim().split('\n').pop()!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(id).not.toBe(t.state.jobId);
+    expect((await api(t).waitJob(id)).result).toBe(14);
+  }),
+  works('job restart', async (t) => {
+    const first = (await api(t).post('jobs/run/f/f/demo/inc', { x: 9 })).text;
+    expect((await api(t).waitJob(first)).result).toBe(10);
+    const r = ok(await t.cli(['job', 'restart', first, '--step', 'a']));
+    const id = r.stdout.trim().split('\n').pop()!;
+    expect(id).not.toBe(first);
+    expect((await api(t).waitJob(id)).result).toBe(10);
+    const bad = await t.cli(['job', 'restart', first, '--step', 'zz']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.all).toContain("step 'zz' is not a top-level step of this flow (its steps: a)");
+  }),
+  works('jobs pull', async (t) => {
+    // The profile of `workspace add` (this command takes no --base-url).
+    const file = join(t.dir, 'completed_jobs.json');
+    const n = ((await api(t).get('jobs/completed/list')).json as unknown[]).length;
+    const r = ok(await t.cli(['jobs', 'pull', '--skip-worker-check', '-c', file], { flags: false }));
+    expect(r.all).toContain(`Successfully pulled ${n} completed jobs`);
+    const jobs = JSON.parse(readFileSync(file, 'utf8')) as any[];
+    expect(jobs.map((j) => j.id)).toContain(t.state.jobId);
+  }),
+  works('jobs push', async (t) => {
+    // Into another server (job ids are unique per instance).
+    const other = await startTestServer({ workers: 0 });
+    try {
+      const file = join(t.dir, 'completed_jobs.json');
+      const ocfg = join(t.dir, '.config-other');
+      ok(await real(t.dir, ['workspace', 'add', 'admins', 'admins', other.url, '--token', other.token], ocfg));
+      const n = (JSON.parse(readFileSync(file, 'utf8')) as unknown[]).length;
+      const r = ok(await real(t.dir, ['jobs', 'push', '--skip-worker-check', '-c', file], ocfg, { timeoutMs: 120_000 }));
+      expect(r.all).toContain(`Imported ${n} completed jobs`);
+      expect((await other.api.get(`jobs_u/completed/get/${t.state.jobId}`)).json).toMatchObject({ success: true, result: 14, script_path: 'f/demo/double' });
+    } finally {
+      await other.close();
+    }
+  }),
+  works('workers', async (t) => {
+    const r = ok(await t.cli(['workers']));
+    expect(r.all).toContain('Worker Group: default (1 workers)');
+    expect(r.all).toContain(t.srv.server.engine.worker);
+  }),
+  works('queues', async (t) => {
+    const r = ok(await t.cli(['queues']));
+    expect(r.all).toMatch(/Running\s+Waiting\s+Later\s+Suspended/);
+    expect(r.all).toMatch(/^bun\s+0\s+0\s+0\s+0\s/m);
+  }),
+  works('worker-groups pull', async (t) => {
+    // An instance profile (this command's --base-url is a flag of its own).
+    ok(await t.cli(['instance', 'add', 'serve', t.srv.url, t.srv.token], { flags: false }));
+    const r = ok(await t.cli(['worker-groups', 'pull', '--yes'], { flags: false }));
+    expect(r.all).toContain('Configs written to instance_configs.yaml');
+    expect(readFileSync(join(t.dir, 'instance_configs.yaml'), 'utf8')).toBe('- name: default\n  config: {}\n');
+  }),
+  works('worker-groups push', async (t) => {
+    writeFileSync(join(t.dir, 'instance_configs.yaml'), '- name: default\n  config: {}\n- name: gpu\n  config:\n    worker_tags:\n      - gpu\n');
+    const r = ok(await t.cli(['worker-groups', 'push', '--yes'], { flags: false }));
+    expect(r.all).toContain('Configs pushed to instance');
+    expect(r.all).not.toContain('Failed');
+    expect((await api(t).get('/api/configs/list_worker_groups')).json).toEqual([{ name: 'default', config: {} }, { name: 'gpu', config: { worker_tags: ['gpu'] } }]);
+    // Removed from the file: removed from the instance.
+    writeFileSync(join(t.dir, 'instance_configs.yaml'), '- name: default\n  config: {}\n');
+    expect(ok(await t.cli(['worker-groups', 'push', '--yes'], { flags: false })).all).not.toContain('Failed');
+    expect((await api(t).get('/api/configs/list_worker_groups')).json).toEqual([{ name: 'default', config: {} }]);
+    // Only super admins.
+    expect((await api(t).as(t.state.carolToken!).post('/api/configs/update/worker__x', {})).status).toBe(403);
+  }),
+  works('generate-metadata', async (t) => {
+    const d = appsCopy(t, 'gm');
+    const r = ok(await t.cli(['generate-metadata', '--yes'], { cwd: d }));
+    expect(r.all).toMatch(/Apps \(2\):/);
+    expect(r.all).toContain('Done. Updated 2 item(s).');
+    expect(readFileSync(join(d, 'wmill-lock.yaml'), 'utf8')).toContain('f/apps/dash__app+compute.ts');
+    expect(ok(await t.cli(['generate-metadata', '--yes'], { cwd: d })).all).toContain('All metadata up-to-date');
+  }),
   local('generate-metadata rehash', 'rehashes wmill-lock.yaml from local files ("without hitting the backend")'),
 
   // ---- instance
@@ -526,13 +616,46 @@ export const MANIFEST: Entry[] = [
   refuses('object-storage preview', ['object-storage', 'preview', 'k'], /Object storage \(S3\): not available on wmill serve/),
 
   // ---- other branches
-  pending('app list', 'apps', 'apps/list'),
-  pending('app get', 'apps', 'apps/get/p'),
-  pending('app push', 'apps', 'apps/create|update'),
-  pending('app generate-agents', 'apps', 'datatables of a raw app'),
-  pending('app set-permissioned-as', 'apps', 'apps/update'),
-  pending('app generate-locks', 'cli-meta', 'app dependencies jobs'),
-  pending('app dev', 'apps', 'raw app dev server against the remote'),
+  works('app push', async (t) => {
+    const d = appsCopy(t, 'apps');
+    expect((await api(t).post('folders/create', { name: 'apps', summary: '' })).status).toBeLessThan(300);
+    const r = ok(await t.cli(['app', 'push', 'f/apps/dash__app', 'f/apps/dash'], { cwd: d }));
+    expect(r.all).toContain('App pushed');
+    const app = (await api(t).get('apps/get/p/f/apps/dash')).json;
+    expect(app).toMatchObject({ path: 'f/apps/dash', summary: 'Dashboard' });
+    expect(app.value.hiddenInlineScripts[0].inlineScript.content).toContain('x * 2');
+  }),
+  works('app list', async (t) => expect(ok(await t.cli(['app', 'list'])).all).toMatch(/│\s+f\/apps\/dash\s+│\s+Dashboard\s+│/)),
+  works('app get', async (t) => expect(ok(await t.cli(['app', 'get', 'f/apps/dash'])).stdout).toMatch(/Path: f\/apps\/dash\nSummary: Dashboard\nCreated by: admin/)),
+  works('app generate-agents', async (t) => {
+    // The raw app's docs; its data tables are listed from the server, which has none (the CLI warns and goes on).
+    const d = join(t.dir, 'apps');
+    const r = ok(await t.cli(['app', 'generate-agents', 'f/apps/board__raw_app'], { cwd: d }));
+    expect(r.all).toContain('Generated AGENTS.md, CLAUDE.md, and DATATABLES.md');
+    expect(r.all).toContain('Found 0 datatable(s) with 0 table(s)');
+    expect(existsSync(join(d, 'f/apps/board__raw_app/AGENTS.md'))).toBe(true);
+  }),
+  works('app set-permissioned-as', async (t) => {
+    const r = ok(await t.cli(['app', 'set-permissioned-as', 'f/apps/dash', 'admin@windmill.dev']));
+    expect(r.all).toContain('Updated permissioned_as for app f/apps/dash to admin@windmill.dev');
+  }),
+  works('app generate-locks', async (t) => {
+    const d = appsCopy(t, 'agl');
+    const r = ok(await t.cli(['app', 'generate-locks', '--yes'], { cwd: d }));
+    expect(r.all).toContain('+ f/apps/board__raw_app');
+    expect(r.all).toContain('+ f/apps/dash__app');
+    const lock = readFileSync(join(d, 'wmill-lock.yaml'), 'utf8');
+    expect(lock).toContain('f/apps/board__raw_app+__app_hash');
+    expect(lock).toContain('f/apps/dash__app+__app_hash');
+  }),
+  works('app dev', async (t) => {
+    // A long-running dev server: up once it has built the app against wmill serve; then stopped.
+    const d = join(t.dir, 'apps');
+    const r = await t.cli(['app', 'dev', 'f/apps/board__raw_app', '--no-open', '--port', '4610'], { cwd: d, onOutput: (all, kill) => /Dev server running at/.test(all) && /Build succeeded/.test(all) && kill() });
+    expect(r.signal, r.all).toBe('SIGKILL');
+    expect(r.all).toContain('Inferred schema for add');
+    expect(r.all).toMatch(/Dev server running at http:\/\/localhost:\d+/);
+  }),
   local('app lint', 'validates a raw app folder'),
   local('app bundle', 'bundles a raw app folder'),
   local('app new', 'writes a raw app template'),
@@ -553,7 +676,13 @@ export const MANIFEST: Entry[] = [
     expect(r.all).toMatch(/f\/demo\/feed/);
   }),
   local('trigger new', 'writes a trigger template'),
-  pending('dev', 'dev', 'the real CLI dev page against the remote (long-running watcher)'),
+  works('dev', async (t) => {
+    // A long-running watcher: up once it listens and names the server's dev page; then stopped.
+    const r = await t.cli(['dev', '--no-open'], { onOutput: (all, kill) => /Dev WebSocket listening/.test(all) && kill() });
+    expect(r.signal, r.all).toBe('SIGKILL');
+    expect(r.all).toContain('Started dev mode');
+    expect(r.all).toContain(`${t.srv.url.replace(/\/$/, '')}/dev?workspace=admins`);
+  }),
 
   // ---- local only
   local('init', 'writes wmill.yaml (--use-backend reads git-sync settings: see gitsync-settings pull)'),
@@ -625,7 +754,7 @@ describe('the real windmill-cli against wmill serve: every command of its help',
     t.repo = join(t.dir, 'repo');
     t.state = { syncDir: join(t.dir, 'sync') };
     const flags = () => ['--base-url', t.srv.url, '--token', t.srv.token, '--workspace', 'admins'];
-    t.cli = (args, opts = {}) => real(opts.cwd ?? t.dir, [...args, ...(opts.flags === false ? [] : flags())], t.cfg, { timeoutMs: opts.timeoutMs ?? 180_000, env: opts.env });
+    t.cli = (args, opts = {}) => real(opts.cwd ?? t.dir, [...args, ...(opts.flags === false ? [] : flags())], t.cfg, { timeoutMs: opts.timeoutMs ?? 180_000, env: opts.env, onOutput: opts.onOutput });
 
     const files: Record<string, string> = {
       'wmill.yaml': 'defaultTs: bun\nincludes:\n  - "**"\n',

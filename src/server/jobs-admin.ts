@@ -252,6 +252,20 @@ async function countableWorkspaces(db: Sql, p: Principal, only: string | undefin
 
 /** The instance-level routes (`/api/jobs/db_clock`, `/api/workers/list`, ...), or undefined. */
 export async function jobsAdminGlobalRoutes(db: Db, method: string, rest: string, p: Principal, ctx: Ctx): Promise<Reply | undefined> {
+  // Worker group configs (`wmill worker-groups push`): kept in the instance table, listed with the groups that ping.
+  const cfg = /^configs\/update\/worker__([A-Za-z0-9_-]{1,100})$/.exec(rest);
+  if (cfg && (method === 'POST' || method === 'DELETE')) {
+    if (!p.superAdmin) throw forbidden('only super admins can change worker group configs');
+    const key = `worker_group:${cfg[1]}`;
+    if (method === 'DELETE') {
+      const gone = await db.query(`DELETE FROM instance WHERE key = $1 RETURNING key`, [key]);
+      if (!gone.length) throw notFound(`worker group config ${cfg[1]} not found`);
+      return text(`deleted config ${cfg[1]}`);
+    }
+    const b = await ctx.obj();
+    await db.query(`INSERT INTO instance (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [key, JSON.stringify(b)]);
+    return text(`set config ${cfg[1]}`);
+  }
   if (method !== 'GET') return undefined;
   if (rest === 'jobs/db_clock') {
     const [r0] = await db.query<{ now: Date | string }>(`SELECT clock_timestamp() AS now`);
@@ -302,8 +316,10 @@ export async function jobsAdminGlobalRoutes(db: Db, method: string, rest: string
   }
   if (rest === 'configs/list_worker_groups') {
     const rows = await db.query<{ g: string }>(`SELECT DISTINCT worker_group AS g FROM worker_ping ORDER BY 1`);
-    const names = [...new Set(['default', ...rows.map((r0) => r0.g)])];
-    return json(names.map((name) => ({ name, config: {} })));
+    const stored = await db.query<{ key: string; value: string }>(`SELECT key, value FROM instance WHERE key LIKE 'worker_group:%'`);
+    const configs = new Map(stored.map((s0) => [s0.key.slice('worker_group:'.length), JSON.parse(s0.value) as unknown]));
+    const names = [...new Set(['default', ...rows.map((r0) => r0.g), ...configs.keys()])].sort();
+    return json(names.map((name) => ({ name, config: configs.get(name) ?? {} })));
   }
   return undefined;
 }
