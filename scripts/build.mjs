@@ -28,6 +28,9 @@ const common = {
   external: ['typescript', '@electric-sql/pglite', '@duckdb/node-api', 'mysql2'],
   define: { __WMILL_VERSION__: JSON.stringify(pkg.version), __WMILL_COMPAT_CLI__: JSON.stringify(pkg.devDependencies['windmill-cli']) },
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  // debug (under simple-git) asks for supports-color inside a try: an empty stand-in (no colours
+  // in git's debug output) instead of a run-time package that is not installed
+  plugins: [{ name: 'no-supports-color', setup(b) { b.onResolve({ filter: /^supports-color$/ }, () => ({ path: 'supports-color', namespace: 'empty' })); b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' })); } }],
   logLevel: 'warning',
 };
 
@@ -84,7 +87,7 @@ const previewOptions = {
   },
   splitting: false,
   metafile: true,
-  plugins: [lazyImports],
+  plugins: [...common.plugins, lazyImports],
 };
 for (;;) {
   lazy.clear();

@@ -25,7 +25,7 @@ function externalPackages(dist: string): Map<string, string[]> {
     new RegExp(`\\bfrom\\s*${spec}`, 'g'),
     new RegExp(`\\bimport\\s*\\(\\s*${spec}\\s*\\)`, 'g'),
     new RegExp(`(?<![\\w$])(?:__)?require\\s*\\(\\s*${spec}\\s*\\)`, 'g'),
-    new RegExp(`\\)\\s*\\(\\s*${spec}\\s*\\)`, 'g'), // createRequire(import.meta.url)('yaml')
+    new RegExp(`(?:createRequire|__cr)\\s*\\([^()]*\\)\\s*\\(\\s*${spec}\\s*\\)`, 'g'), // createRequire(import.meta.url)('yaml')
     new RegExp(`\\.resolve\\s*\\(\\s*${spec}`, 'g'), // req.resolve('tsx/esm')
   ];
   const found = new Map<string, string[]>();
