@@ -355,10 +355,10 @@ export class DevSession {
     return v as Record<string, unknown>;
   }
 
-  private async runOnce(t: DevTarget, trigger: string): Promise<void> {
+  private async runOnce(t: DevTarget, trigger: string, retried = false): Promise<void> {
     const root = this.opts.cfg.root;
     const args = this.argsFor(t.path);
-    this.ev.onStart?.(t, trigger);
+    if (!retried) this.ev.onStart?.(t, trigger);
     const started = performance.now();
     let id: string;
     if (t.kind === 'script') {
@@ -384,6 +384,12 @@ export class DevSession {
       );
     }
     const job = await this.engine.wait(id);
+    // A resident killed from outside between two runs (its exit not yet seen when the save came)
+    // fails the run it was handed at once: the next run gets a new interpreter, so run it again,
+    // once; a script that kills itself fails the same way the second time and is reported.
+    if (t.kind === 'script' && !retried && job.status !== 'success' && /was killed by SIG/.test(JSON.stringify(job.result ?? ''))) {
+      return this.runOnce(t, trigger, true);
+    }
     const duration_ms = Math.round((performance.now() - started) * 10) / 10;
     const status = job.status === 'success' ? 'success' : job.status === 'canceled' ? 'canceled' : 'failure';
     const ok = status === 'success';
