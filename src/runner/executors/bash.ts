@@ -4,11 +4,11 @@
  * text, a missing one as "". The working directory is the job folder. Result: `./result.json`
  * if the script wrote one (JSON), else `./result.out` (text), else the last line of the output.
  */
-import { lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assetDir } from '../assets.js';
 import { errorResult, type ExecOutcome } from '../types.js';
-import { outcomeOf, readJobFile } from './common.js';
+import { outcomeOf, shellJobResult } from './common.js';
 import type { ExecContext, Executor, ResidentContext } from './index.js';
 import { runProcess } from './process.js';
 import type { ResidentLaunch } from './resident.js';
@@ -28,31 +28,6 @@ async function signatureOrder(content: string, fallback: string[] | undefined): 
     /* parser unavailable: use the order the caller gave */
   }
   return fallback ?? [];
-}
-
-const nonEmpty = (p: string): boolean => {
-  try {
-    return lstatSync(p).size > 0;
-  } catch {
-    return false;
-  }
-};
-
-/** The result of a finished Bash job from its folder and output (see the top of this file). */
-function bashResult(jobDir: string, output: string): ExecOutcome {
-  const resultJson = join(jobDir, 'result.json');
-  if (nonEmpty(resultJson)) {
-    const text = readJobFile(resultJson);
-    try {
-      return { success: true, result: JSON.parse(text) };
-    } catch (e) {
-      return { success: false, result: errorResult('ExecutionErr', `result.json is not valid JSON: ${(e as Error).message}`) };
-    }
-  }
-  const resultOut = join(jobDir, 'result.out');
-  if (nonEmpty(resultOut)) return { success: true, result: readJobFile(resultOut) };
-  const lines = output.replace(/\n$/, '').split('\n');
-  return { success: true, result: (lines[lines.length - 1] ?? '').trim() };
 }
 
 /**
@@ -91,7 +66,7 @@ function bashResident(ctx: ResidentContext): ResidentLaunch {
         const last = output.trimEnd().split('\n').slice(-10).join('\n');
         return { success: false, result: errorResult('ExecutionErr', `${label} exited with code ${code}${last ? `; last log lines:\n${last}` : ''}`) };
       }
-      return bashResult(jobDir, output);
+      return shellJobResult(jobDir, output);
     },
   };
 }
@@ -123,6 +98,6 @@ export const bashExecutor: Executor = {
       },
     });
     if (end.spawnError || end.code !== 0) return outcomeOf(end, { ok: false }, 'bash', tail);
-    return bashResult(ctx.jobDir, output);
+    return shellJobResult(ctx.jobDir, output);
   },
 };

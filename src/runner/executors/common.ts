@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorResult, type ExecOutcome } from '../types.js';
 import type { ExecContext, PrewarmContext, Prewarmed } from './index.js';
@@ -34,6 +34,35 @@ export function readJobFile(path: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+const nonEmpty = (p: string): boolean => {
+  try {
+    return lstatSync(p).size > 0;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The result of a finished shell job (Bash, PowerShell) from its folder and output:
+ * `./result.json` if the script wrote one (JSON), else `./result.out` (text), else the last line
+ * of the output. The files are read without following links (readJobFile).
+ */
+export function shellJobResult(jobDir: string, output: string): ExecOutcome {
+  const resultJson = join(jobDir, 'result.json');
+  if (nonEmpty(resultJson)) {
+    const text = readJobFile(resultJson);
+    try {
+      return { success: true, result: JSON.parse(text) };
+    } catch (e) {
+      return { success: false, result: errorResult('ExecutionErr', `result.json is not valid JSON: ${(e as Error).message}`) };
+    }
+  }
+  const resultOut = join(jobDir, 'result.out');
+  if (nonEmpty(resultOut)) return { success: true, result: readJobFile(resultOut) };
+  const lines = output.replace(/\r?\n$/, '').split(/\r?\n/);
+  return { success: true, result: (lines[lines.length - 1] ?? '').trim() };
 }
 
 export function readResultFile(path: string): { ok: true; value: unknown } | { ok: false; text?: string } {

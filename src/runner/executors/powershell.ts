@@ -5,10 +5,10 @@
  * the job folder. Result: `./result.json` if the script wrote one (JSON), else `./result.out`
  * (text), else the last line of the output, as for Bash.
  */
-import { lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorResult, type ExecOutcome } from '../types.js';
-import { outcomeOf, readJobFile } from './common.js';
+import type { ExecOutcome } from '../types.js';
+import { outcomeOf, shellJobResult } from './common.js';
 import type { ExecContext, Executor } from './index.js';
 import { runProcess } from './process.js';
 
@@ -20,14 +20,6 @@ $bound = @{}
 foreach ($k in $parsed.Keys) { if ($declared -contains $k) { $bound[$k] = $parsed[$k] } }
 & (Join-Path $PSScriptRoot 'main.ps1') @bound
 `;
-
-const nonEmpty = (p: string): boolean => {
-  try {
-    return lstatSync(p).size > 0;
-  } catch {
-    return false;
-  }
-};
 
 export const PWSH = (): string => process.env.WMILL_PWSH || 'pwsh';
 
@@ -52,18 +44,6 @@ export const powershellExecutor: Executor = {
       },
     });
     if (end.spawnError || end.code !== 0) return outcomeOf(end, { ok: false }, 'pwsh', tail);
-    const resultJson = join(ctx.jobDir, 'result.json');
-    if (nonEmpty(resultJson)) {
-      const text = readJobFile(resultJson);
-      try {
-        return { success: true, result: JSON.parse(text) };
-      } catch (e) {
-        return { success: false, result: errorResult('ExecutionErr', `result.json is not valid JSON: ${(e as Error).message}`) };
-      }
-    }
-    const resultOut = join(ctx.jobDir, 'result.out');
-    if (nonEmpty(resultOut)) return { success: true, result: readJobFile(resultOut) };
-    const lines = output.replace(/\r?\n$/, '').split(/\r?\n/);
-    return { success: true, result: (lines[lines.length - 1] ?? '').trim() };
+    return shellJobResult(ctx.jobDir, output);
   },
 };
